@@ -1,0 +1,72 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from coordination import __version__, workers
+from coordination.api import dashboard, errors
+from coordination.api.limits import BodyLimit
+from coordination.api.routes import audit, claims, config, health
+from coordination.config import Settings
+from coordination.instance_lock import InstanceLock
+from coordination.service import ClaimService
+from coordination.store import open_store
+
+
+class InsecureConfiguration(RuntimeError):
+    pass
+
+
+def check_auth_settings(settings: Settings) -> None:
+    if settings.auth_token is None and not settings.allow_insecure_no_auth:
+        raise InsecureConfiguration(
+            "refusing to start without a token: set COORD_AUTH_TOKEN "
+            "(or, for a local demo only, COORD_ALLOW_INSECURE_NO_AUTH=true)"
+        )
+
+
+def create_app(settings: Settings | None = None, service: ClaimService | None = None) -> FastAPI:
+    settings = settings or Settings()
+    check_auth_settings(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lock = None
+        if not settings.uses_postgres and not settings.disable_instance_lock:
+            lock = InstanceLock(settings.resolved_database_path())
+            lock.acquire()
+        svc = service
+        if svc is None:
+            store = open_store(settings)
+            store.migrate()
+            svc = ClaimService(settings, store)
+        app.state.service = svc
+        tasks = []
+        if not settings.disable_background_cleanup:
+            tasks.append(asyncio.create_task(workers.run_every("sweep", settings.cleanup_interval_sec, svc.sweep)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            if service is None:
+                svc.store.close()
+            if lock:
+                lock.release()
+
+    app = FastAPI(
+        title="coord",
+        version=__version__,
+        description="Claims and conflict checks for many coding agents sharing one repo.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in (health, claims, config, audit, dashboard):
+        app.include_router(module.router)
+    return app

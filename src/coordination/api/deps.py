@@ -1,0 +1,39 @@
+"""Dependencies shared by the routes: the service and bearer-token auth."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from coordination.errors import Unauthorized
+from coordination.service import ClaimService
+
+SESSION_HEADER = "x-coord-session"
+
+
+def get_service(request: Request) -> ClaimService:
+    service: ClaimService = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[ClaimService, Depends(get_service)]
+
+
+def require_token(request: Request, service: ServiceDep) -> None:
+    """Bearer auth, compared in constant time; a session header counts as activity."""
+    expected = service.settings.auth_token
+    if expected is not None:
+        header = request.headers.get("authorization", "")
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() != "bearer" or not presented:
+            raise Unauthorized("missing bearer token: send 'Authorization: Bearer <COORD_AUTH_TOKEN>'")
+        if not hmac.compare_digest(presented.strip().encode(), expected.get_secret_value().encode()):
+            raise Unauthorized("invalid bearer token")
+    session_id = request.headers.get(SESSION_HEADER)
+    if session_id:
+        service.note_activity(session_id)
+
+
+AuthDep = Depends(require_token)

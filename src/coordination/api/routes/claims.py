@@ -1,0 +1,149 @@
+"""Claims: create, list, read, release, extend, check, verify, heartbeat."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from coordination import __version__
+from coordination.api import schemas
+from coordination.api.deps import AuthDep, ServiceDep
+from coordination.core.model import ClaimItem, ClaimType
+from coordination.service import ClaimRequest
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ErrorOut, "description": "invalid request, with the reason"},
+    401: {"model": schemas.ErrorOut, "description": "missing or wrong bearer token"},
+}
+router = APIRouter(dependencies=[AuthDep], responses=ERRORS)
+
+
+@router.get("/auth/check", tags=["health"], summary="The bearer token is valid")
+def auth_check() -> dict[str, Any]:
+    return {"ok": True, "version": __version__}
+
+
+@router.post(
+    "/claims",
+    tags=["claims"],
+    summary="Claim scopes, all or nothing",
+    response_model=schemas.CreateClaimsOut,
+    responses={409: {"model": schemas.ConflictOut, "description": "overlaps claims held by others"}},
+)
+def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str, Any]:
+    request = ClaimRequest(
+        engineer=body.engineer,
+        repo_id=body.repo_id,
+        session_id=body.session_id,
+        branch=body.branch,
+        description=body.description,
+        ttl_hours=body.ttl_hours,
+        items=[ClaimItem(ClaimType(i.type), i.pattern, tuple(i.symbols or ())) for i in body.claims],
+    )
+    result = service.create_claims(request)
+    return {
+        "claims": result.claims,
+        "decisions": result.decisions,
+        "pending_requests": result.pending_requests,
+    }
+
+
+@router.get("/claims", tags=["claims"], summary="List claims", response_model=schemas.ClaimListOut)
+def list_claims(
+    service: ServiceDep,
+    repo_id: str | None = None,
+    engineer: str | None = None,
+    session_id: str | None = None,
+    pattern: str | None = None,
+    active: bool = True,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    return {"claims": service.list_claims(repo_id, engineer, session_id, pattern, active, limit)}
+
+
+@router.get(
+    "/claims/{claim_id}",
+    tags=["claims"],
+    summary="One claim, with its fencing token",
+    response_model=schemas.ClaimOut,
+    responses={404: {"model": schemas.ErrorOut}},
+)
+def get_claim(claim_id: int, service: ServiceDep) -> dict[str, Any]:
+    return service.get_claim(claim_id)
+
+
+@router.delete(
+    "/claims/{claim_id}",
+    tags=["claims"],
+    summary="Release one claim",
+    response_model=schemas.ReleaseOut,
+    responses={403: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}},
+)
+def release_claim(
+    claim_id: int, service: ServiceDep, engineer: str | None = None, force: bool = False
+) -> dict[str, Any]:
+    return {"released": service.release(claim_id, engineer, force)}
+
+
+@router.post(
+    "/claims/release",
+    tags=["claims"],
+    summary="Release in bulk by engineer, session, pattern or ids",
+    response_model=schemas.ReleaseOut,
+)
+def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]:
+    released = service.release_many(body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids)
+    return {"released": released}
+
+
+@router.post(
+    "/claims/{claim_id}/extend",
+    tags=["claims"],
+    summary="Extend a claim's TTL from now",
+    response_model=schemas.ExtendOut,
+    responses={
+        403: {"model": schemas.ErrorOut},
+        404: {"model": schemas.ErrorOut},
+        409: {"model": schemas.ErrorOut},
+    },
+)
+def extend_claim(claim_id: int, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
+    return service.extend(claim_id, body.engineer, body.ttl_hours)
+
+
+@router.post(
+    "/claims/verify",
+    tags=["claims"],
+    summary="Which of these paths are ours, which are theirs",
+    response_model=schemas.VerifyOut,
+)
+def verify(body: schemas.VerifyIn, service: ServiceDep) -> dict[str, Any]:
+    return service.verify(body.repo_id, body.engineer, body.paths)
+
+
+@router.get(
+    "/conflicts",
+    tags=["claims"],
+    summary="Would these paths conflict? Writes nothing",
+    response_model=schemas.ConflictsOut,
+)
+def conflicts(
+    service: ServiceDep,
+    repo_id: str = "default",
+    engineer: str | None = None,
+    paths: Annotated[list[str] | None, Query()] = None,
+    symbols: Annotated[list[str] | None, Query(description="path::Symbol")] = None,
+) -> dict[str, Any]:
+    return service.check_conflicts(repo_id, engineer, paths or [], symbols or [])
+
+
+@router.post(
+    "/sessions/{session_id}/heartbeat",
+    tags=["sessions"],
+    summary="Mark a session alive",
+    response_model=schemas.HeartbeatOut,
+)
+def heartbeat(session_id: str, service: ServiceDep, body: schemas.HeartbeatIn | None = None) -> dict[str, Any]:
+    body = body or schemas.HeartbeatIn()
+    return service.heartbeat(session_id, body.engineer, body.repo_id)

@@ -1,0 +1,41 @@
+"""Per-repo ownership rules (owners.yaml), stored verbatim so comments survive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from coordination.api import schemas
+from coordination.api.deps import AuthDep, ServiceDep
+from coordination.api.routes.claims import ERRORS
+from coordination.core.ownership import Ownership
+
+router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["config"])
+
+
+def _out(repo_id: str, text: str, rules: Ownership) -> dict[str, Any]:
+    return {
+        "repo_id": repo_id,
+        "yaml": text,
+        "owners": [{"pattern": r.pattern, "owners": list(r.owners)} for r in rules.owners],
+        "shared_files": list(rules.shared_files),
+    }
+
+
+@router.post("/config/ownership", summary="Upload a repo's owners.yaml", response_model=schemas.OwnershipOut)
+def put_ownership(body: schemas.OwnershipIn, service: ServiceDep) -> dict[str, Any]:
+    rules = service.put_ownership(body.repo_id, body.yaml)
+    return _out(body.repo_id, body.yaml, rules)
+
+
+@router.get(
+    "/config/ownership",
+    summary="A repo's owners.yaml, comments preserved",
+    response_model=schemas.OwnershipOut,
+)
+def get_ownership(service: ServiceDep, repo_id: str = "default") -> dict[str, Any]:
+    from coordination import ownership_yaml
+
+    text = service.get_ownership(repo_id)
+    return _out(repo_id, text, ownership_yaml.parse(text) if text else Ownership())

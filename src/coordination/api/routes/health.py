@@ -1,0 +1,35 @@
+"""Liveness and readiness: the only routes without a token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from coordination import __version__
+from coordination.api.deps import ServiceDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The database is reachable and its schema is current",
+    responses={503: {"description": "not ready, with the reason"}},
+)
+def readyz(service: ServiceDep) -> JSONResponse:
+    ok, detail = service.ready()
+    if ok:
+        return JSONResponse(
+            {
+                "status": "ready",
+                "schema": detail,
+                "version": __version__,
+                "database": service.store.dialect,
+            }
+        )
+    return JSONResponse({"status": "not_ready", "error": "not_ready", "detail": detail}, status_code=503)

@@ -1,0 +1,190 @@
+"""Request and response bodies of the HTTP API (separate from the engine's types)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ClaimTypeName = Literal["file", "module", "shared_file"]
+UrgencyName = Literal["low", "normal", "high", "blocking"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="machine-readable code: invalid, unauthorized, forbidden, not_found, conflict")
+    detail: str = Field(description="what was wrong, for a human")
+    model_config = ConfigDict(extra="allow")
+
+
+class ClaimItemIn(Strict):
+    type: ClaimTypeName = "file"
+    pattern: str = Field(max_length=4096, description="repo-relative path or glob")
+    symbols: list[str] | None = Field(None, max_length=500, description="canonical symbol paths in that file")
+
+
+class CreateClaimsIn(Strict):
+    engineer: str = Field(max_length=200, examples=["alex/claude/main"])
+    repo_id: str = Field("default", max_length=200)
+    session_id: str | None = Field(None, max_length=64)
+    branch: str | None = Field(None, max_length=500)
+    description: str | None = Field(None, max_length=4000)
+    claims: list[ClaimItemIn] = Field(min_length=1, max_length=500)
+    ttl_hours: float | None = Field(None, description="defaults to COORD_DEFAULT_TTL_HOURS")
+    wait_seconds: float = Field(0, ge=0, le=0, description="queueing is not available yet: must be 0")
+    urgency: UrgencyName = "normal"
+
+
+class CarveOut(BaseModel):
+    path: str
+    symbol: str
+    by: int
+
+
+class ClaimOut(BaseModel):
+    id: int
+    repo_id: str
+    engineer: str
+    session_id: str | None
+    branch: str | None
+    description: str | None
+    type: ClaimTypeName
+    pattern: str
+    symbols: list[str]
+    narrowable: bool
+    carved: list[CarveOut]
+    coexists_with: list[int]
+    state: Literal["active", "released", "expired", "idle_expired"]
+    created_at: str
+    expires_at: str
+    ended_at: str | None
+    fence: int = Field(description="per-repo monotonically increasing fencing token of the grant")
+
+
+class DecisionOut(BaseModel):
+    pattern: str
+    type: ClaimTypeName
+    outcome: Literal["GRANT", "AUTO_COEXIST", "AUTO_NARROW"]
+    claim_id: int
+    refreshed: bool
+    coexists_with: list[int]
+    narrowed: list[int]
+
+
+class CreateClaimsOut(BaseModel):
+    claims: list[ClaimOut]
+    decisions: list[DecisionOut]
+    pending_requests: list[dict[str, Any]]
+
+
+class ConflictEntry(BaseModel):
+    claim_id: int
+    engineer: str
+    type: ClaimTypeName
+    pattern: str
+    symbols: list[str]
+    expires_at: str
+    fence: int
+    requested_pattern: str
+
+
+class ConflictOut(ErrorOut):
+    conflicts: list[ConflictEntry]
+    suggestion: str
+
+
+class ClaimListOut(BaseModel):
+    claims: list[ClaimOut]
+
+
+class ReleaseIn(Strict):
+    repo_id: str = Field("default", max_length=200)
+    engineer: str | None = Field(None, max_length=200)
+    session_id: str | None = Field(None, max_length=64)
+    pattern: str | None = Field(None, max_length=4096)
+    claim_ids: list[int] | None = Field(None, max_length=1000)
+
+
+class ReleaseOut(BaseModel):
+    released: list[int]
+
+
+class ExtendIn(Strict):
+    engineer: str = Field(max_length=200)
+    ttl_hours: float | None = None
+
+
+class ExtendOut(ClaimOut):
+    pending_requests: list[dict[str, Any]]
+
+
+class HeartbeatIn(Strict):
+    engineer: str | None = Field(None, max_length=200)
+    repo_id: str | None = Field(None, max_length=200)
+
+
+class HeartbeatOut(BaseModel):
+    session_id: str
+    last_seen: str
+    active_claims: int
+    pending_requests: list[dict[str, Any]]
+
+
+class ConflictsOut(BaseModel):
+    safe: bool
+    safe_to_proceed: bool
+    has_conflicts: bool
+    conflicts: list[ConflictEntry]
+    suggestion: str | None
+
+
+class VerifyIn(Strict):
+    repo_id: str = Field("default", max_length=200)
+    engineer: str = Field(max_length=200)
+    paths: list[str] = Field(max_length=10_000)
+
+
+class VerifyEntry(BaseModel):
+    path: str
+    claim_id: int
+    engineer: str
+    type: ClaimTypeName
+    pattern: str
+    symbols: list[str]
+    expires_at: str
+    fence: int
+
+
+class VerifyOut(BaseModel):
+    ours: list[VerifyEntry]
+    theirs: list[VerifyEntry]
+
+
+class OwnershipIn(Strict):
+    repo_id: str = Field("default", max_length=200)
+    yaml: str = Field(max_length=262_144, description="the owners.yaml text; comments are kept")
+
+
+class OwnershipOut(BaseModel):
+    repo_id: str
+    yaml: str
+    owners: list[dict[str, Any]]
+    shared_files: list[str]
+
+
+class EventOut(BaseModel):
+    id: int
+    repo_id: str
+    event_type: str
+    engineer: str | None
+    claim_id: int | None
+    pattern: str | None
+    detail: dict[str, Any]
+    created_at: str
+
+
+class EventListOut(BaseModel):
+    events: list[EventOut]

@@ -1,0 +1,55 @@
+"""Every COORD_* server setting in one object, read from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORT = 8080
+
+
+class Settings(BaseSettings):
+    """Server settings; each field is the env var COORD_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="COORD_", extra="ignore", case_sensitive=False)
+
+    database_path: Path = Field(Path("./data/coordination.db"), description="SQLite path")
+    database_url: str | None = Field(None, description="postgresql://... to use PostgreSQL")
+    auth_token: SecretStr | None = Field(None, description="Bearer token required by the API")
+    allow_insecure_no_auth: bool = Field(False, description="Run without a token (local demo)")
+    host: str = Field("0.0.0.0", description="Bind host")
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535, description="Bind port")
+    log_level: str = Field("info", description="Log level")
+    log_json: bool = Field(False, description="JSON access logs")
+
+    repo_root: Path | None = Field(None, description="Checkout used for git ls-files overlap")
+    repo_scope: str | None = Field(None, description="Subdirectory of repo_root to restrict to")
+    max_claim_files: int = Field(100, ge=1)
+    max_claim_ratio: float = Field(0.2, gt=0, le=1)
+    ls_files_cache_ttl_sec: float = Field(10.0, ge=0)
+
+    cleanup_interval_sec: float = Field(900.0, gt=0)
+    disable_background_cleanup: bool = False
+    default_ttl_hours: float = Field(4.0, gt=0)
+    shared_ttl_hours: float = Field(2.0, gt=0)
+    max_ttl_hours: float = Field(72.0, gt=0)
+    idle_timeout_sec: float = Field(1800.0, ge=0)
+    request_ttl_short_sec: float = Field(300.0, ge=0)
+
+    disable_instance_lock: bool = False
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+
+    home: Path = Field(Path("~/.coord"), description="coord start state directory")
+    start_ready_timeout_sec: float = Field(30.0, gt=0)
+
+    def resolved_database_path(self) -> Path:
+        return self.database_path.expanduser()
+
+    def resolved_home(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)

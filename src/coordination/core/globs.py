@@ -1,0 +1,696 @@
+"""Repo path globs: validation, matching, and exact glob-glob overlap.
+
+Semantics
+---------
+A pattern is a repo-relative POSIX path anchored at the repo root (unlike
+gitignore, a pattern never matches "at any depth"): ``*.md`` matches
+``README.md`` but not ``docs/x.md``.
+
+* ``*`` matches any run of characters inside one path segment (never ``/``).
+  A segment that is only ``*`` needs a non-empty segment, so ``a/*/b`` does
+  not match ``a/b``.
+* ``?`` matches exactly one character other than ``/``.
+* ``[abc]``, ``[a-z]``, ``[!a-z]`` and ``[^a-z]`` match one character other
+  than ``/``. A ``]`` right after the opening ``[`` (or ``[!``) is a member;
+  a ``-`` first or last is a member. A class must close inside its segment.
+  Reversed ranges (``[z-a]``), ``-`` as a range endpoint and ``[`` inside a
+  class (so POSIX classes such as ``[[:alpha:]]``) are rejected.
+* ``{a,b}`` braces, nested or not, and bash-style sequences (``{1..3}``) are
+  expanded with ``bracex`` into alternatives; a pattern matches a path when
+  one alternative does. ``{a}`` (one item, no comma) stays literal, as in bash.
+* ``**`` as a whole segment matches zero or more whole segments:
+  ``a/**/b`` matches ``a/b`` and ``a/x/y/b``; ``**/x`` matches ``x``. A
+  trailing ``**`` matches one or more segments, so ``src/**`` matches every
+  path strictly below ``src/`` but not ``src`` itself. ``**`` alone matches
+  every path. Inside a segment (``a**b``) it behaves like ``*``.
+* Leading dots are not special: ``*``, ``?``, classes and ``**`` all match
+  a leading ``.``. An agent claiming ``src/*`` means every file directly in
+  ``src/``, ``src/.env`` included.
+* Matching is case-sensitive. One trailing ``/`` on a pattern is ignored.
+* ``!``, ``(``, ``)``, ``|``, ``@``, ``+``, ``~`` and ``,`` outside braces
+  are ordinary characters.
+
+Valid paths have no empty, ``.`` or ``..`` segment, no NUL character and no
+leading ``/``. Such malformed "paths" never match anything; they are not
+files in a repo, and the overlap test below reasons about real paths only.
+
+Matching uses ``wcmatch.glob`` with GLOBSTAR | DOTGLOB | FORCEUNIX | CASE.
+Braces are expanded once, by ``bracex`` (the library wcmatch's own BRACE
+flag calls), and the alternatives are handed to wcmatch as a pattern list
+without the BRACE flag: expanding twice would differ on inputs such as
+``{{1..2}..3}``.
+
+``overlap(a, b)`` decides exactly whether some valid path matches both
+patterns: each pattern becomes a small automaton (one per pattern, cached),
+and a breadth-first search over pairs of states looks for a path accepted by
+both. The path walked is returned as a witness.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import bracex
+from wcmatch import glob as _wcglob
+
+__all__ = [
+    "MAX_ALTERNATIVES",
+    "MAX_PATTERN_LENGTH",
+    "GlobError",
+    "filter_paths",
+    "is_literal",
+    "literal_prefixes",
+    "matches",
+    "module_pattern",
+    "overlap",
+    "validate",
+]
+
+MAX_PATTERN_LENGTH = 1024
+MAX_ALTERNATIVES = 256
+_CACHE_SIZE = 4096
+
+_WC_FLAGS = _wcglob.GLOBSTAR | _wcglob.DOTGLOB | _wcglob.FORCEUNIX | _wcglob.CASE
+_META_CHARS = frozenset("*?[]{}")
+_DRIVE = re.compile(r"^[A-Za-z]:[/\\]")
+# An empty, '.' or '..' segment, a leading '/' (an empty first segment) or a NUL.
+_BAD_PATH = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|\x00")
+_MAX_CODEPOINT = 0x10FFFF
+
+
+class GlobError(ValueError):
+    """An invalid pattern; the message is a human-readable reason."""
+
+
+# ---------------------------------------------------------------------------
+# Character labels
+
+
+class _Label:
+    """A set of characters one automaton step can read; never contains '/'.
+
+    `lit` is set for a single literal character; otherwise the set is
+    `ranges` (inclusive code point pairs), complemented when `neg` is true.
+    """
+
+    __slots__ = ("neg", "ranges", "lit", "has_dot", "cands")
+
+    def __init__(self, neg: bool, ranges: tuple[tuple[int, int], ...]) -> None:
+        self.neg = neg
+        self.ranges = ranges
+        single = not neg and len(ranges) == 1 and ranges[0][0] == ranges[0][1]
+        self.lit: str | None = chr(ranges[0][0]) if single else None
+        self.has_dot = self.contains(".")
+        # Where a maximal run of characters in an intersection can start: a
+        # range start, or just past a range end (see _intersect).
+        cands: list[str] = []
+        for lo, hi in ranges:
+            for point in (lo, hi + 1):
+                if point <= _MAX_CODEPOINT:
+                    char = chr(point)
+                    if char != "." and self.contains(char):
+                        cands.append(char)
+        self.cands = tuple(cands)
+
+    def contains(self, char: str) -> bool:
+        if char in "/\x00" or "\ud800" <= char <= "\udfff":
+            return False
+        point = ord(char)
+        inside = any(lo <= point <= hi for lo, hi in self.ranges)
+        return inside != self.neg
+
+    def regex(self) -> str:
+        if self.lit is not None:
+            return re.escape(self.lit)
+        body = "".join(
+            re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+            for lo, hi in self.ranges
+        )
+        return f"[^/{body}]" if self.neg else f"[{body}]"
+
+
+_LABELS: dict[tuple[bool, tuple[tuple[int, int], ...]], _Label] = {}
+
+
+def _label(neg: bool, ranges: Iterable[tuple[int, int]]) -> _Label:
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    key = (neg, tuple(merged))
+    found = _LABELS.get(key)
+    if found is None:
+        if len(_LABELS) >= 65536:
+            _LABELS.clear()
+        found = _LABELS[key] = _Label(neg, key[1])
+    return found
+
+
+_ANY = _label(True, ())
+_NICE = ("x", "a", "_")
+# Starts of runs that no label range explains: just past NUL, just past '/'
+# (the character after '.' is '/'), just past the surrogates.
+_FALLBACK = ("0", "\x01", "\ue000")
+
+_Pick = tuple[bool, str | None]
+_PICKS: dict[tuple[_Label, _Label], _Pick | None] = {}
+
+
+def _intersect(a: _Label, b: _Label) -> _Pick | None:
+    """(can both read '.', a non-dot character both can read or None), None if disjoint.
+
+    The intersection of two labels is a union of maximal runs of code points.
+    Each run starts at the start of the universe, just past an excluded
+    character, at a range start of a positive label, or just past a range
+    end of a negated label; the candidate lists hold all of those points,
+    so trying them finds a common character whenever one exists.
+    """
+    key = (a, b)
+    if key in _PICKS:
+        return _PICKS[key]
+    dot = a.has_dot and b.has_dot
+    other: str | None = None
+    if a.lit is not None:
+        other = a.lit if a.lit != "." and b.contains(a.lit) else None
+    elif b.lit is not None:
+        other = b.lit if b.lit != "." and a.contains(b.lit) else None
+    else:
+        for group in (_NICE, a.cands, b.cands, _FALLBACK):
+            for char in group:
+                if char != "." and a.contains(char) and b.contains(char):
+                    other = char
+                    break
+            if other is not None:
+                break
+    result = (dot, other) if dot or other is not None else None
+    if len(_PICKS) >= 65536:
+        _PICKS.clear()
+    _PICKS[key] = result
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+
+
+class _Star:
+    """`*` inside a segment."""
+
+    __slots__ = ()
+
+
+_STAR = _Star()
+_Token = _Label | _Star
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    text: str
+    globstar: bool
+    tokens: tuple[_Token, ...]
+    literal: bool
+
+    def regex(self) -> re.Pattern[str]:
+        return _segment_regex(self)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _segment_regex(segment: _Segment) -> re.Pattern[str]:
+    parts = ["[^/]*" if isinstance(tok, _Star) else tok.regex() for tok in segment.tokens]
+    return re.compile("".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    alternatives: tuple[str, ...]
+    segments: tuple[tuple[_Segment, ...], ...]
+    literal: str | None  # the one path a literal pattern matches
+
+
+def _parse_segment(text: str) -> _Segment:
+    if text == "**":
+        return _Segment(text, True, (), False)
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "*":
+            if not tokens or tokens[-1] is not _STAR:
+                tokens.append(_STAR)
+            i += 1
+        elif char == "?":
+            tokens.append(_ANY)
+            i += 1
+        elif char == "[":
+            label, i = _parse_class(text, i)
+            tokens.append(label)
+        else:
+            tokens.append(_label(False, ((ord(char), ord(char)),)))
+            i += 1
+    # Literal means written without wildcards or classes: `[.]x` is not literal.
+    literal = not any(c in "*?[" for c in text)
+    return _Segment(text, False, tuple(tokens), literal)
+
+
+def _parse_class(text: str, start: int) -> tuple[_Label, int]:
+    """Parse the class opening at text[start]; return its label and the index after it."""
+    j = start + 1
+    neg = j < len(text) and text[j] in "!^"
+    if neg:
+        j += 1
+    first_member = j + 1 if j < len(text) and text[j] == "]" else j
+    close = text.find("]", first_member)
+    if close == -1:
+        raise GlobError("unbalanced '[' in pattern")
+    body = text[j:close]
+    if "[" in body:
+        raise GlobError(
+            "'[' inside a character class is not supported "
+            "(nor are POSIX classes such as [[:alpha:]])"
+        )
+    ranges: list[tuple[int, int]] = []
+    p = 0
+    while p < len(body):
+        lo = body[p]
+        if p + 2 < len(body) and body[p + 1] == "-":
+            hi = body[p + 2]
+            if lo == "-" or hi == "-":
+                raise GlobError("'-' cannot be a range endpoint in a character class")
+            if hi < lo:
+                raise GlobError(f"reversed range '{lo}-{hi}' in character class")
+            ranges.append((ord(lo), ord(hi)))
+            p += 3
+        else:
+            ranges.append((ord(lo), ord(lo)))
+            p += 1
+    return _label(neg, ranges), close + 1
+
+
+def _brace_problem(pattern: str) -> str | None:
+    depth = 0
+    for char in pattern:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return "unbalanced '}' in pattern"
+    return "unbalanced '{' in pattern" if depth else None
+
+
+def _is_bad_char(char: str) -> bool:
+    point = ord(char)
+    return point < 0x20 or 0x7F <= point <= 0x9F or 0xD800 <= point <= 0xDFFF
+
+
+def _parse_or_reason(pattern: object) -> _Parsed | str:
+    if not isinstance(pattern, str) or not pattern:
+        return "empty pattern"
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"pattern is longer than {MAX_PATTERN_LENGTH} characters"
+    if any(_is_bad_char(c) for c in pattern):
+        return "pattern contains a NUL or control character"
+    if pattern.startswith("/") or _DRIVE.match(pattern):
+        return "absolute path; patterns are relative to the repo root"
+    if "\\" in pattern:
+        return "pattern contains a backslash; use '/' to separate directories"
+    text = pattern[:-1] if pattern.endswith("/") else pattern
+    reason = _brace_problem(text)
+    if reason:
+        return reason
+    try:
+        expanded = bracex.expand(text, limit=MAX_ALTERNATIVES)
+    except bracex.ExpansionLimitException:
+        return f"braces expand to more than {MAX_ALTERNATIVES} alternatives"
+    alternatives = tuple(dict.fromkeys(expanded))
+    if not alternatives or "" in alternatives:
+        return "empty pattern (or an empty brace alternative)"
+    segments: list[tuple[_Segment, ...]] = []
+    for alternative in alternatives:
+        if alternative.startswith("/"):
+            return "absolute path; patterns are relative to the repo root"
+        parts = alternative.split("/")
+        if "" in parts:
+            return "empty path segment ('//')"
+        if "." in parts:
+            return "'.' path segment"
+        if ".." in parts:
+            return "'..' path segment; patterns cannot leave the repo"
+        try:
+            segments.append(tuple(_parse_segment(part) for part in parts))
+        except GlobError as exc:
+            return str(exc)
+    literal = None
+    if len(alternatives) == 1 and all(s.literal for s in segments[0]):
+        literal = alternatives[0]
+    return _Parsed(alternatives, tuple(segments), literal)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _parse_cached(pattern: str) -> _Parsed | str:
+    return _parse_or_reason(pattern)
+
+
+def _parse(pattern: str) -> _Parsed:
+    parsed = _parse_cached(pattern) if isinstance(pattern, str) else _parse_or_reason(pattern)
+    if isinstance(parsed, str):
+        raise GlobError(parsed)
+    return parsed
+
+
+# ---------------------------------------------------------------------------
+# Public helpers
+
+
+def validate(pattern: str) -> str | None:
+    """None if `pattern` is a valid glob, else a human-readable reason."""
+    parsed = _parse_cached(pattern) if isinstance(pattern, str) else _parse_or_reason(pattern)
+    return parsed if isinstance(parsed, str) else None
+
+
+def module_pattern(pattern: str) -> str:
+    """The pattern of everything below a directory: 'src/auth' -> 'src/auth/**'."""
+    text = pattern[:-1] if pattern.endswith("/") else pattern
+    if text == "**" or text.endswith("/**"):
+        return text
+    return f"{text}/**"
+
+
+def is_literal(pattern: str) -> bool:
+    """True when the pattern has no glob metacharacter (``*?[]{}``) at all."""
+    return not any(c in _META_CHARS for c in pattern)
+
+
+def literal_prefixes(pattern: str) -> tuple[tuple[str, ...], ...]:
+    """Per brace alternative, the leading whole segments that are literal.
+
+    Every path an alternative matches starts with that alternative's prefix
+    segments. Duplicates are dropped; order follows the expansion.
+    """
+    prefixes: dict[tuple[str, ...], None] = {}
+    for segments in _parse(pattern).segments:
+        prefix: list[str] = []
+        for segment in segments:
+            if not segment.literal:
+                break
+            prefix.append(segment.text)
+        prefixes[tuple(prefix)] = None
+    return tuple(prefixes)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _matcher(pattern: str) -> _wcglob.WcMatcher[str]:
+    return _wcglob.compile(list(_parse(pattern).alternatives), flags=_WC_FLAGS)
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Whether the repo path `path` matches `pattern`. Raises GlobError on a bad pattern."""
+    parsed = _parse(pattern)
+    if _BAD_PATH.search(path):
+        return False
+    if parsed.literal is not None:
+        return path == parsed.literal
+    return _matcher(pattern).match(path)
+
+
+def filter_paths(pattern: str, paths: Iterable[str]) -> list[str]:
+    """The paths (in input order) that `pattern` matches; the pattern is compiled once."""
+    parsed = _parse(pattern)
+    if parsed.literal is not None:
+        literal = parsed.literal
+        return [p for p in paths if p == literal]
+    match = _matcher(pattern).match
+    bad = _BAD_PATH.search
+    return [p for p in paths if not bad(p) and match(p)]
+
+
+# ---------------------------------------------------------------------------
+# Automata and overlap
+
+
+@dataclass(frozen=True, slots=True)
+class _Automaton:
+    """An epsilon-free NFA over characters; state 0 is the start."""
+
+    chars: tuple[tuple[tuple[_Label, int], ...], ...]  # per state: (label, target)
+    seps: tuple[tuple[int, ...], ...]  # per state: targets on '/'
+    accept: tuple[bool, ...]
+
+
+_SEP = "/"
+_GLOBSTAR = "**/"
+_TRAILING_GLOBSTAR = "/**"
+_Edge = tuple[_Label | str | None, int]  # None: epsilon, "/": separator
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.edges: list[list[_Edge]] = []
+        self.memo: dict[tuple[int, _Label | _Star | str], int] = {}
+
+    def new(self) -> int:
+        self.edges.append([])
+        return len(self.edges) - 1
+
+    def add(self, source: int, label: _Label | str | None, target: int) -> None:
+        self.edges[source].append((label, target))
+
+    def alternative(self, start: int, segments: tuple[_Segment, ...]) -> int:
+        """Add one alternative after `start`; return its accepting state.
+
+        Alternatives share the states of their common leading items, so the
+        expansion of `src/{a,b}/*.{ts,tsx}` spells `src/` once.
+        """
+        cur = start
+        last = len(segments) - 1
+        for i, segment in enumerate(segments):
+            if segment.globstar:
+                cur = self.step(cur, _TRAILING_GLOBSTAR if i == last else _GLOBSTAR)
+                continue
+            for token in segment.tokens:
+                cur = self.step(cur, token)
+            if i != last:
+                cur = self.step(cur, _SEP)
+        return cur
+
+    def step(self, cur: int, item: _Label | _Star | str) -> int:
+        """The state after reading `item` from `cur` (built once per state and item)."""
+        key = (cur, item)
+        found = self.memo.get(key)
+        if found is not None:
+            return found
+        if isinstance(item, _Label):
+            nxt = self.new()
+            self.add(cur, item, nxt)
+        elif isinstance(item, _Star):  # any run of non-'/' characters
+            nxt = self.new()
+            self.add(cur, None, nxt)
+            self.add(nxt, _ANY, nxt)
+        elif item == _SEP:
+            nxt = self.new()
+            self.add(cur, _SEP, nxt)
+        elif item == _TRAILING_GLOBSTAR:  # one or more whole segments: S(/S)*
+            nxt = self.new()
+            self.add(cur, _ANY, nxt)
+            self.add(nxt, _ANY, nxt)
+            sep = self.new()
+            self.add(nxt, _SEP, sep)
+            self.add(sep, _ANY, nxt)
+        else:  # zero or more whole segments, each followed by '/': (S/)*
+            nxt = self.new()
+            self.add(cur, None, nxt)
+            seg = self.new()
+            self.add(nxt, _ANY, seg)
+            self.add(seg, _ANY, seg)
+            self.add(seg, _SEP, nxt)
+        self.memo[key] = nxt
+        return nxt
+
+    def closure(self, state: int) -> list[int]:
+        seen = [state]
+        stack = [state]
+        while stack:
+            for label, target in self.edges[stack.pop()]:
+                if label is None and target not in seen:
+                    seen.append(target)
+                    stack.append(target)
+        return seen
+
+    def finish(self, start: int, accepting: set[int]) -> _Automaton:
+        closures = [self.closure(q) for q in range(len(self.edges))]
+        numbering = {start: 0}
+        order = [start]
+        chars: list[tuple[tuple[_Label, int], ...]] = []
+        seps: list[tuple[int, ...]] = []
+        accept: list[bool] = []
+        index = 0
+        while index < len(order):
+            state = order[index]
+            index += 1
+            char_edges: dict[tuple[_Label, int], None] = {}
+            sep_edges: dict[int, None] = {}
+            for member in closures[state]:
+                for label, target in self.edges[member]:
+                    if label is None:
+                        continue
+                    if target not in numbering:
+                        numbering[target] = len(order)
+                        order.append(target)
+                    if isinstance(label, _Label):
+                        char_edges[(label, numbering[target])] = None
+                    else:
+                        sep_edges[numbering[target]] = None
+            chars.append(tuple(char_edges))
+            seps.append(tuple(sep_edges))
+            accept.append(any(m in accepting for m in closures[state]))
+        return _Automaton(tuple(chars), tuple(seps), tuple(accept))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _automaton(pattern: str) -> _Automaton:
+    parsed = _parse(pattern)
+    builder = _Builder()
+    start = builder.new()
+    accepting: set[int] = set()
+    for segments in parsed.segments:
+        accepting.add(builder.alternative(start, segments))
+    automaton = builder.finish(start, accepting)
+    # Only brace expansions repeat suffixes worth merging.
+    return _reduce(automaton) if len(parsed.segments) > 1 else automaton
+
+
+def _reduce(automaton: _Automaton) -> _Automaton:
+    """Merge states with the same future (bisimulation), so shared suffixes count once."""
+    chars, seps, accept = automaton.chars, automaton.seps, automaton.accept
+    size = len(accept)
+    block = [int(flag) for flag in accept]
+    count = len(set(block))
+    while True:
+        signatures: dict[tuple[object, ...], int] = {}
+        refined = []
+        for q in range(size):
+            signature = (
+                block[q],
+                frozenset((label, block[t]) for label, t in chars[q]),
+                frozenset(block[t] for t in seps[q]),
+            )
+            refined.append(signatures.setdefault(signature, len(signatures)))
+        block = refined
+        if len(signatures) == count:
+            break
+        count = len(signatures)
+    if count == size:
+        return automaton
+    # Renumber blocks in order of first appearance so the start stays 0.
+    order: dict[int, int] = {}
+    for q in range(size):
+        order.setdefault(block[q], len(order))
+    new_chars: list[tuple[tuple[_Label, int], ...]] = [()] * count
+    new_seps: list[tuple[int, ...]] = [()] * count
+    new_accept = [False] * count
+    for q in range(size):
+        b = order[block[q]]
+        if new_chars[b] or new_seps[b] or new_accept[b]:
+            continue
+        new_chars[b] = tuple(dict.fromkeys((label, order[block[t]]) for label, t in chars[q]))
+        new_seps[b] = tuple(dict.fromkeys(order[block[t]] for t in seps[q]))
+        new_accept[b] = accept[q]
+    return _Automaton(tuple(new_chars), tuple(new_seps), tuple(new_accept))
+
+
+# Segment progress while searching: 0 empty, 1 ".", 2 "..", 3 a valid segment.
+_AFTER_DOT = (1, 2, 3, 3)
+_UNKNOWN: _Pick = (False, None)  # never a stored pick: disjoint pairs are stored as None
+
+
+def overlap(a: str, b: str) -> str | None:
+    """A path matching both patterns, or None when no valid path can match both.
+
+    Exact in both directions. Raises GlobError when either pattern is invalid.
+    """
+    literal_a = _parse(a).literal
+    literal_b = _parse(b).literal
+    if literal_a is not None:
+        if literal_b is not None:
+            return literal_a if literal_a == literal_b else None
+        return literal_a if _accepts(_automaton(b), literal_a) else None
+    if literal_b is not None:
+        return literal_b if _accepts(_automaton(a), literal_b) else None
+    first = _automaton(a)
+    second = _automaton(b)
+    a_chars, a_seps, a_accept = first.chars, first.seps, first.accept
+    b_chars, b_seps, b_accept = second.chars, second.seps, second.accept
+    width = len(b_accept) * 4
+    # state key: (qa * len(b) + qb) * 4 + segment progress
+    parents: dict[int, tuple[int, str]] = {0: (-1, "")}
+    queue: deque[int] = deque([0])
+    picks = _PICKS
+    while queue:
+        key = queue.popleft()
+        qa, rest = divmod(key, width)
+        qb, progress = divmod(rest, 4)
+        if progress == 3:
+            if a_accept[qa] and b_accept[qb]:
+                return _witness(parents, key)
+            for ta in a_seps[qa]:
+                for tb in b_seps[qb]:
+                    nxt = (ta * width) + tb * 4
+                    if nxt not in parents:
+                        parents[nxt] = (key, "/")
+                        queue.append(nxt)
+        b_edges = b_chars[qb]
+        if not b_edges:
+            continue
+        for la, ta in a_chars[qa]:
+            base = ta * width
+            for lb, tb in b_edges:
+                pick = picks.get((la, lb), _UNKNOWN)
+                if pick is _UNKNOWN:
+                    pick = _intersect(la, lb)
+                if pick is None:
+                    continue
+                dot, other = pick
+                if other is not None:
+                    nxt = base + tb * 4 + 3
+                    if nxt not in parents:
+                        parents[nxt] = (key, other)
+                        queue.append(nxt)
+                if dot:
+                    nxt = base + tb * 4 + _AFTER_DOT[progress]
+                    if nxt not in parents:
+                        parents[nxt] = (key, ".")
+                        queue.append(nxt)
+    return None
+
+
+def _accepts(automaton: _Automaton, path: str) -> bool:
+    """Whether the automaton accepts the (valid) path."""
+    chars, seps = automaton.chars, automaton.seps
+    current = {0}
+    for char in path:
+        if char == "/":
+            current = {t for q in current for t in seps[q]}
+        else:
+            current = {
+                t
+                for q in current
+                for label, t in chars[q]
+                if (label.lit == char if label.lit is not None else label.contains(char))
+            }
+        if not current:
+            return False
+    return any(automaton.accept[q] for q in current)
+
+
+def _witness(parents: dict[int, tuple[int, str]], key: int) -> str:
+    chars: list[str] = []
+    while key:
+        key, char = parents[key]
+        chars.append(char)
+    return "".join(reversed(chars))

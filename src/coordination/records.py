@@ -1,0 +1,92 @@
+"""Claim rows as stored, and their conversion to engine types and API dicts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from coordination.core.model import ActiveClaim, Carve, ClaimType
+
+CLAIM_COLUMNS = (
+    "id, repo_id, engineer, session_id, branch, description, type, pattern, symbols, "
+    "narrowable, carved, coexists_with, state, created_at, expires_at, ended_at, fence, seq"
+)
+
+
+def to_epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def iso(value: float | None) -> str | None:
+    moment = from_epoch(value)
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def carves_from_json(text: str) -> tuple[Carve, ...]:
+    return tuple(Carve(path=c["path"], symbol=c["symbol"], by=c.get("by", 0)) for c in json.loads(text))
+
+
+def carves_to_json(carves: tuple[Carve, ...] | list[Carve]) -> str:
+    return json.dumps([{"path": c.path, "symbol": c.symbol, "by": c.by} for c in carves])
+
+
+def to_active(row: dict[str, Any]) -> ActiveClaim:
+    return ActiveClaim(
+        id=row["id"],
+        repo_id=row["repo_id"],
+        engineer=row["engineer"],
+        type=ClaimType(row["type"]),
+        pattern=row["pattern"],
+        expires_at=datetime.fromtimestamp(row["expires_at"], UTC),
+        symbols=tuple(json.loads(row["symbols"])),
+        narrowable=bool(row["narrowable"]),
+        session_id=row["session_id"],
+        carved=carves_from_json(row["carved"]),
+        fence=row["fence"],
+    )
+
+
+def present_state(row: dict[str, Any], now: float) -> str:
+    if row["state"] == "active" and row["expires_at"] <= now:
+        return "expired"
+    return str(row["state"])
+
+
+def to_api(row: dict[str, Any], now: float) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "repo_id": row["repo_id"],
+        "engineer": row["engineer"],
+        "session_id": row["session_id"],
+        "branch": row["branch"],
+        "description": row["description"],
+        "type": row["type"],
+        "pattern": row["pattern"],
+        "symbols": json.loads(row["symbols"]),
+        "narrowable": bool(row["narrowable"]),
+        "carved": [{"path": c.path, "symbol": c.symbol, "by": c.by} for c in carves_from_json(row["carved"])],
+        "coexists_with": json.loads(row["coexists_with"]),
+        "state": present_state(row, now),
+        "created_at": iso(row["created_at"]),
+        "expires_at": iso(row["expires_at"]),
+        "ended_at": iso(row["ended_at"]),
+        "fence": row["fence"],
+    }
+
+
+def conflict_entry(claim: ActiveClaim, requested: str) -> dict[str, Any]:
+    return {
+        "claim_id": claim.id,
+        "engineer": claim.engineer,
+        "type": claim.type.value,
+        "pattern": claim.pattern,
+        "symbols": list(claim.symbols),
+        "expires_at": claim.expires_at.isoformat().replace("+00:00", "Z"),
+        "fence": claim.fence,
+        "requested_pattern": requested,
+    }

@@ -1,0 +1,906 @@
+"""Use cases of coord: claim, release, extend, check, verify, sweep.
+
+The only layer the HTTP routes, the MCP bridge and the CLI call. It joins the
+pure engine (`coordination.core`) with a store: every change to a repo's
+claims happens inside `store.write(repo_id)`, which serialises writers of that
+repo across threads, processes and replicas, so the conflict check and the
+insert that follows it are one atomic step.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from coordination import ownership_yaml, records
+from coordination.config import Settings
+from coordination.core import globs, lifetimes, symbols, validation
+from coordination.core.book import ClaimBook
+from coordination.core.decisions import Context, decide, decide_item, effective_pattern
+from coordination.core.files import FileSet, overlap_function
+from coordination.core.model import ActiveClaim, Carve, ClaimItem, ClaimType, Decision, Outcome
+from coordination.core.ownership import Ownership
+from coordination.core.suggestions import conflict_suggestion
+from coordination.errors import Conflict, Forbidden, Invalid, NotFound
+from coordination.repo_files import RepoFiles
+from coordination.store import Store, Tx
+
+Clock = Callable[[], datetime]
+SESSION_TOUCH_INTERVAL_SEC = 5.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ClaimRequest:
+    engineer: str
+    items: list[ClaimItem]
+    repo_id: str = "default"
+    session_id: str | None = None
+    branch: str | None = None
+    description: str | None = None
+    ttl_hours: float | None = None
+
+
+@dataclass
+class ClaimResult:
+    claims: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    pending_requests: list[dict[str, Any]]
+
+
+@dataclass
+class _RepoCache:
+    """This process's copy of a repo's active claims, as of sequence number `seq`."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    seq: int = 0
+    book: ClaimBook = field(default_factory=ClaimBook)
+
+
+class ClaimService:
+    def __init__(self, settings: Settings, store: Store, clock: Clock = utcnow) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.repo_files = (
+            RepoFiles(settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec)
+            if settings.repo_root
+            else None
+        )
+        self.limits = validation.Limits(
+            max_claim_files=settings.max_claim_files,
+            max_claim_ratio=settings.max_claim_ratio,
+            enforce_ratio=not settings.repo_scope,
+            max_ttl_hours=settings.max_ttl_hours,
+        )
+        self.ttl = lifetimes.TtlPolicy(settings.default_ttl_hours, settings.shared_ttl_hours)
+        self._caches: dict[str, _RepoCache] = {}
+        self._caches_lock = threading.Lock()
+        self._touched: dict[str, float] = {}
+
+    # ----------------------------------------------------------------- claims
+
+    def create_claims(self, req: ClaimRequest) -> ClaimResult:
+        self._check_identity(req.engineer, req.repo_id, req.session_id)
+        if not req.items:
+            raise Invalid("claims must list at least one item")
+        if len(req.items) > self.limits.max_items:
+            raise Invalid(f"at most {self.limits.max_items} claim items per request")
+        problem = validation.ttl_problem(req.ttl_hours, self.limits)
+        if problem:
+            raise Invalid(problem)
+        files = self._files()
+        cache = self._cache(req.repo_id)
+        with cache.lock, self.store.write(req.repo_id) as tx:
+            seq = self._advance(tx, req.repo_id, cache)
+            # Read the clock under the lock: decisions and audit times then
+            # follow the order in which writers really went.
+            now = self.clock()
+            if req.session_id:
+                self._touch_session(tx, req.session_id, req.engineer, now)
+            rules = self._ownership(tx, req.repo_id)
+            items = [self._as_stored_type(item, rules) for item in req.items]
+            self._check_symbols(items)
+            ctx = Context(overlap_function(files), self._liveness(tx, now))
+            decisions = decide(req.engineer, items, cache.book, ctx, files, self.limits)
+            invalid = [d for d in decisions if d.outcome is Outcome.INVALID]
+            if invalid:
+                raise Invalid(invalid[0].reason or "invalid claim", item=invalid[0].item.pattern)
+            blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
+            if blocked:
+                for d in blocked:
+                    self._event(
+                        tx,
+                        req.repo_id,
+                        "conflict",
+                        req.engineer,
+                        None,
+                        d.item.pattern,
+                        now,
+                        {"blocking": [c.id for c in d.blocking]},
+                    )
+            else:
+                result = self._grant(tx, req, decisions, seq, now)
+        if blocked:
+            raise self._conflict_error(blocked, rules, now)
+        return result
+
+    def _grant(self, tx: Tx, req: ClaimRequest, decisions: list[Decision], seq: int, now: datetime) -> ClaimResult:
+        granted_ids: list[int] = []
+        summary: list[dict[str, Any]] = []
+        for d in decisions:
+            if d.refreshes is not None:
+                claim_id = self._refresh(tx, d.refreshes, req, seq, now)
+            else:
+                # Each new claim gets its own fencing token, strictly above every earlier one.
+                fence = seq if not granted_ids else self._bump(tx, req.repo_id)
+                claim_id = self._insert(tx, req, d, fence, now)
+                self._link_partners(tx, req, d, claim_id, fence, now)
+            granted_ids.append(claim_id)
+            summary.append(
+                {
+                    "pattern": d.item.pattern,
+                    "type": d.item.type.value,
+                    "outcome": d.outcome.value,
+                    "claim_id": claim_id,
+                    "refreshed": d.refreshes is not None,
+                    "coexists_with": [c.id for c in d.coexists_with],
+                    "narrowed": [c.id for c in d.narrowed],
+                }
+            )
+        rows = self._claims_by_id(tx, granted_ids)
+        pending = self._take_notices(tx, req.repo_id, req.engineer, now)
+        stamp = records.to_epoch(now)
+        return ClaimResult([records.to_api(r, stamp) for r in rows], summary, pending)
+
+    def _insert(self, tx: Tx, req: ClaimRequest, d: Decision, seq: int, now: datetime) -> int:
+        item = d.item
+        expires = lifetimes.expires_at(now, item.type, req.ttl_hours, self.ttl)
+        partners = [c.id for c in d.coexists_with + d.narrowed]
+        claim_id = tx.scalar(
+            "INSERT INTO claims (repo_id, engineer, session_id, branch, description, type, pattern,"
+            " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING id",
+            (
+                req.repo_id,
+                req.engineer,
+                req.session_id,
+                req.branch,
+                req.description,
+                item.type.value,
+                effective_pattern(item),
+                json.dumps(list(symbols.normalise(item.symbols))),
+                item.type is ClaimType.FILE,
+                json.dumps(partners),
+                records.to_epoch(now),
+                records.to_epoch(expires),
+                seq,
+                seq,
+            ),
+        )
+        self._event(
+            tx,
+            req.repo_id,
+            "grant",
+            req.engineer,
+            claim_id,
+            item.pattern,
+            now,
+            {"type": item.type.value, "symbols": list(item.symbols), "fence": seq},
+        )
+        return int(claim_id)
+
+    def _refresh(self, tx: Tx, held: ActiveClaim, req: ClaimRequest, seq: int, now: datetime) -> int:
+        expires = lifetimes.expires_at(now, held.type, req.ttl_hours, self.ttl)
+        tx.execute(
+            "UPDATE claims SET expires_at = ?, seq = ?, session_id = COALESCE(?, session_id) WHERE id = ?",
+            (records.to_epoch(max(expires, held.expires_at)), seq, req.session_id, held.id),
+        )
+        self._event(tx, req.repo_id, "refresh", req.engineer, held.id, held.pattern, now, {})
+        return held.id
+
+    def _link_partners(self, tx: Tx, req: ClaimRequest, d: Decision, claim_id: int, seq: int, now: datetime) -> None:
+        """Cross-reference coexisting claims and carve symbols out of narrowed ones."""
+        for partner in d.coexists_with:
+            self._add_partner(tx, partner.id, claim_id, seq, carves=())
+            self._event(
+                tx,
+                req.repo_id,
+                "auto-coexist",
+                req.engineer,
+                claim_id,
+                d.item.pattern,
+                now,
+                {"partner": partner.id, "partner_engineer": partner.engineer},
+            )
+            self._notice(
+                tx,
+                req.repo_id,
+                partner.engineer,
+                "auto-coexist",
+                partner.id,
+                now,
+                {
+                    "by_claim": claim_id,
+                    "by_engineer": req.engineer,
+                    "path": d.item.pattern,
+                    "symbols": list(d.item.symbols),
+                    "message": f"{req.engineer} now edits {', '.join(d.item.symbols)} in {d.item.pattern} beside you",
+                },
+            )
+        for holder in d.narrowed:
+            carves = tuple(Carve(d.item.pattern, s, claim_id) for s in symbols.normalise(d.item.symbols))
+            self._add_partner(tx, holder.id, claim_id, seq, carves=carves)
+            self._event(
+                tx,
+                req.repo_id,
+                "auto-narrow",
+                req.engineer,
+                claim_id,
+                d.item.pattern,
+                now,
+                {"narrowed": holder.id, "holder": holder.engineer, "symbols": list(d.item.symbols)},
+            )
+            self._notice(
+                tx,
+                req.repo_id,
+                holder.engineer,
+                "auto-narrow",
+                holder.id,
+                now,
+                {
+                    "by_claim": claim_id,
+                    "by_engineer": req.engineer,
+                    "path": d.item.pattern,
+                    "symbols": list(d.item.symbols),
+                    "message": (
+                        f"your claim {holder.pattern} no longer covers {', '.join(d.item.symbols)} "
+                        f"in {d.item.pattern}: {req.engineer} holds them; no action needed"
+                    ),
+                },
+            )
+
+    def _add_partner(self, tx: Tx, claim_id: int, partner_id: int, seq: int, carves: tuple[Carve, ...]) -> None:
+        row = tx.one("SELECT coexists_with, carved FROM claims WHERE id = ?", (claim_id,))
+        assert row is not None
+        partners = json.loads(row["coexists_with"])
+        if partner_id not in partners:
+            partners.append(partner_id)
+        carved = list(records.carves_from_json(row["carved"])) + list(carves)
+        tx.execute(
+            "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
+            (json.dumps(partners), records.carves_to_json(carved), seq, claim_id),
+        )
+
+    def _conflict_error(self, blocked: list[Decision], rules: Ownership, now: datetime) -> Conflict:
+        entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
+        holders = [c for d in blocked for c in d.blocking]
+        owners = sorted({o for d in blocked for o in rules.owners_for(effective_pattern(d.item))})
+        patterns = ", ".join(d.item.pattern for d in blocked)
+        return Conflict(
+            f"{patterns} overlaps {len(entries)} active claim(s) held by others",
+            conflicts=entries,
+            suggestion=conflict_suggestion(holders, owners, now),
+        )
+
+    # ---------------------------------------------------------------- release
+
+    def release(self, claim_id: int, engineer: str | None, force: bool = False) -> list[int]:
+        repo_id = self._repo_of(claim_id)
+        cache = self._cache(repo_id)
+        with cache.lock, self.store.write(repo_id) as tx:
+            seq = self._advance(tx, repo_id, cache)
+            now = self.clock()
+            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            assert row is not None
+            if not force and engineer != row["engineer"]:
+                raise Forbidden(
+                    f"claim {claim_id} is held by {row['engineer']}; only the holder releases it (or pass force=true)"
+                )
+            if row["state"] != "active":
+                return []
+            self._end(tx, [row], "released", "release", seq, now, actor=engineer)
+        return [claim_id]
+
+    def release_many(
+        self,
+        repo_id: str,
+        engineer: str | None = None,
+        session_id: str | None = None,
+        pattern: str | None = None,
+        claim_ids: Sequence[int] | None = None,
+    ) -> list[int]:
+        if not (engineer or session_id or pattern or claim_ids):
+            raise Invalid("give at least one of engineer, session_id, pattern or claim_ids")
+        self._check_identity(engineer, repo_id, session_id)
+        where: list[str] = ["repo_id = ?", "state = 'active'"]
+        params: list[Any] = [repo_id]
+        for column, value in (
+            ("engineer", engineer),
+            ("session_id", session_id),
+            ("pattern", pattern),
+        ):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if claim_ids:
+            where.append(f"id IN ({', '.join('?' * len(claim_ids))})")
+            params.extend(claim_ids)
+        cache = self._cache(repo_id)
+        with cache.lock, self.store.write(repo_id) as tx:
+            seq = self._advance(tx, repo_id, cache)
+            now = self.clock()
+            rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE {' AND '.join(where)}", params)
+            self._end(tx, rows, "released", "release", seq, now, actor=engineer)
+        return [r["id"] for r in rows]
+
+    def _end(
+        self,
+        tx: Tx,
+        rows: list[dict[str, Any]],
+        state: str,
+        event: str,
+        seq: int,
+        now: datetime,
+        actor: str | None = None,
+    ) -> None:
+        """End claims and give their carved symbols back to the partners they narrowed."""
+        stamp = records.to_epoch(now)
+        ending = {r["id"] for r in rows}
+        for row in rows:
+            tx.execute(
+                "UPDATE claims SET state = ?, ended_at = ?, seq = ? WHERE id = ?",
+                (state, stamp, seq, row["id"]),
+            )
+            self._event(
+                tx,
+                row["repo_id"],
+                event,
+                actor or row["engineer"],
+                row["id"],
+                row["pattern"],
+                now,
+                {"holder": row["engineer"], "seq": seq},
+            )
+            for partner_id in json.loads(row["coexists_with"]):
+                if partner_id not in ending:
+                    self._drop_partner(tx, partner_id, row["id"], seq)
+
+    def _drop_partner(self, tx: Tx, claim_id: int, gone: int, seq: int) -> None:
+        row = tx.one("SELECT coexists_with, carved, state FROM claims WHERE id = ?", (claim_id,))
+        if row is None or row["state"] != "active":
+            return
+        partners = [p for p in json.loads(row["coexists_with"]) if p != gone]
+        carved = [c for c in records.carves_from_json(row["carved"]) if c.by != gone]
+        tx.execute(
+            "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
+            (json.dumps(partners), records.carves_to_json(carved), seq, claim_id),
+        )
+
+    # ----------------------------------------------------------------- extend
+
+    def extend(self, claim_id: int, engineer: str, ttl_hours: float | None) -> dict[str, Any]:
+        problem = validation.ttl_problem(ttl_hours, self.limits)
+        if problem:
+            raise Invalid(problem)
+        repo_id = self._repo_of(claim_id)
+        cache = self._cache(repo_id)
+        with cache.lock, self.store.write(repo_id) as tx:
+            seq = self._advance(tx, repo_id, cache)
+            now = self.clock()
+            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            assert row is not None
+            if engineer != row["engineer"]:
+                raise Forbidden(f"claim {claim_id} is held by {row['engineer']}; only the holder extends it")
+            claim = records.to_active(row)
+            if row["state"] != "active" or not self._liveness(tx, now)(claim):
+                raise Conflict(
+                    f"claim {claim_id} is no longer active ({records.present_state(row, now.timestamp())}); "
+                    "claim the scope again",
+                    state=records.present_state(row, now.timestamp()),
+                )
+            expires = lifetimes.expires_at(now, claim.type, ttl_hours, self.ttl)
+            tx.execute(
+                "UPDATE claims SET expires_at = ?, seq = ? WHERE id = ?",
+                (records.to_epoch(expires), seq, claim_id),
+            )
+            self._event(
+                tx,
+                repo_id,
+                "extend",
+                engineer,
+                claim_id,
+                row["pattern"],
+                now,
+                {"expires_at": records.iso(records.to_epoch(expires))},
+            )
+            if row["session_id"]:
+                self._touch_session(tx, row["session_id"], engineer, now)
+            updated = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            assert updated is not None
+            pending = self._take_notices(tx, repo_id, engineer, now)
+        out = records.to_api(updated, records.to_epoch(now))
+        out["pending_requests"] = pending
+        return out
+
+    # ---------------------------------------------------------------- sessions
+
+    def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
+        self._check_identity(engineer, repo_id, session_id)
+        now = self.clock()
+        with self.store.write(None) as tx:
+            self._touch_session(tx, session_id, engineer, now)
+            self._touched[session_id] = time.monotonic()
+            active = tx.scalar(
+                "SELECT COUNT(*) AS n FROM claims WHERE session_id = ? AND state = 'active' AND expires_at > ?",
+                (session_id, records.to_epoch(now)),
+            )
+            pending = self._take_notices(tx, repo_id, engineer, now) if engineer and repo_id else []
+        return {
+            "session_id": session_id,
+            "last_seen": now.isoformat().replace("+00:00", "Z"),
+            "active_claims": int(active or 0),
+            "pending_requests": pending,
+        }
+
+    def note_activity(self, session_id: str, engineer: str | None = None) -> None:
+        """Any authenticated call carrying a session id keeps that session alive."""
+        if validation.session_problem(session_id):
+            return
+        last = self._touched.get(session_id)
+        if last is not None and time.monotonic() - last < SESSION_TOUCH_INTERVAL_SEC:
+            return
+        self._touched[session_id] = time.monotonic()
+        with self.store.write(None) as tx:
+            self._touch_session(tx, session_id, engineer, self.clock())
+
+    def _touch_session(self, tx: Tx, session_id: str, engineer: str | None, now: datetime) -> None:
+        tx.execute(
+            "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)"
+            " ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen,"
+            " engineer = COALESCE(excluded.engineer, sessions.engineer)",
+            (session_id, engineer, records.to_epoch(now)),
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def get_claim(self, claim_id: int) -> dict[str, Any]:
+        with self.store.read() as tx:
+            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+        if row is None:
+            raise NotFound(f"no claim with id {claim_id}")
+        return records.to_api(row, records.to_epoch(self.clock()))
+
+    def list_claims(
+        self,
+        repo_id: str | None = None,
+        engineer: str | None = None,
+        session_id: str | None = None,
+        pattern: str | None = None,
+        active: bool = True,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        now = records.to_epoch(self.clock())
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("repo_id", repo_id),
+            ("engineer", engineer),
+            ("session_id", session_id),
+            ("pattern", pattern),
+        ):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if active:
+            where += ["state = 'active'", "expires_at > ?"]
+            params.append(now)
+            if self.settings.idle_timeout_sec > 0:
+                where.append(
+                    "(session_id IS NULL OR session_id NOT IN (SELECT session_id FROM sessions WHERE last_seen < ?))"
+                )
+                params.append(now - self.settings.idle_timeout_sec)
+        sql = f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        with self.store.read() as tx:
+            rows = tx.all(sql, params)
+        return [records.to_api(r, now) for r in rows]
+
+    def check_conflicts(
+        self,
+        repo_id: str,
+        engineer: str | None,
+        paths: Sequence[str],
+        symbol_specs: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """What POST /claims would say for these paths, without writing anything."""
+        self._check_identity(engineer, repo_id, None)
+        if not paths and not symbol_specs:
+            raise Invalid("give at least one path (paths=...) or symbol (symbols=path::Name)")
+        wanted: dict[str, list[str]] = {p: [] for p in paths}
+        for spec in symbol_specs:
+            path, sep, symbol = spec.partition("::")
+            if not sep or not symbol:
+                raise Invalid(f"symbols entries look like 'path::Name', got {spec!r}")
+            wanted.setdefault(path, []).append(symbol)
+        items = [ClaimItem(ClaimType.FILE, p, tuple(s)) for p, s in wanted.items()]
+        for item in items:
+            problem = validation.item_problem(item, None, self.limits)
+            if problem:
+                raise Invalid(problem)
+        files = self._files()
+        now = self.clock()
+        book, is_live, rules = self._synced(repo_id, now)
+        ctx = Context(overlap_function(files), is_live)
+        blocked = [
+            d for d in (decide_item(engineer or "", i, book, ctx) for i in items) if d.outcome is Outcome.CONFLICT
+        ]
+        entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
+        owners = sorted({o for d in blocked for o in rules.owners_for(d.item.pattern)})
+        suggestion = conflict_suggestion([c for d in blocked for c in d.blocking], owners, now)
+        return {
+            "safe": not entries,
+            "safe_to_proceed": not entries,
+            "has_conflicts": bool(entries),
+            "conflicts": entries,
+            "suggestion": suggestion or None,
+        }
+
+    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> dict[str, Any]:
+        """For each path, whether the engineer's own or someone else's claim covers it."""
+        self._check_identity(engineer, repo_id, None)
+        for path in paths:
+            reason = globs.validate(path)
+            if reason or not globs.is_literal(path):
+                raise Invalid(f"paths must be plain repo-relative file paths: {path!r} ({reason or 'glob'})")
+        now = self.clock()
+        book, is_live, _ = self._synced(repo_id, now)
+        overlaps = overlap_function(self._files())
+        ours: list[dict[str, Any]] = []
+        theirs: list[dict[str, Any]] = []
+        for path in paths:
+            covering = [c for c in book.candidates(path) if is_live(c) and overlaps(path, c.pattern)]
+            mine = [c for c in covering if c.engineer == engineer]
+            ours += [_verify_entry(path, c) for c in mine]
+            mine_ids = {c.id for c in mine}
+            for claim in covering:
+                if claim.engineer != engineer and _blocks_push(claim, mine_ids):
+                    theirs.append(_verify_entry(path, claim))
+        return {"ours": ours, "theirs": theirs}
+
+    # ------------------------------------------------------------------ sweep
+
+    def sweep(self) -> dict[str, int]:
+        """Mark claims whose TTL ran out, or whose session went silent, as ended."""
+        now = self.clock()
+        stamp = records.to_epoch(now)
+        idle_cutoff = stamp - self.settings.idle_timeout_sec
+        idle = self.settings.idle_timeout_sec > 0
+        with self.store.read() as tx:
+            expired = tx.all(
+                "SELECT id, repo_id FROM claims WHERE state = 'active' AND expires_at <= ?",
+                (stamp,),
+            )
+            idled = (
+                tx.all(
+                    "SELECT c.id, c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
+                    " WHERE c.state = 'active' AND s.last_seen < ?",
+                    (idle_cutoff,),
+                )
+                if idle
+                else []
+            )
+        counts = {"expired": 0, "idle_expired": 0}
+        for repo_id in sorted({r["repo_id"] for r in expired + idled}):
+            cache = self._cache(repo_id)
+            with cache.lock, self.store.write(repo_id) as tx:
+                seq = self._advance(tx, repo_id, cache)
+                rows = tx.all(
+                    f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+                    " WHERE repo_id = ? AND state = 'active' AND expires_at <= ?",
+                    (repo_id, stamp),
+                )
+                self._end(tx, rows, "expired", "expire", seq, now)
+                counts["expired"] += len(rows)
+                if idle:
+                    rows = tx.all(
+                        f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active'"
+                        " AND session_id IN (SELECT session_id FROM sessions WHERE last_seen < ?)",
+                        (repo_id, idle_cutoff),
+                    )
+                    self._end(tx, rows, "idle_expired", "idle-expire", seq, now)
+                    counts["idle_expired"] += len(rows)
+        return counts
+
+    # ------------------------------------------------------------- ownership
+
+    def get_ownership(self, repo_id: str) -> str:
+        self._check_identity(None, repo_id, None)
+        with self.store.read() as tx:
+            text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
+        return str(text) if text is not None else ""
+
+    def put_ownership(self, repo_id: str, text: str) -> Ownership:
+        self._check_identity(None, repo_id, None)
+        try:
+            rules = ownership_yaml.parse(text)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+        now = records.to_epoch(self.clock())
+        with self.store.write(repo_id) as tx:
+            tx.execute(
+                "INSERT INTO ownership (repo_id, yaml, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (repo_id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
+                (repo_id, text, now),
+            )
+            self._event(
+                tx,
+                repo_id,
+                "ownership",
+                None,
+                None,
+                None,
+                self.clock(),
+                {"owners": len(rules.owners), "shared_files": len(rules.shared_files)},
+            )
+        return rules
+
+    # ---------------------------------------------------------------- audit
+
+    def events(self, repo_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        sql = "SELECT id, repo_id, event_type, engineer, claim_id, pattern, detail, created_at FROM request_event"
+        params: list[Any] = []
+        if repo_id:
+            sql += " WHERE repo_id = ?"
+            params.append(repo_id)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        with self.store.read() as tx:
+            rows = tx.all(sql, params)
+        for row in rows:
+            row["detail"] = json.loads(row["detail"])
+            row["created_at"] = records.iso(row["created_at"])
+        return rows
+
+    def ready(self) -> tuple[bool, str]:
+        from coordination.store.migrate import head_revision
+
+        try:
+            current = self.store.schema_revision()
+        except Exception as exc:  # the database is unreachable: not ready, say why
+            return False, f"database unreachable: {type(exc).__name__}"
+        head = head_revision()
+        if current != head:
+            return False, f"schema at {current}, expected {head}"
+        return True, head
+
+    # --------------------------------------------------------------- helpers
+
+    def _cache(self, repo_id: str) -> _RepoCache:
+        with self._caches_lock:
+            cache = self._caches.get(repo_id)
+            if cache is None:
+                cache = self._caches[repo_id] = _RepoCache()
+            return cache
+
+    def _advance(self, tx: Tx, repo_id: str, cache: _RepoCache) -> int:
+        """Take the repo's next sequence number and bring the cached book up to date.
+
+        Runs under the repo's write lock, so every row with a lower number is
+        committed; rows this transaction writes carry the new number and are
+        loaded by the next call.
+        """
+        seq = self._bump(tx, repo_id)
+        self._load_changes(tx, repo_id, cache, seq - 1)
+        return seq
+
+    def _bump(self, tx: Tx, repo_id: str) -> int:
+        return int(
+            tx.scalar(
+                "INSERT INTO repo_state (repo_id, seq) VALUES (?, 1)"
+                " ON CONFLICT (repo_id) DO UPDATE SET seq = repo_state.seq + 1 RETURNING seq",
+                (repo_id,),
+            )
+        )
+
+    def _load_changes(self, tx: Tx, repo_id: str, cache: _RepoCache, upto: int) -> None:
+        if upto < cache.seq:  # the database was reset under us (tests); start over
+            cache.book, cache.seq = ClaimBook(), 0
+        if upto == cache.seq:
+            return
+        rows = tx.all(
+            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq > ? AND seq <= ?",
+            (repo_id, cache.seq, upto),
+        )
+        for row in rows:
+            if row["state"] == "active":
+                cache.book.put(records.to_active(row))
+            else:
+                cache.book.discard(row["id"])
+        cache.seq = upto
+
+    def _synced(self, repo_id: str, now: datetime) -> tuple[ClaimBook, Callable[[ActiveClaim], bool], Ownership]:
+        cache = self._cache(repo_id)
+        with cache.lock, self.store.read() as tx:
+            current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+            self._load_changes(tx, repo_id, cache, int(current))
+            is_live = self._liveness(tx, now)
+            rules = self._ownership(tx, repo_id)
+            # A read works on a copy of the live claims so writers need not wait for it.
+            book = ClaimBook(c for c in cache.book if is_live(c))
+        return book, is_live, rules
+
+    def _liveness(self, tx: Tx, now: datetime) -> Callable[[ActiveClaim], bool]:
+        timeout = self.settings.idle_timeout_sec
+        silent: dict[str, datetime] = {}
+        if timeout > 0:
+            cutoff = records.to_epoch(now) - timeout
+            for row in tx.all("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,)):
+                silent[row["session_id"]] = datetime.fromtimestamp(row["last_seen"], UTC)
+        return lifetimes.liveness(now, timeout, silent)
+
+    def _ownership(self, tx: Tx, repo_id: str) -> Ownership:
+        text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
+        if not text:
+            return Ownership()
+        return _parse_cached(text)
+
+    def _as_stored_type(self, item: ClaimItem, rules: Ownership) -> ClaimItem:
+        """A plain file claim on a path listed in shared_files is stored as shared_file."""
+        if item.type is ClaimType.FILE and not item.symbols and rules.is_shared(item.pattern):
+            return ClaimItem(ClaimType.SHARED_FILE, item.pattern, ())
+        return item
+
+    def _check_symbols(self, items: Iterable[ClaimItem]) -> None:
+        from coordination import symbol_check
+
+        for item in items:
+            if item.symbols and not globs.validate(item.pattern):
+                symbol_check.check(item, self.repo_files)
+
+    def _files(self) -> FileSet | None:
+        return self.repo_files.snapshot() if self.repo_files else None
+
+    def _repo_of(self, claim_id: int) -> str:
+        with self.store.read() as tx:
+            repo_id = tx.scalar("SELECT repo_id FROM claims WHERE id = ?", (claim_id,))
+        if repo_id is None:
+            raise NotFound(f"no claim with id {claim_id}")
+        return str(repo_id)
+
+    def _claims_by_id(self, tx: Tx, ids: list[int]) -> list[dict[str, Any]]:
+        marks = ", ".join("?" * len(ids))
+        rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks})", ids)
+        order = {claim_id: i for i, claim_id in enumerate(ids)}
+        return sorted(rows, key=lambda r: order[r["id"]])
+
+    def _event(
+        self,
+        tx: Tx,
+        repo_id: str,
+        event_type: str,
+        engineer: str | None,
+        claim_id: int | None,
+        pattern: str | None,
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        tx.execute(
+            "INSERT INTO request_event (repo_id, event_type, engineer, claim_id, pattern, detail, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                repo_id,
+                event_type,
+                engineer,
+                claim_id,
+                pattern,
+                json.dumps(detail),
+                records.to_epoch(now),
+            ),
+        )
+
+    def _notice(
+        self,
+        tx: Tx,
+        repo_id: str,
+        engineer: str,
+        kind: str,
+        claim_id: int,
+        now: datetime,
+        detail: dict[str, Any],
+    ) -> None:
+        tx.execute(
+            "INSERT INTO notices (repo_id, engineer, kind, claim_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (repo_id, engineer, kind, claim_id, json.dumps(detail), records.to_epoch(now)),
+        )
+
+    def _take_notices(self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime) -> list[dict[str, Any]]:
+        """Unseen notices for the engineer, marked seen: delivered once, on the next call."""
+        if not engineer or not repo_id:
+            return []
+        rows = tx.all(
+            "SELECT id, kind, claim_id, detail, created_at FROM notices"
+            " WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL ORDER BY id",
+            (repo_id, engineer),
+        )
+        if rows:
+            marks = ", ".join("?" * len(rows))
+            tx.execute(
+                f"UPDATE notices SET seen_at = ? WHERE id IN ({marks})",
+                [records.to_epoch(now), *[r["id"] for r in rows]],
+            )
+        return [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "claim_id": r["claim_id"],
+                "created_at": records.iso(r["created_at"]),
+                **json.loads(r["detail"]),
+            }
+            for r in rows
+        ]
+
+    def _check_identity(self, engineer: str | None, repo_id: str | None, session_id: str | None) -> None:
+        for value, check in (
+            (engineer, validation.engineer_problem),
+            (repo_id, validation.repo_problem),
+            (session_id, validation.session_problem),
+        ):
+            if value is not None:
+                problem = check(value)
+                if problem:
+                    raise Invalid(problem)
+
+
+_parsed: dict[str, Ownership] = {}
+
+
+def _parse_cached(text: str) -> Ownership:
+    rules = _parsed.get(text)
+    if rules is None:
+        try:
+            rules = ownership_yaml.parse(text)
+        except ValueError:
+            rules = Ownership()
+        if len(_parsed) > 256:
+            _parsed.clear()
+        _parsed[text] = rules
+    return rules
+
+
+def _blocks_push(claim: ActiveClaim, mine: set[int]) -> bool:
+    """Does another engineer's claim on a changed file stop the push?
+
+    Shared files never do. A whole-file claim does unless our own symbol claims
+    were carved out of it; a symbol claim does unless we hold the file's other
+    symbols beside it (coexisting partners edit one file by design).
+    """
+    if not claim.exclusive:
+        return False
+    if not claim.symbols:
+        return not any(c.by in mine for c in claim.carved)
+    return not mine
+
+
+def _verify_entry(path: str, claim: ActiveClaim) -> dict[str, Any]:
+    return {
+        "path": path,
+        "claim_id": claim.id,
+        "engineer": claim.engineer,
+        "type": claim.type.value,
+        "pattern": claim.pattern,
+        "symbols": list(claim.symbols),
+        "expires_at": claim.expires_at.isoformat().replace("+00:00", "Z"),
+        "fence": claim.fence,
+    }

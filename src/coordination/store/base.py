@@ -1,0 +1,31 @@
+"""The storage interface: a transaction that runs the same SQL on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+
+class Store(Protocol):
+    """What the service needs from a database.
+
+    `write(repo_id)` is the only way to change claims: it serialises every
+    writer of that repo (all processes, all replicas) for the length of the
+    transaction, so check-then-insert is atomic. `write(None)` is a plain
+    write transaction for rows outside any repo (sessions).
+    """
+
+    dialect: str
+
+    def migrate(self) -> None: ...
+    def schema_revision(self) -> str | None: ...
+    def write(self, repo_id: str | None) -> AbstractContextManager[Tx]: ...
+    def read(self) -> AbstractContextManager[Tx]: ...
+    def close(self) -> None: ...
+
+
+class Tx(Protocol):
+    def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any: ...
+    def one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None: ...
+    def all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]: ...
+    def scalar(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any: ...

@@ -1,0 +1,86 @@
+"""Start the real `coord-api` process on a free port for a test, and stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    url: str
+    token: str
+    log: Path
+
+    def client(self, **kw: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30, **kw)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_server(
+    tmp: Path,
+    env: dict[str, str] | None = None,
+    token: str = "race-token",
+    port: int | None = None,
+    timeout: float = 30.0,
+) -> Server:
+    port = port or free_port()
+    full_env = {
+        **os.environ,
+        "COORD_AUTH_TOKEN": token,
+        "COORD_HOST": "127.0.0.1",
+        "COORD_PORT": str(port),
+        "COORD_DATABASE_PATH": str(tmp / "coord.db"),
+        "COORD_LOG_LEVEL": "warning",
+        "COORD_NO_UPDATE_CHECK": "1",
+        **(env or {}),
+    }
+    log = tmp / f"server-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "coordination.cli.api_server"],
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return Server(proc, url, token, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"server not ready in {timeout}s:\n{log.read_text()}")
