@@ -27,9 +27,8 @@ def conflict_suggestion(blocking: Sequence[ActiveClaim], owners: Sequence[str], 
         holders.append(f"and {len(blocking) - 3} more claims")
     text = "; ".join(holders) + ". "
     text += (
-        "Wait for the release (retry with wait_seconds to queue), ask the holder to release "
-        "(POST /requests), or claim something else — for a shared file, claim only the "
-        "symbols you edit."
+        "Wait for the release, ask the holder to release (POST /requests), or claim "
+        "something else; in a shared file, claim only the symbols you edit."
     )
     if owners:
         text += f" Owners of this area: {', '.join(owners)}."
