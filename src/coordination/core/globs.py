@@ -127,8 +127,7 @@ class _Label:
         if self.lit is not None:
             return re.escape(self.lit)
         body = "".join(
-            re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
-            for lo, hi in self.ranges
+            re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in self.ranges
         )
         return f"[^/{body}]" if self.neg else f"[{body}]"
 
@@ -160,6 +159,7 @@ _FALLBACK = ("0", "\x01", "\ue000")
 
 _Pick = tuple[bool, str | None]
 _PICKS: dict[tuple[_Label, _Label], _Pick | None] = {}
+_UNKNOWN: _Pick = (False, None)  # never a stored pick: disjoint pairs are stored as None
 
 
 def _intersect(a: _Label, b: _Label) -> _Pick | None:
@@ -172,8 +172,9 @@ def _intersect(a: _Label, b: _Label) -> _Pick | None:
     so trying them finds a common character whenever one exists.
     """
     key = (a, b)
-    if key in _PICKS:
-        return _PICKS[key]
+    cached = _PICKS.get(key, _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached
     dot = a.has_dot and b.has_dot
     other: str | None = None
     if a.lit is not None:
@@ -270,10 +271,7 @@ def _parse_class(text: str, start: int) -> tuple[_Label, int]:
         raise GlobError("unbalanced '[' in pattern")
     body = text[j:close]
     if "[" in body:
-        raise GlobError(
-            "'[' inside a character class is not supported "
-            "(nor are POSIX classes such as [[:alpha:]])"
-        )
+        raise GlobError("'[' inside a character class is not supported (nor are POSIX classes such as [[:alpha:]])")
     ranges: list[tuple[int, int]] = []
     p = 0
     while p < len(body):
@@ -369,7 +367,15 @@ def _parse(pattern: str) -> _Parsed:
 
 
 def validate(pattern: str) -> str | None:
-    """None if `pattern` is a valid glob, else a human-readable reason."""
+    """None if `pattern` is a valid glob, else a human-readable reason.
+
+    Refused: an empty pattern (or empty brace alternative), one longer than
+    MAX_PATTERN_LENGTH, NUL or control characters, absolute paths ('/x',
+    'C:/x', 'C:\\x'), backslashes, unbalanced '{' / '}' / '[', braces
+    expanding to more than MAX_ALTERNATIVES alternatives, empty ('//'), '.'
+    and '..' segments, reversed ranges, '-' as a range endpoint and '[' inside
+    a class (POSIX classes).
+    """
     parsed = _parse_cached(pattern) if isinstance(pattern, str) else _parse_or_reason(pattern)
     return parsed if isinstance(parsed, str) else None
 
@@ -606,7 +612,6 @@ def _reduce(automaton: _Automaton) -> _Automaton:
 
 # Segment progress while searching: 0 empty, 1 ".", 2 "..", 3 a valid segment.
 _AFTER_DOT = (1, 2, 3, 3)
-_UNKNOWN: _Pick = (False, None)  # never a stored pick: disjoint pairs are stored as None
 
 
 def overlap(a: str, b: str) -> str | None:
