@@ -40,7 +40,8 @@ def effective_pattern(item: ClaimItem) -> str:
     """The pattern the engine compares: a module directory means its whole subtree."""
     if item.type is ClaimType.MODULE:
         return globs.module_pattern(item.pattern)
-    return item.pattern
+    # `src/x.py/` names the same path as `src/x.py`; store one spelling.
+    return item.pattern.rstrip("/") or item.pattern
 
 
 def decide(

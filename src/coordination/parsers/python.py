@@ -26,6 +26,7 @@ raises on bad input.
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Iterable
 
 import tree_sitter
@@ -34,11 +35,17 @@ from .base import MAX_DEPTH, PARSERS, SymbolCollector, node_text
 
 Scope = tuple[str, ...]
 
+# CPython 3.11's AST constructor keeps its recursion depth in shared state:
+# two threads parsing at once can fail with "AST constructor recursion depth
+# mismatch" (SystemError). Parsing one file at a time avoids it.
+_AST_LOCK = threading.Lock()
+
 
 def extract(source: bytes) -> frozenset[str]:
     """Return the canonical symbol paths of a Python source file."""
     try:
-        module = ast.parse(source)
+        with _AST_LOCK:
+            module = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return extract_tree_sitter(source)
     out = SymbolCollector()
