@@ -37,7 +37,9 @@ def free_port() -> int:
 
 def tree() -> list[str]:
     """20,000 paths (200 top-level dirs x 10 subdirs x 10 files, two extensions) and 5 notes."""
-    return [f"notes/NOTES{i}.md" for i in range(5)] + [f"d{d}/s{s}/f{f}.{'ts' if f % 2 else 'py'}" for d in range(200) for s in range(10) for f in range(10)]
+    return [f"notes/NOTES{i}.md" for i in range(5)] + [
+        f"d{d}/s{s}/f{f}.{'ts' if f % 2 else 'py'}" for d in range(200) for s in range(10) for f in range(10)
+    ]
 
 
 def make_repo(root: Path, paths: list[str]) -> None:

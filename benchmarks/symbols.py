@@ -36,10 +36,7 @@ def _fill(block: Callable[[int], str], header: str = "") -> str:
 
 
 def typescript_source() -> str:
-    header = (
-        'import { EventEmitter } from "node:events";\n'
-        'import type { Request, Response } from "./http";\n\n'
-    )
+    header = 'import { EventEmitter } from "node:events";\nimport type { Request, Response } from "./http";\n\n'
 
     def block(i: int) -> str:
         return f"""
@@ -420,8 +417,7 @@ def main() -> None:
         results[language] = measure(path, generate().encode(), args.cold_reps, args.cached_reps)
 
     header = (
-        f"{'language':<12}{'lines':>7}{'symbols':>9}"
-        f"{'cold median ms':>16}{'cold p99 ms':>13}{'cached median us':>18}"
+        f"{'language':<12}{'lines':>7}{'symbols':>9}{'cold median ms':>16}{'cold p99 ms':>13}{'cached median us':>18}"
     )
     print(header)
     print("-" * len(header))

@@ -35,8 +35,14 @@ def coord(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPro
 def test_start_curl_cli_stop(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COORD_")}
-    env.update({"COORD_HOME": str(tmp_path / "home"), "COORD_PORT": str(port), "COORD_NO_UPDATE_CHECK": "1",
-                "PATH": f"{BIN}:{env.get('PATH', '')}"})
+    env.update(
+        {
+            "COORD_HOME": str(tmp_path / "home"),
+            "COORD_PORT": str(port),
+            "COORD_NO_UPDATE_CHECK": "1",
+            "PATH": f"{BIN}:{env.get('PATH', '')}",
+        }
+    )
     started = coord("start", "--background", env=env, cwd=tmp_path)
     try:
         assert started.returncode == 0, started.stderr
@@ -50,8 +56,13 @@ def test_start_curl_cli_stop(tmp_path: Path) -> None:
         again = coord("start", "--background", env=env, cwd=tmp_path)
         assert again.returncode == 0 and "already running" in again.stdout
 
-        shell = subprocess.run(["bash", "-c", CURL_EXAMPLE.format(port=port)], env={**env, "COORD_AUTH_TOKEN": token},
-                               capture_output=True, text=True, timeout=30)
+        shell = subprocess.run(
+            ["bash", "-c", CURL_EXAMPLE.format(port=port)],
+            env={**env, "COORD_AUTH_TOKEN": token},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert '"outcome":"GRANT"' in shell.stdout, shell.stdout + shell.stderr
 
         app = tmp_path / "app"

@@ -91,9 +91,7 @@ def test_invalid_maxsize_is_rejected() -> None:
 def _workload() -> list[tuple[str, bytes]]:
     jobs = [(name, (FIXTURES / name).read_bytes()) for name in FIXTURE_NAMES]
     # Distinct contents too, so threads both hit and miss.
-    jobs += [
-        (name, (FIXTURES / name).read_bytes() + b"\n" * k) for name in FIXTURE_NAMES for k in (1, 2)
-    ]
+    jobs += [(name, (FIXTURES / name).read_bytes() + b"\n" * k) for name in FIXTURE_NAMES for k in (1, 2)]
     return jobs
 
 

@@ -212,9 +212,7 @@ STORE_GO = {
 def test_fixture_symbols_exact(fixture: str, expected: set[str]) -> None:
     symbols = symbols_of(fixture)
     assert isinstance(symbols, frozenset)
-    assert symbols == expected, (
-        f"missing {sorted(expected - symbols)}, unexpected {sorted(symbols - expected)}"
-    )
+    assert symbols == expected, f"missing {sorted(expected - symbols)}, unexpected {sorted(symbols - expected)}"
 
 
 @pytest.mark.parametrize("fixture", ["router.ts", "dashboard.tsx", "queue.js", "scheduler.py"])

@@ -6,9 +6,7 @@ from pathlib import Path
 
 from coordination.parsers import closest_symbols, extract_symbols, symbol_similarity
 
-ROUTER = extract_symbols(
-    "router.ts", (Path(__file__).parent / "fixtures" / "router.ts").read_bytes()
-)
+ROUTER = extract_symbols("router.ts", (Path(__file__).parent / "fixtures" / "router.ts").read_bytes())
 
 
 def test_typo_in_member_finds_the_member_first() -> None:
@@ -63,9 +61,7 @@ def test_nothing_close_is_alphabetical() -> None:
 
 
 def test_limit_truncates_and_empty_input() -> None:
-    assert (
-        closest_symbols("handleAuth", ROUTER, limit=3) == closest_symbols("handleAuth", ROUTER)[:3]
-    )
+    assert closest_symbols("handleAuth", ROUTER, limit=3) == closest_symbols("handleAuth", ROUTER)[:3]
     assert closest_symbols("x", ROUTER, limit=0) == []
     assert closest_symbols("anything", []) == []
     assert closest_symbols("", ["b", "a"]) == ["a", "b"]

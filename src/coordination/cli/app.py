@@ -33,14 +33,16 @@ def _register_commands() -> None:
     # Each module adds its commands with `register(app)`; listed here so the
     # whole surface of the CLI is visible in one place.
     from coordination.cli import (
+        claims_cmds,
         doctor_cmd,
         hook_cmds,
         init_cmd,
+        requests_cmds,
         server_cmds,
         update_notice,
     )
 
-    for module in (server_cmds, init_cmd, doctor_cmd, hook_cmds, update_notice):
+    for module in (server_cmds, claims_cmds, init_cmd, doctor_cmd, hook_cmds, requests_cmds, update_notice):
         module.register(app)
 
 

@@ -129,9 +129,7 @@ def extract_tree_sitter(source: bytes) -> frozenset[str]:
     return out.result()
 
 
-def _ts_statements(
-    container: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int
-) -> None:
+def _ts_statements(container: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int) -> None:
     if depth > MAX_DEPTH:
         return
     for node in container.named_children:

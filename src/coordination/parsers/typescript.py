@@ -51,14 +51,10 @@ _FUNCTIONS: Final = frozenset(
     }
 )
 _CLASSES: Final = frozenset({"class_declaration", "abstract_class_declaration", "class"})
-_NAMED_TYPES: Final = frozenset(
-    {"interface_declaration", "type_alias_declaration", "enum_declaration"}
-)
+_NAMED_TYPES: Final = frozenset({"interface_declaration", "type_alias_declaration", "enum_declaration"})
 _MODULES: Final = frozenset({"internal_module", "module"})
 _VARIABLES: Final = frozenset({"lexical_declaration", "variable_declaration"})
-_MEMBERS_METHODS: Final = frozenset(
-    {"method_definition", "method_signature", "abstract_method_signature"}
-)
+_MEMBERS_METHODS: Final = frozenset({"method_definition", "method_signature", "abstract_method_signature"})
 _MEMBERS_FIELDS: Final = frozenset({"public_field_definition", "field_definition"})
 _ANONYMOUS_DEFAULTS: Final = frozenset(
     {"function_expression", "function", "generator_function", "arrow_function", "class"}
@@ -75,9 +71,7 @@ def extract(language: str, source: bytes) -> frozenset[str]:
     return out.result()
 
 
-def _statements(
-    container: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int
-) -> None:
+def _statements(container: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int) -> None:
     if depth > MAX_DEPTH:
         return
     for node in container.named_children:
@@ -120,9 +114,7 @@ def _export(node: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: i
         out.add(scope, name)
 
 
-def _class(
-    node: tree_sitter.Node, name: str, scope: Scope, out: SymbolCollector, depth: int
-) -> None:
+def _class(node: tree_sitter.Node, name: str, scope: Scope, out: SymbolCollector, depth: int) -> None:
     inner = out.add(scope, name)
     if inner == scope:
         return
@@ -164,10 +156,7 @@ def _module(node: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: i
     name_node = node.child_by_field_name("name")
     if name_node is None:
         return
-    if name_node.type == "string":
-        parts = [_member_name(name_node)]
-    else:
-        parts = node_text(name_node).split(".")
+    parts = [_member_name(name_node)] if name_node.type == "string" else node_text(name_node).split(".")
     inner = scope
     for part in parts:
         inner = out.add(inner, part)
@@ -213,9 +202,7 @@ def _is_require(value: tree_sitter.Node | None) -> bool:
     if value is None or value.type != "call_expression":
         return False
     function = value.child_by_field_name("function")
-    return (
-        function is not None and function.type == "identifier" and node_text(function) == "require"
-    )
+    return function is not None and function.type == "identifier" and node_text(function) == "require"
 
 
 def _pattern_names(node: tree_sitter.Node, depth: int) -> list[str]:
@@ -239,9 +226,7 @@ def _pattern_names(node: tree_sitter.Node, depth: int) -> list[str]:
     return []
 
 
-def _expression_statement(
-    node: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int
-) -> None:
+def _expression_statement(node: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int) -> None:
     for child in node.named_children:
         if child.type in _MODULES:
             _module(child, scope, out, depth)

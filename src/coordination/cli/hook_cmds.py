@@ -1,0 +1,124 @@
+"""`coord hook ...` (called by git and editor hooks) and `coord check` (CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+hook_app = typer.Typer(
+    name="hook",
+    help="Entry points called by installed hooks (git pre-push, editor pre-edit hooks).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _read_payload() -> dict[str, Any]:
+    try:
+        raw = sys.stdin.read()
+    except (OSError, ValueError):
+        return {}
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _editor_hook(tool: str) -> None:
+    """Shared body of the Claude Code and Codex PreToolUse hooks. Always exits 0:
+    a refusal is a JSON decision, an internal failure is a warning (fail open)."""
+    from coordination.wiring import guards
+
+    payload = _read_payload()
+    cwd = Path(str(payload.get("cwd") or Path.cwd()))
+    paths = guards.claude_paths(payload) if tool == "claude" else guards.codex_paths(payload)
+    if not paths:
+        return
+    try:
+        session = payload.get("session_id")
+        decision = guards.guard_edit(paths, cwd, tool, tool_session=str(session) if session else None)
+    except Exception as exc:  # noqa: BLE001 - a hook must never block on its own bug
+        decision = guards.EditDecision(warning=f"coord hook failed ({exc}); edit allowed.")
+    output = decision.hook_output()
+    if output is not None:
+        typer.echo(json.dumps(output))
+    if decision.warning:
+        typer.echo(decision.warning, err=True)
+
+
+@hook_app.command("claude-pre-tool-use")
+def claude_pre_tool_use() -> None:
+    """Claude Code PreToolUse hook (Edit|Write|MultiEdit|NotebookEdit); JSON on stdin."""
+    _editor_hook("claude")
+
+
+@hook_app.command("codex-pre-tool-use")
+def codex_pre_tool_use() -> None:
+    """Codex CLI PreToolUse hook (apply_patch); JSON on stdin."""
+    _editor_hook("codex")
+
+
+@hook_app.command("pre-push")
+def pre_push(
+    remote: str = typer.Argument("origin", help="Name of the remote (git passes it)."),
+    url: str = typer.Argument("", help="URL of the remote (git passes it)."),
+) -> None:
+    """git pre-push check: reads git's ref lines on stdin; non-zero blocks the push."""
+    from coordination.wiring import git, guards
+
+    root = git.repo_root(Path.cwd())
+    if root is None:
+        typer.echo("coord: not inside a git work tree; claim check skipped.", err=True)
+        return
+    try:
+        outcome = guards.pre_push(root, remote or "origin", sys.stdin.read().splitlines())
+    except Exception as exc:  # noqa: BLE001 - fail open unless strict
+        from coordination import clientenv
+
+        typer.echo(f"coord: pre-push check failed ({exc}).", err=True)
+        if clientenv.truthy(os.environ.get("COORD_PREPUSH_STRICT")):
+            raise typer.Exit(1) from None
+        return
+    for line in outcome.lines:
+        typer.echo(line, err=True)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+def check(
+    base: str = typer.Option(..., "--base", help="Ref the branch is compared with (merge-base)."),
+    engineer: str | None = typer.Option(
+        None,
+        "--engineer",
+        help="Whose claims do not count (default COORD_ENGINEER / <git user>/cli/main). "
+        "Claims of the same person (first segment of the id) count as yours.",
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Fail when the service cannot be reached (default: warn)."),
+) -> None:
+    """Exit non-zero when this branch changed files other engineers hold (for CI)."""
+    from coordination.wiring import git, guards
+
+    root = git.repo_root(Path.cwd())
+    if root is None:
+        typer.echo("coord check: not inside a git work tree.", err=True)
+        raise typer.Exit(2)
+    try:
+        outcome = guards.check_branch(root, base, engineer, strict=strict)
+    except git.GitError as exc:
+        typer.echo(f"coord check: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for line in outcome.lines:
+        typer.echo(line)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hook_app, name="hook")
+    app.command("check")(check)

@@ -1,0 +1,349 @@
+"""A small synchronous client for the coord HTTP API.
+
+Every method maps to one HTTP call and returns the decoded JSON body. Any
+non-2xx answer raises `CoordError` carrying the status, the API's error code and
+its human-readable detail; a transport failure (service down, DNS, timeout)
+raises `CoordUnreachable` (a `CoordError` with status 0).
+
+    from coordination.client import CoordClient
+    from coordination import clientenv
+
+    client = CoordClient.from_env(clientenv.resolve())
+    client.create_claims(engineer="alex/claude/main", claims=[file_claim("src/a.ts")])
+
+The token is only ever placed in the Authorization header; it is never logged,
+never part of `repr()`, and never sent when it is a placeholder (`set-me`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import httpx
+
+from coordination import __version__, clientenv
+
+JSON = dict[str, Any]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class CoordError(Exception):
+    """The API answered with an error (or could not be reached: status 0)."""
+
+    def __init__(self, status: int, error: str, detail: str, body: Any = None) -> None:
+        super().__init__(f"{status} {error}: {detail}" if status else f"{error}: {detail}")
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.body: Any = body if body is not None else {}
+
+    @property
+    def conflicts(self) -> list[JSON]:
+        """The blocking claims of a 409, else an empty list."""
+        if isinstance(self.body, dict):
+            found = self.body.get("conflicts")
+            if isinstance(found, list):
+                return [c for c in found if isinstance(c, dict)]
+        return []
+
+    @property
+    def suggestion(self) -> str | None:
+        if isinstance(self.body, dict) and isinstance(self.body.get("suggestion"), str):
+            return str(self.body["suggestion"])
+        return None
+
+
+class CoordUnreachable(CoordError):
+    """The service could not be reached at all (connection refused, timeout, DNS)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(0, "unreachable", f"cannot reach coord at {url}: {reason}")
+        self.url = url
+
+
+def claim_item(pattern: str, type: str = "file", symbols: Sequence[str] | None = None) -> JSON:
+    """One entry of the `claims` list of `POST /claims`."""
+    item: JSON = {"type": type, "pattern": pattern}
+    if symbols:
+        item["symbols"] = list(symbols)
+    return item
+
+
+class CoordClient:
+    """Synchronous API client. One instance may be reused; call `close()` when done."""
+
+    def __init__(
+        self,
+        base_url: str = clientenv.DEFAULT_API_URL,
+        token: str | None = None,
+        session_id: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session_id = session_id
+        headers = {"User-Agent": f"coord/{__version__}", "Accept": "application/json"}
+        if token and not clientenv.is_placeholder("COORD_AUTH_TOKEN", token):
+            headers["Authorization"] = f"Bearer {token}"
+        if session_id:
+            headers["X-Coord-Session"] = session_id
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
+
+    @classmethod
+    def from_env(
+        cls,
+        env: clientenv.ClientEnv,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> CoordClient:
+        return cls(env.api_url, env.token, env.session_id, timeout=timeout, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"CoordClient(base_url={self.base_url!r}, session_id={self.session_id!r})"
+
+    def __enter__(self) -> CoordClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def sends_token(self) -> bool:
+        return "Authorization" in self._http.headers
+
+    # -- plumbing ---------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send one request; return decoded JSON or raise `CoordError`."""
+        kwargs: dict[str, Any] = {}
+        if json is not None:
+            kwargs["json"] = json
+        if params is not None:
+            kwargs["params"] = params
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise CoordUnreachable(self.base_url, f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise CoordUnreachable(self.base_url, _short_reason(exc)) from None
+        return _decode(response)
+
+    # -- health -----------------------------------------------------------
+
+    def healthz(self, timeout: float | None = None) -> JSON:
+        """`GET /healthz` -> {"status": "ok"} (no token needed)."""
+        return dict(self.request("GET", "/healthz", timeout=timeout))
+
+    def readyz(self, timeout: float | None = None) -> JSON:
+        """`GET /readyz` -> {"status": "ready", ...}; 503 raises CoordError."""
+        return dict(self.request("GET", "/readyz", timeout=timeout))
+
+    def auth_check(self, timeout: float | None = None) -> JSON:
+        """`GET /auth/check` -> {"ok": true, "version": ...}; 401 when the token is wrong."""
+        return dict(self.request("GET", "/auth/check", timeout=timeout))
+
+    # -- claims -----------------------------------------------------------
+
+    def create_claims(
+        self,
+        *,
+        engineer: str,
+        claims: Sequence[JSON],
+        repo_id: str = "default",
+        session_id: str | None = None,
+        branch: str | None = None,
+        description: str | None = None,
+        ttl_hours: float | None = None,
+        wait_seconds: float | None = None,
+        urgency: str | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """`POST /claims` (all-or-nothing). 409 raises CoordError with `.conflicts`.
+
+        `session_id` defaults to this client's session.
+        """
+        body: JSON = {
+            "engineer": engineer,
+            "repo_id": repo_id,
+            "session_id": session_id if session_id is not None else self.session_id,
+            "branch": branch,
+            "description": description,
+            "claims": list(claims),
+            "ttl_hours": ttl_hours,
+        }
+        if wait_seconds is not None:
+            body["wait_seconds"] = wait_seconds
+        if urgency is not None:
+            body["urgency"] = urgency
+        if wait_seconds and timeout is None:
+            timeout = float(wait_seconds) + DEFAULT_TIMEOUT
+        return dict(self.request("POST", "/claims", json=body, timeout=timeout))
+
+    def list_claims(
+        self,
+        *,
+        repo_id: str | None = None,
+        engineer: str | None = None,
+        session_id: str | None = None,
+        pattern: str | None = None,
+        active: bool = True,
+    ) -> list[JSON]:
+        """`GET /claims` with filters; returns the list of Claim objects."""
+        params = _params(
+            repo_id=repo_id,
+            engineer=engineer,
+            session_id=session_id,
+            pattern=pattern,
+            active="true" if active else "false",
+        )
+        body = self.request("GET", "/claims", params=params)
+        return list(body.get("claims", [])) if isinstance(body, dict) else []
+
+    def get_claim(self, claim_id: int) -> JSON:
+        """`GET /claims/{id}`."""
+        return dict(self.request("GET", f"/claims/{int(claim_id)}"))
+
+    def release_claim(self, claim_id: int, engineer: str) -> list[int]:
+        """`DELETE /claims/{id}?engineer=E` -> released ids (403 if E is not the holder)."""
+        body = self.request("DELETE", f"/claims/{int(claim_id)}", params={"engineer": engineer})
+        return _ids(body)
+
+    def release_claims(
+        self,
+        *,
+        repo_id: str = "default",
+        engineer: str | None = None,
+        session_id: str | None = None,
+        pattern: str | None = None,
+        claim_ids: Iterable[int] | None = None,
+    ) -> list[int]:
+        """`POST /claims/release` (bulk, by engineer/session/pattern/ids) -> released ids."""
+        body: JSON = {"repo_id": repo_id}
+        if engineer is not None:
+            body["engineer"] = engineer
+        if session_id is not None:
+            body["session_id"] = session_id
+        if pattern is not None:
+            body["pattern"] = pattern
+        if claim_ids is not None:
+            body["claim_ids"] = [int(i) for i in claim_ids]
+        return _ids(self.request("POST", "/claims/release", json=body))
+
+    def extend_claim(self, claim_id: int, *, engineer: str, ttl_hours: float) -> JSON:
+        """`POST /claims/{id}/extend` -> the updated Claim."""
+        body = {"engineer": engineer, "ttl_hours": ttl_hours}
+        return dict(self.request("POST", f"/claims/{int(claim_id)}/extend", json=body))
+
+    # -- sessions, conflicts, verify ----------------------------------------
+
+    def heartbeat(
+        self,
+        session_id: str | None = None,
+        *,
+        engineer: str | None = None,
+        repo_id: str | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """`POST /sessions/{id}/heartbeat` -> {"session_id", "last_seen", "active_claims"}."""
+        sid = session_id or self.session_id
+        if not sid:
+            raise ValueError("heartbeat needs a session id")
+        body = {k: v for k, v in {"engineer": engineer, "repo_id": repo_id}.items() if v}
+        return dict(self.request("POST", f"/sessions/{sid}/heartbeat", json=body, timeout=timeout))
+
+    def conflicts(
+        self,
+        *,
+        paths: Sequence[str],
+        repo_id: str = "default",
+        engineer: str | None = None,
+        symbols: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """`GET /conflicts` -> {"safe", "safe_to_proceed", "has_conflicts", "conflicts", ...}.
+
+        `symbols` use the `path::Symbol` form (`src/x.ts::Router::handleAuth`).
+        """
+        params: list[tuple[str, str]] = [("repo_id", repo_id)]
+        if engineer:
+            params.append(("engineer", engineer))
+        params += [("paths", p) for p in paths]
+        params += [("symbols", s) for s in symbols or ()]
+        return dict(self.request("GET", "/conflicts", params=params, timeout=timeout))
+
+    def verify(
+        self,
+        *,
+        paths: Sequence[str],
+        engineer: str,
+        repo_id: str = "default",
+        timeout: float | None = None,
+    ) -> JSON:
+        """`POST /claims/verify` -> {"ours": [...], "theirs": [...]} for changed paths."""
+        body = {"repo_id": repo_id, "engineer": engineer, "paths": list(paths)}
+        return dict(self.request("POST", "/claims/verify", json=body, timeout=timeout))
+
+
+def _params(**values: str | None) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _ids(body: Any) -> list[int]:
+    if isinstance(body, dict) and isinstance(body.get("released"), list):
+        return [int(i) for i in body["released"]]
+    return []
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def _decode(response: httpx.Response) -> Any:
+    try:
+        body: Any = response.json() if response.content else {}
+    except ValueError:
+        body = {"raw": response.text[:500]}
+    if response.is_success:
+        return body
+    error = "http_error"
+    detail = response.reason_phrase or f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        error = str(body.get("error") or error)
+        raw_detail = body.get("detail")
+        if isinstance(raw_detail, str) and raw_detail:
+            detail = raw_detail
+        elif raw_detail is not None:
+            detail = _flatten_detail(raw_detail)
+    if response.status_code == 401 and error == "http_error":
+        error = "unauthorized"
+    raise CoordError(response.status_code, error, detail, body)
+
+
+def _flatten_detail(detail: Any) -> str:
+    """FastAPI 422 `detail` lists -> one readable line."""
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{loc}: {item.get('msg', item)}" if loc else str(item.get("msg")))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return str(detail)

@@ -1,0 +1,1 @@
+"""Everything that wires an application repo to coord: templates, managed blocks, git."""

@@ -1,0 +1,83 @@
+"""Load and render the files `coord init` lays down (package data in
+`coordination/templates/`). Placeholders are `{{name}}`."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+_VAR_RE = re.compile(r"{{\s*([a-z_]+)\s*}}")
+
+TOOLS = ("claude", "codex", "cursor")
+
+TOOL_NOTES = {
+    "claude": (
+        "A PreToolUse hook (`.claude/settings.json`) asks coord before every Edit/Write:\n"
+        "an edit to a file another engineer holds is refused with the holder and expiry;\n"
+        "an unclaimed file is claimed for this session automatically."
+    ),
+    "codex": (
+        "A PreToolUse hook (`.codex/config.toml`) asks coord before every apply_patch:\n"
+        "an edit to a file another engineer holds is refused with the holder and expiry;\n"
+        "an unclaimed file is claimed for this session automatically."
+    ),
+    "cursor": (
+        "Cursor has no pre-edit hook coord can rely on, so nothing stops an edit for you:\n"
+        "the claim calls above are the whole protocol. The git pre-push hook still\n"
+        "blocks pushing files someone else holds."
+    ),
+}
+
+
+def load(name: str) -> str:
+    return resources.files("coordination.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def render(name: str, **values: str) -> str:
+    text = load(name)
+
+    def sub(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise KeyError(f"template {name} needs a value for {key!r}")
+        return values[key]
+
+    return _VAR_RE.sub(sub, text)
+
+
+def protocol(tool: str) -> str:
+    return render("protocol.md", tool=tool, tool_note=TOOL_NOTES[tool]).rstrip("\n") + "\n"
+
+
+def mcp_entry(tool: str) -> dict[str, Any]:
+    """The `mcpServers.coord` entry of `.mcp.json` (claude) or `.cursor/mcp.json`."""
+    name = "cursor-mcp.json" if tool == "cursor" else "mcp.json"
+    data: dict[str, Any] = json.loads(load(name))
+    return dict(data["mcpServers"]["coord"])
+
+
+def mcp_document(tool: str) -> dict[str, Any]:
+    name = "cursor-mcp.json" if tool == "cursor" else "mcp.json"
+    return dict(json.loads(load(name)))
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def reference_files() -> dict[str, str]:
+    """The copies under the repository's top-level `templates/` directory, for people
+    who wire a repo by hand (kept equal to what `coord init` writes by a test)."""
+    from coordination.wiring import managed_blocks as mb
+
+    return {
+        ".cursor/mcp.json.example": load("cursor-mcp.json"),
+        ".cursor/rules/coord.mdc": render("cursor-rule.mdc", protocol=protocol("cursor")),
+        ".mcp.json.example": load("mcp.json"),
+        ".codex/config.toml.example": mb.render_block(load("codex-config.toml"), mb.HASH),
+        "CLAUDE.md": mb.render_block(protocol("claude"), mb.MARKDOWN),
+        "AGENTS.md": mb.render_block(protocol("codex"), mb.MARKDOWN),
+        "git-hooks/pre-push": render("pre-push.sh", coord_bin="coord"),
+    }

@@ -1,0 +1,61 @@
+"""Drive a real `coord-mcp` process over stdio with the official MCP client."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from mcp.client.stdio import stdio_client
+
+from mcp import ClientSession, StdioServerParameters
+
+BIN = Path(sys.executable).parent
+
+
+def coord_mcp_command() -> tuple[str, list[str]]:
+    script = BIN / "coord-mcp"
+    if script.exists():
+        return str(script), []
+    found = shutil.which("coord-mcp")
+    if found:
+        return found, []
+    return sys.executable, ["-m", "coordination.mcp_bridge"]
+
+
+@asynccontextmanager
+async def bridge(cwd: Path, env: dict[str, str]) -> AsyncIterator[ClientSession]:
+    command, args = coord_mcp_command()
+    params = StdioServerParameters(
+        command=command,
+        args=args,
+        cwd=str(cwd),
+        env={"COORD_NO_UPDATE_CHECK": "1", "PATH": f"{BIN}:/usr/bin:/bin", **env},
+    )
+    with open(cwd.parent / "bridge-stderr.log", "a") as errlog:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield session
+
+
+def payload(result: Any) -> dict[str, Any]:
+    """The JSON a tool returned (structured content, else the first text block)."""
+    if getattr(result, "structured_content", None):
+        data = result.structured_content
+        return data.get("result", data) if isinstance(data, dict) else {"result": data}
+    text = result.content[0].text if result.content else "{}"
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"text": text}
+
+
+def text(result: Any) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)

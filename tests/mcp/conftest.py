@@ -1,0 +1,1 @@
+from tests.e2e.conftest import live_server  # noqa: F401  (re-exported fixture)
