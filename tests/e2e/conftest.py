@@ -22,7 +22,7 @@ def _shim_dir(base: Path) -> Path:
     shims = base / "shims"
     shims.mkdir(exist_ok=True)
     for name, module in (
-        ("coord", "coordination.cli.app"),
+        ("coord", "coordination.cli.entry"),
         ("coord-mcp", "coordination.mcp_bridge"),
     ):
         path = shims / name

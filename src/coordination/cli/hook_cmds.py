@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -18,38 +16,10 @@ hook_app = typer.Typer(
 )
 
 
-def _read_payload() -> dict[str, Any]:
-    try:
-        raw = sys.stdin.read()
-    except (OSError, ValueError):
-        return {}
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _editor_hook(tool: str) -> None:
-    """Shared body of the Claude Code and Codex PreToolUse hooks. Always exits 0:
-    a refusal is a JSON decision, an internal failure is a warning (fail open)."""
-    from coordination.wiring import guards
+    from coordination.wiring import pretooluse
 
-    payload = _read_payload()
-    cwd = Path(str(payload.get("cwd") or Path.cwd()))
-    paths = guards.claude_paths(payload) if tool == "claude" else guards.codex_paths(payload)
-    if not paths:
-        return
-    try:
-        session = payload.get("session_id")
-        decision = guards.guard_edit(paths, cwd, tool, tool_session=str(session) if session else None)
-    except Exception as exc:  # noqa: BLE001 - a hook must never block on its own bug
-        decision = guards.EditDecision(warning=f"coord hook failed ({exc}); edit allowed.")
-    output = decision.hook_output()
-    if output is not None:
-        typer.echo(json.dumps(output))
-    if decision.warning:
-        typer.echo(decision.warning, err=True)
+    pretooluse.run(tool)
 
 
 @hook_app.command("claude-pre-tool-use")
