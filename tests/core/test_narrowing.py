@@ -55,8 +55,13 @@ def test_not_inside(outer: str, inner: str) -> None:
 
 @pytest.mark.parametrize(
     ("outer", "inner"),
-    [("src/**", "src/auth/**"), ("src/*.py", "src/test_*.py"), ("src/**/*.ts", "src/a/*.ts"),
-     ("**/*.md", "docs/*/*.md"), ("src/{auth,ui}/**", "src/ui/x/*")],
+    [
+        ("src/**", "src/auth/**"),
+        ("src/*.py", "src/test_*.py"),
+        ("src/**/*.ts", "src/a/*.ts"),
+        ("**/*.md", "docs/*/*.md"),
+        ("src/{auth,ui}/**", "src/ui/x/*"),
+    ],
 )
 def test_a_yes_is_sound_on_witnesses(outer: str, inner: str) -> None:
     """Paths the inner pattern matches (found by the exact overlap search) match the outer one."""

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from coordination import __version__, workers
 from coordination.api import dashboard, errors
 from coordination.api.limits import BodyLimit
-from coordination.api.routes import audit, claims, config, health
+from coordination.api.routes import audit, claims, config, health, metrics, requests
 from coordination.config import Settings
 from coordination.instance_lock import InstanceLock
 from coordination.service import ClaimService
@@ -67,6 +67,6 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
     )
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, claims, config, audit, dashboard):
+    for module in (health, claims, config, audit, requests, metrics, dashboard):
         app.include_router(module.router)
     return app

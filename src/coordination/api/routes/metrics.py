@@ -1,0 +1,27 @@
+"""Metrics for dashboards and external monitoring."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from coordination import metrics
+from coordination.api import schemas_requests as rs
+from coordination.api.deps import AuthDep, ServiceDep
+from coordination.api.routes.claims import ERRORS
+
+router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["metrics"])
+
+
+@router.get(
+    "/metrics/auto-resolutions",
+    summary="Per-day AUTO_COEXIST / AUTO_NARROW counts per repo",
+    response_model=rs.AutoResolutionsOut,
+)
+def auto_resolutions(
+    service: ServiceDep,
+    days: Annotated[int, Query(ge=1, le=metrics.MAX_DAYS, description="window, today included")] = 30,
+    repo_id: str | None = None,
+) -> dict[str, Any]:
+    return metrics.auto_resolutions(service, days, repo_id)

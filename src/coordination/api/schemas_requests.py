@@ -1,0 +1,84 @@
+"""Request and response bodies of release requests and the auto-resolution metric."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from coordination.api.schemas import ClaimOut, Strict, UrgencyName
+
+AnswerName = Literal["release", "narrow", "coexist", "deny"]
+RequestState = Literal["open", "answered", "cancelled"]
+Role = Literal["holder", "requester"]
+
+
+class ReleaseRequestIn(Strict):
+    repo_id: str = Field("default", max_length=200)
+    requester: str = Field(max_length=200, examples=["bob/codex/1"], description="who asks")
+    claim_id: int = Field(description="the blocking claim (from the 409's conflicts)")
+    reason: str = Field(min_length=1, max_length=2000, description="why you need the scope")
+    urgency: UrgencyName = "normal"
+    pattern: str | None = Field(
+        None, max_length=4096, description="the scope you want; default: the claim's whole pattern"
+    )
+    symbols: list[str] | None = Field(None, max_length=200, description="symbols you want in that file")
+    session_id: str | None = Field(
+        None, max_length=64, description="your session: tags the claim a 'coexist' answer grants"
+    )
+    ttl_hours: float | None = Field(None, description="TTL of the claim a 'coexist' answer grants")
+
+
+class RespondIn(Strict):
+    engineer: str = Field(max_length=200, description="the holder answering")
+    answer: AnswerName
+    keep_pattern: str | None = Field(
+        None, max_length=4096, description="narrow: the part of the pattern you keep (inside the old one)"
+    )
+    keep_symbols: list[str] | None = Field(
+        None, max_length=200, description="narrow: the symbols you keep (a subset of the claim's)"
+    )
+    note: str | None = Field(None, max_length=2000, description="a word for the requester")
+
+
+class CancelIn(Strict):
+    engineer: str = Field(max_length=200, description="the requester withdrawing the request")
+
+
+class ReleaseRequestOut(BaseModel):
+    id: int
+    repo_id: str
+    claim_id: int
+    requester: str
+    holder: str
+    reason: str
+    urgency: UrgencyName
+    wanted_pattern: str
+    wanted_symbols: list[str]
+    state: RequestState = Field(description="open until answered; cancelled if withdrawn or the claim ended")
+    answer: AnswerName | None
+    answer_detail: dict[str, Any] = Field(description="what the answer did (kept scope, granted claim, ...)")
+    created_at: str
+    answered_at: str | None
+    claim: ClaimOut | None = Field(description="the holder's claim as it is now")
+
+
+class RespondOut(ReleaseRequestOut):
+    granted: ClaimOut | None = Field(description="coexist: the claim granted to the requester")
+
+
+class ReleaseRequestListOut(BaseModel):
+    requests: list[ReleaseRequestOut]
+
+
+class AutoResolutionDay(BaseModel):
+    date: str = Field(description="YYYY-MM-DD, UTC")
+    auto_coexist: int
+    auto_narrow: int
+
+
+class AutoResolutionsOut(BaseModel):
+    days: int
+    since: str
+    until: str
+    repos: dict[str, list[AutoResolutionDay]]
