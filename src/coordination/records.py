@@ -48,6 +48,7 @@ def to_active(row: dict[str, Any]) -> ActiveClaim:
         session_id=row["session_id"],
         carved=carves_from_json(row["carved"]),
         fence=row["fence"],
+        partners=tuple(json.loads(row["coexists_with"])),
     )
 
 

@@ -29,6 +29,7 @@ def held(
     session: str | None = None,
     carved: tuple[Carve, ...] = (),
     repo: str = "r",
+    partners: tuple[int, ...] = (),
 ) -> ActiveClaim:
     if type_ is M and not pattern.endswith("/**"):
         pattern += "/**"
@@ -43,6 +44,7 @@ def held(
         narrowable=(type_ is F) if narrowable is None else narrowable,
         session_id=session,
         carved=carved,
+        partners=partners,
     )
 
 
@@ -236,3 +238,12 @@ def test_claim_size_limits_against_tracked_files() -> None:
     scoped = Limits(max_claim_files=100, max_claim_ratio=0.2, enforce_ratio=False)
     (d,) = decide("alex", [ClaimItem(F, "*.py")], ClaimBook(), ctx(), small, scoped)
     assert d.outcome is Outcome.GRANT
+
+
+def test_refreshing_a_narrowed_claim_is_not_blocked_by_its_partners() -> None:
+    mine = held(1, "src/r.ts", engineer="alex/claude/1", carved=(Carve("src/r.ts", "A", 2),), partners=(2,))
+    partner = held(2, "src/r.ts", symbols=("A",), partners=(1,))
+    decision = one(ClaimItem(F, "src/r.ts"), mine, partner)
+    assert decision.outcome is Outcome.GRANT and decision.refreshes == mine
+    stranger = held(3, "src/r.ts", symbols=("B",))
+    assert one(ClaimItem(F, "src/r.ts"), mine, partner, stranger).blocking == (stranger,)

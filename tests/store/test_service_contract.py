@@ -210,3 +210,10 @@ def test_ownership_validation(service: ClaimService) -> None:
 def test_readiness(service: ClaimService) -> None:
     ok, detail = service.ready()
     assert ok, detail
+
+
+def test_narrowed_holder_can_refresh_its_claim(service: ClaimService) -> None:
+    whole = service.create_claims(req("carol/cursor/1", "src/router.ts")).claims[0]
+    service.create_claims(req("alex/claude/1", "src/router.ts", symbols=("Router::handleAuth",)))
+    again = service.create_claims(req("carol/cursor/1", "src/router.ts"))
+    assert again.claims[0]["id"] == whole["id"] and again.decisions[0]["refreshed"] is True

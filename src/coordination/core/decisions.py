@@ -87,6 +87,10 @@ def decide_item(engineer: str, item: ClaimItem, book: ClaimBook, ctx: Context) -
             narrowed.append(held)
         elif relation is _Relation.COEXIST:
             partners.append(held)
+    if refreshes is not None:
+        # Renewing a scope you already hold cannot conflict with the partners
+        # that were let in beside it.
+        blocking = [c for c in blocking if c.id not in refreshes.partners]
     if blocking:
         return Decision(item=item, outcome=Outcome.CONFLICT, blocking=tuple(blocking))
     outcome = Outcome.GRANT

@@ -61,7 +61,9 @@ class ActiveClaim:
     """A granted claim as the engine sees it.
 
     `pattern` is already normalised (a module claim's directory is `dir/**`).
-    `carved` lists symbols other engineers took out of this claim's scope.
+    `carved` lists symbols other engineers took out of this claim's scope;
+    `partners` the claims that hold beside it by AUTO_COEXIST, AUTO_NARROW or
+    a holder's `coexist` answer.
     """
 
     id: int
@@ -75,6 +77,7 @@ class ActiveClaim:
     session_id: str | None = None
     carved: tuple[Carve, ...] = ()
     fence: int = 0
+    partners: tuple[int, ...] = ()  # claims it coexists with by agreement (coexists_with)
 
     @property
     def exclusive(self) -> bool:
