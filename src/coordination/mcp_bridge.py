@@ -193,14 +193,13 @@ def build_server(bridge: Bridge) -> Any:
         description: str | None = None,
         branch: str | None = None,
         claim_type: Literal["file", "module", "shared_file"] = "file",
-        wait_seconds: float | None = None,
-        urgency: Literal["low", "normal", "high", "blocking"] | None = None,
     ) -> dict[str, Any]:
         """Claim files or globs (repo-relative, e.g. `src/auth/**`) before editing them.
-        All-or-nothing: a conflict claims nothing and names the holders. `symbols` maps
-        a file to the declarations to claim (`{"src/a.ts": ["Router::handleAuth"]}`) so
-        agents editing different functions of one file coexist. `wait_seconds` queues
-        behind the holder instead of failing. Engineer defaults to COORD_ENGINEER."""
+        All-or-nothing: a conflict claims nothing and names the holders (then ask them
+        with request_release). `symbols` maps a file to the declarations to claim
+        (`{"src/a.ts": ["Router::handleAuth"]}`) so agents editing different functions
+        of one file coexist. Engineer defaults to COORD_ENGINEER. `pending_requests`
+        in the answer carries notices for you (narrowed scope, release requests)."""
         symbols = symbols or {}
         _validate_symbols(env, symbols)
         items = [claim_item(p, claim_type, symbols.get(p)) for p in patterns]
@@ -218,8 +217,6 @@ def build_server(bridge: Bridge) -> Any:
                 branch=branch,
                 description=description,
                 ttl_hours=ttl_hours,
-                wait_seconds=wait_seconds,
-                urgency=urgency,
             )
         )
 
@@ -293,6 +290,71 @@ def build_server(bridge: Bridge) -> Any:
             active=active,
         )
         return {"claims": claims}
+
+    @server.tool()
+    def request_release(
+        claim_id: int,
+        reason: str,
+        urgency: Literal["low", "normal", "high", "blocking"] = "normal",
+        pattern: str | None = None,
+        symbols: list[str] | None = None,
+        engineer: str | None = None,
+    ) -> dict[str, Any]:
+        """Ask the holder of a claim that blocks you (claim_id from a conflict) to give
+        it up. The holder's remaining time is cut short so it must decide soon; it
+        answers release, narrow, coexist or deny, and you see the answer in
+        my_requests and as a notice on your next call. `pattern`/`symbols` say what
+        you want, when it is less than the whole claim."""
+        body: dict[str, Any] = {
+            "repo_id": env.repo_id,
+            "requester": bridge.engineer(engineer),
+            "claim_id": claim_id,
+            "reason": reason,
+            "urgency": urgency,
+            "session_id": env.session_id,
+        }
+        if pattern:
+            body["pattern"] = pattern
+        if symbols:
+            body["symbols"] = symbols
+        return dict(bridge.call("request_release", bridge.client.request, "POST", "/requests", json=body))
+
+    @server.tool()
+    def respond_to_request(
+        request_id: int,
+        answer: Literal["release", "narrow", "coexist", "deny"],
+        keep_pattern: str | None = None,
+        keep_symbols: list[str] | None = None,
+        note: str | None = None,
+        engineer: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer a release request made to you: `release` gives the claim up,
+        `narrow` keeps only `keep_pattern` or `keep_symbols`, `coexist` lets the
+        requester in beside you, `deny` keeps everything (your time stays short)."""
+        body: dict[str, Any] = {"engineer": bridge.engineer(engineer), "answer": answer}
+        for key, value in (("keep_pattern", keep_pattern), ("keep_symbols", keep_symbols), ("note", note)):
+            if value:
+                body[key] = value
+        return dict(
+            bridge.call(
+                "respond_to_request", bridge.client.request, "POST", f"/requests/{int(request_id)}/respond", json=body
+            )
+        )
+
+    @server.tool()
+    def my_requests(
+        role: Literal["holder", "requester"] | None = None,
+        state: Literal["open", "answered", "cancelled"] | None = None,
+        engineer: str | None = None,
+    ) -> dict[str, Any]:
+        """Release requests you made (role=requester) or that were made to you
+        (role=holder); both when role is omitted."""
+        params = {"repo_id": env.repo_id, "engineer": bridge.engineer(engineer)}
+        if role:
+            params["role"] = role
+        if state:
+            params["state"] = state
+        return dict(bridge.call("my_requests", bridge.client.request, "GET", "/requests", params=params))
 
     @server.tool()
     def heartbeat() -> dict[str, Any]:
