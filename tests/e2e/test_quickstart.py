@@ -81,6 +81,13 @@ def test_start_curl_cli_stop(tmp_path: Path) -> None:
         done = coord("release", "--all", "--engineer", "bob/cli/main", env=user, cwd=app)
         assert done.returncode == 0 and "released 1 claim" in done.stdout
         assert coord("status", env=env, cwd=tmp_path).returncode == 0
+
+        # README, next step: wire the app repo and let doctor check it, all green.
+        subprocess.run(["git", "remote", "add", "origin", "git@github.com:acme/shop.git"], cwd=app, check=True)
+        wired = coord("init", "--tool", "claude", "--mode", "local", "--yes", env=env, cwd=app)
+        assert wired.returncode == 0 and f"http://127.0.0.1:{port}" in wired.stdout, wired.stdout + wired.stderr
+        doctor = coord("doctor", env=env, cwd=app)
+        assert doctor.returncode == 0 and "all 15 checks passed" in doctor.stdout, doctor.stdout
     finally:
         stopped = coord("stop", env=env, cwd=tmp_path)
     assert stopped.returncode == 0 and "Stopped coord" in stopped.stdout

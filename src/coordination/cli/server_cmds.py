@@ -93,6 +93,8 @@ def start(
     port = port or settings.port
     shown = LOCAL_HOST if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}"
+    # `coord init --mode local` reads this to point the repo at this service.
+    (home / "url").write_text(url + "\n")
     running = _pid(home)
     if running and _ready(url):
         typer.echo(f"coord is already running (pid {running}).")

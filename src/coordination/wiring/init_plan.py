@@ -225,7 +225,7 @@ def _resolve_connection(plan: Plan, opts: Options, existing_env: dict[str, str])
         if not token:
             raise InitError("--mode shared needs --token TOKEN for the shared coord service")
         return url.rstrip("/"), token
-    url = (opts.url or clientenv.DEFAULT_API_URL).rstrip("/")
+    url = (opts.url or local_service_url(coord_home(opts.coord_home))).rstrip("/")
     token = opts.token or read_home_token(coord_home(opts.coord_home)) or real("COORD_AUTH_TOKEN", prior_token)
     if not token:
         plan.warnings.append(
@@ -235,6 +235,15 @@ def _resolve_connection(plan: Plan, opts: Options, existing_env: dict[str, str])
         )
         token = clientenv.PLACEHOLDER_TOKEN
     return url, token
+
+
+def local_service_url(home: Path) -> str:
+    """Where `coord start` said the local service listens, else the default URL."""
+    try:
+        url = (home / "url").read_text().strip()
+    except OSError:
+        url = ""
+    return url or clientenv.DEFAULT_API_URL
 
 
 def _local_env_text(root: Path, api_url: str, token: str, repo_id: str, prior: dict[str, str]) -> str:
