@@ -218,3 +218,8 @@ def test_openapi_documents_models_and_errors(client: TestClient) -> None:
     assert {"200", "400", "401", "409"} <= set(post["responses"])
     assert "ConflictOut" in spec["components"]["schemas"]
     assert "ClaimOut" in spec["components"]["schemas"]
+    # Bad input is a 400 with {error, detail}, never FastAPI's default 422.
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert "422" not in operation["responses"], (method, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import sys
-from typing import Any
 
 import uvicorn
 
 from coordination.api.app import InsecureConfiguration, check_auth_settings
 from coordination.config import Settings
 from coordination.instance_lock import InstanceLock, InstanceLocked
-
-
-def log_config(settings: Settings) -> dict[str, Any]:
-    config: dict[str, Any] = {k: v for k, v in uvicorn.config.LOGGING_CONFIG.items()}
-    if settings.log_json:
-        fmt = '{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", "message": %(message)r}'
-        access = (
-            '{"time": "%(asctime)s", "client": "%(client_addr)s", "request": "%(request_line)s", '
-            '"status": %(status_code)s}'
-        )
-        config = {
-            "version": 1,
-            "disable_existing_loggers": False,
-            "formatters": {
-                "default": {"()": "logging.Formatter", "fmt": fmt},
-                "access": {"()": "uvicorn.logging.AccessFormatter", "fmt": access},
-            },
-            "handlers": {
-                "default": {
-                    "class": "logging.StreamHandler",
-                    "formatter": "default",
-                    "stream": "ext://sys.stderr",
-                },
-                "access": {
-                    "class": "logging.StreamHandler",
-                    "formatter": "access",
-                    "stream": "ext://sys.stdout",
-                },
-            },
-            "loggers": {
-                "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
-                "uvicorn.error": {"level": "INFO"},
-                "uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
-                "coordination": {"handlers": ["default"], "level": "INFO", "propagate": False},
-            },
-        }
-    return config
+from coordination.logs import uvicorn_log_config
 
 
 def preflight(settings: Settings) -> None:
@@ -62,13 +24,12 @@ def preflight(settings: Settings) -> None:
 def serve(settings: Settings) -> None:
     from coordination.api.app import create_app
 
-    logging.getLogger("coordination").setLevel(settings.log_level.upper())
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        log_config=log_config(settings),
+        log_config=uvicorn_log_config(settings.log_json, settings.log_level),
         timeout_graceful_shutdown=5,
     )
 
