@@ -32,6 +32,7 @@ class JsonFormatter(logging.Formatter):
 
 def uvicorn_log_config(json_logs: bool, level: str) -> dict[str, Any]:
     """A logging dictConfig for uvicorn and coord's own loggers."""
+    formatters: dict[str, dict[str, Any]]
     if json_logs:
         formatters = {"default": {"()": JsonFormatter}, "access": {"()": JsonFormatter}}
     else:
