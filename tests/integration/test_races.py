@@ -53,6 +53,8 @@ def race(servers: list[Server], tmp_path: Path) -> None:
             "claims"
         ]
     assert len([e for e in events if e["event_type"] == "grant"]) == len(claims)
+    # The background sweep ran in the real server and recorded expiries.
+    assert any(e["event_type"] == "expire" for e in events)
     assert violations(events, claims) == []
     assert fences_increase(events)
 
