@@ -16,7 +16,7 @@ async def run_every(name: str, interval_sec: float, tick: Callable[[], Any]) -> 
         await asyncio.sleep(interval_sec)
         try:
             result = await asyncio.to_thread(tick)
-            if result:
+            if result and (not isinstance(result, dict) or any(result.values())):
                 log.info("%s: %s", name, result)
         except Exception:
             log.exception("%s failed; will retry in %ss", name, interval_sec)
