@@ -52,14 +52,19 @@ class Bridge:
 
     # -- heartbeat ------------------------------------------------------------
 
-    def heartbeat_once(self) -> dict[str, Any]:
-        result = self.client.heartbeat(self.env.session_id, engineer=self.env.engineer, repo_id=self.env.repo_id)
+    def heartbeat_once(self, with_notices: bool = True) -> dict[str, Any]:
+        """Mark the session alive. Only a heartbeat the agent asked for collects its
+        notices: the background one must not consume what the agent never sees."""
+        if with_notices:
+            result = self.client.heartbeat(self.env.session_id, engineer=self.env.engineer, repo_id=self.env.repo_id)
+        else:
+            result = self.client.heartbeat(self.env.session_id)
         self.last_heartbeat, self.last_heartbeat_error = result, None
         return result
 
     def _beat(self) -> None:
         try:
-            self.heartbeat_once()
+            self.heartbeat_once(with_notices=False)
         except CoordError as exc:
             if self.last_heartbeat_error != exc.detail:
                 log.warning("heartbeat failed: %s", exc.detail)

@@ -543,6 +543,8 @@ class ClaimService:
         now = self.clock()
         book, is_live, rules = self._synced(repo_id, now)
         ctx = Context(overlap_function(files), is_live)
+        # Ask exactly what POST /claims would decide: a path in shared_files is a shared claim.
+        items = [self._as_stored_type(item, rules) for item in items]
         blocked = [
             d for d in (decide_item(engineer or "", i, book, ctx) for i in items) if d.outcome is Outcome.CONFLICT
         ]

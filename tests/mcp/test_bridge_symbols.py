@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ async def test_two_bridges_coexist_by_symbols_and_negotiate(tmp_path: Path, live
     root = _repo(tmp_path, live_server)
     alex_env = {"COORD_ENGINEER": "alex/claude/main"}
     bob_env = {"COORD_ENGINEER": "bob/codex/main"}
-    carol_env = {"COORD_ENGINEER": "carol/cursor/main"}
+    # Carol's bridge heartbeats in the background several times before she calls a tool:
+    # those heartbeats must not swallow her notices.
+    carol_env = {"COORD_ENGINEER": "carol/cursor/main", "COORD_HEARTBEAT_INTERVAL_SEC": "0.05"}
     async with bridge(root, alex_env) as alex, bridge(root, bob_env) as bob, bridge(root, carol_env) as carol:
         whole = await carol.call_tool("claim_files", {"patterns": ["src/router.ts"]})
         assert not whole.is_error, text(whole)
@@ -53,6 +56,7 @@ async def test_two_bridges_coexist_by_symbols_and_negotiate(tmp_path: Path, live
         assert decision["coexists_with"] == [payload(auth)["claims"][0]["id"]]
 
         # The narrowed holder hears about both on its next call over MCP.
+        await asyncio.sleep(0.3)  # let several background heartbeats run
         beat = payload(await carol.call_tool("heartbeat", {}))
         assert [n["kind"] for n in beat["pending_requests"]] == ["auto-narrow", "auto-narrow"]
 

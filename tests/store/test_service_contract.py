@@ -217,3 +217,9 @@ def test_narrowed_holder_can_refresh_its_claim(service: ClaimService) -> None:
     service.create_claims(req("alex/claude/1", "src/router.ts", symbols=("Router::handleAuth",)))
     again = service.create_claims(req("carol/cursor/1", "src/router.ts"))
     assert again.claims[0]["id"] == whole["id"] and again.decisions[0]["refreshed"] is True
+
+
+def test_check_conflicts_knows_shared_files(service: ClaimService) -> None:
+    service.put_ownership("org/app", "shared_files: [package.json]\n")
+    service.create_claims(req("alex/claude/1", "package.json"))
+    assert service.check_conflicts("org/app", "bob/codex/1", ["package.json"])["safe"] is True

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from coordination import clientenv
@@ -30,11 +31,11 @@ def _client() -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
 
 
 def _fail(exc: CoordError) -> None:
-    err.print(f"[red]error[/red] ({exc.status or 'no response'}): {exc.detail}")
+    err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
     if exc.conflicts:
         _conflict_table(exc.conflicts, "Held by others")
     if exc.suggestion:
-        err.print(exc.suggestion)
+        err.print(escape(exc.suggestion))
     raise typer.Exit(1 if exc.status != 409 else 3)
 
 
@@ -48,7 +49,8 @@ def _left(expires_at: str) -> str:
 
 def _scope(entry: dict[str, Any]) -> str:
     symbols = entry.get("symbols") or []
-    return entry["pattern"] + (f" [{', '.join(symbols)}]" if symbols else "")
+    # Patterns and symbols contain brackets ([ab]*.ts, [bootstrap]); never read them as markup.
+    return escape(entry["pattern"] + (f" [{', '.join(symbols)}]" if symbols else ""))
 
 
 def _claims_table(claims: list[dict[str, Any]], title: str) -> None:
@@ -58,12 +60,12 @@ def _claims_table(claims: list[dict[str, Any]], title: str) -> None:
     for c in claims:
         table.add_row(
             str(c["id"]),
-            c["engineer"],
+            escape(c["engineer"]),
             c["type"],
             _scope(c),
             _left(c["expires_at"]),
             str(c["fence"]),
-            c.get("description") or "",
+            escape(c.get("description") or ""),
         )
     out.print(table)
 
@@ -101,9 +103,9 @@ def claim(
     _claims_table(body["claims"], "Granted")
     for d in body["decisions"]:
         if d["outcome"] != "GRANT":
-            out.print(f"{d['pattern']}: {d['outcome']} (partners: {d['coexists_with'] + d['narrowed']})")
+            out.print(escape(f"{d['pattern']}: {d['outcome']} (partners: {d['coexists_with'] + d['narrowed']})"))
     for notice in body.get("pending_requests", []):
-        out.print(f"[yellow]notice[/yellow]: {notice.get('message', notice)}")
+        out.print(f"[yellow]notice[/yellow]: {escape(str(notice.get('message', notice)))}")
 
 
 def release(
@@ -148,7 +150,7 @@ def conflicts(
         return
     _conflict_table(body["conflicts"], "Conflicts")
     if body.get("suggestion"):
-        err.print(body["suggestion"])
+        err.print(escape(body["suggestion"]))
     raise typer.Exit(3)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from coordination import clientenv
@@ -36,12 +37,12 @@ def _client() -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
         try:
             yield client, env
         except CoordError as exc:
-            err.print(f"[red]error[/red] ({exc.status or 'no response'}): {exc.detail}")
+            err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
             raise typer.Exit(3 if exc.status == 409 else 1) from None
 
 
 def _scope(pattern: str, symbols: list[str] | None) -> str:
-    return pattern + (f" [{', '.join(symbols)}]" if symbols else "")
+    return escape(pattern + (f" [{', '.join(symbols)}]" if symbols else ""))
 
 
 def _requests_table(requests: list[dict[str, Any]], title: str) -> None:
