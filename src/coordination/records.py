@@ -80,7 +80,8 @@ def to_api(row: dict[str, Any], now: float) -> dict[str, Any]:
     }
 
 
-def conflict_entry(claim: ActiveClaim, requested: str) -> dict[str, Any]:
+def claim_brief(claim: ActiveClaim) -> dict[str, Any]:
+    """Who holds what, until when: the part of a claim conflict and verify answers show."""
     return {
         "claim_id": claim.id,
         "engineer": claim.engineer,
@@ -89,5 +90,8 @@ def conflict_entry(claim: ActiveClaim, requested: str) -> dict[str, Any]:
         "symbols": list(claim.symbols),
         "expires_at": claim.expires_at.isoformat().replace("+00:00", "Z"),
         "fence": claim.fence,
-        "requested_pattern": requested,
     }
+
+
+def conflict_entry(claim: ActiveClaim, requested: str) -> dict[str, Any]:
+    return {**claim_brief(claim), "requested_pattern": requested}

@@ -321,16 +321,8 @@ class ClaimService:
         if not (engineer or session_id or pattern or claim_ids):
             raise Invalid("give at least one of engineer, session_id, pattern or claim_ids")
         self._check_identity(engineer, repo_id, session_id)
-        where: list[str] = ["repo_id = ?", "state = 'active'"]
-        params: list[Any] = [repo_id]
-        for column, value in (
-            ("engineer", engineer),
-            ("session_id", session_id),
-            ("pattern", pattern),
-        ):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
+        where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
+        where.append("state = 'active'")
         if claim_ids:
             where.append(f"id IN ({', '.join('?' * len(claim_ids))})")
             params.extend(claim_ids)
@@ -489,17 +481,7 @@ class ClaimService:
         limit: int = 1000,
     ) -> list[dict[str, Any]]:
         now = records.to_epoch(self.clock())
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("repo_id", repo_id),
-            ("engineer", engineer),
-            ("session_id", session_id),
-            ("pattern", pattern),
-        ):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
+        where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
         if active:
             where += ["state = 'active'", "expires_at > ?"]
             params.append(now)
@@ -896,13 +878,10 @@ def _blocks_push(claim: ActiveClaim, mine: set[int]) -> bool:
 
 
 def _verify_entry(path: str, claim: ActiveClaim) -> dict[str, Any]:
-    return {
-        "path": path,
-        "claim_id": claim.id,
-        "engineer": claim.engineer,
-        "type": claim.type.value,
-        "pattern": claim.pattern,
-        "symbols": list(claim.symbols),
-        "expires_at": claim.expires_at.isoformat().replace("+00:00", "Z"),
-        "fence": claim.fence,
-    }
+    return {"path": path, **records.claim_brief(claim)}
+
+
+def _equal_filters(**columns: str | None) -> tuple[list[str], list[Any]]:
+    """`column = ?` conditions for the columns given a value (column names are ours, never input)."""
+    given = {column: value for column, value in columns.items() if value}
+    return [f"{column} = ?" for column in given], list(given.values())
