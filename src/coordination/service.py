@@ -136,7 +136,7 @@ class ClaimService:
     def _grant(self, tx: Tx, req: ClaimRequest, decisions: list[Decision], seq: int, now: datetime) -> ClaimResult:
         granted_ids: list[int] = []
         summary: list[dict[str, Any]] = []
-        for d in decisions:
+        for asked, d in zip(req.items, decisions, strict=True):
             if d.refreshes is not None:
                 claim_id = self._refresh(tx, d.refreshes, req, seq, now)
             else:
@@ -154,6 +154,7 @@ class ClaimService:
                     "refreshed": d.refreshes is not None,
                     "coexists_with": [c.id for c in d.coexists_with],
                     "narrowed": [c.id for c in d.narrowed],
+                    "note": _type_note(asked, d.item),
                 }
             )
         rows = self._claims_by_id(tx, granted_ids)
@@ -885,3 +886,12 @@ def _equal_filters(**columns: str | None) -> tuple[list[str], list[Any]]:
     """`column = ?` conditions for the columns given a value (column names are ours, never input)."""
     given = {column: value for column, value in columns.items() if value}
     return [f"{column} = ?" for column in given], list(given.values())
+
+
+def _type_note(asked: ClaimItem, stored: ClaimItem) -> str | None:
+    if asked.type is stored.type:
+        return None
+    return (
+        f"stored as {stored.type.value}: {stored.pattern} is listed in the repo's shared_files "
+        "(owners.yaml), so other engineers may claim it beside you"
+    )

@@ -102,6 +102,7 @@ def test_shared_ttl_and_shared_files_rule(service: ClaimService, clock) -> None:
     service.put_ownership("org/app", "# team rules\nshared_files:\n  - package.json  # everyone\n")
     got = service.create_claims(req("alex/claude/1", "package.json"))
     assert got.claims[0]["type"] == "shared_file"
+    assert got.decisions[0]["type"] == "shared_file" and "shared_files" in got.decisions[0]["note"]
     assert got.claims[0]["expires_at"].startswith("2026-11-29T14:00")
     service.create_claims(req("bob/codex/1", "package.json"))
     assert "# everyone" in service.get_ownership("org/app")

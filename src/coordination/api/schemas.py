@@ -72,6 +72,7 @@ class DecisionOut(BaseModel):
     refreshed: bool
     coexists_with: list[int]
     narrowed: list[int]
+    note: str | None = Field(None, description="why the claim was stored differently from the request")
 
 
 class CreateClaimsOut(BaseModel):
