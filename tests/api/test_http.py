@@ -223,3 +223,14 @@ def test_openapi_documents_models_and_errors(client: TestClient) -> None:
         for method, operation in operations.items():
             assert "422" not in operation["responses"], (method, path)
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_ids_out_of_range_are_400_not_500(client: TestClient) -> None:
+    huge = 2**70
+    assert client.get(f"/claims/{huge}").status_code == 400
+    assert client.delete(f"/claims/{huge}", params={"engineer": "a"}).status_code == 400
+    assert client.post(f"/claims/{huge}/extend", json={"engineer": "a", "ttl_hours": 1}).status_code == 400
+    assert client.get("/claims/0").status_code == 400
+    assert client.post("/claims/release", json={"claim_ids": [huge]}).status_code == 400
+    assert client.get(f"/requests/{huge}").status_code == 400
+    assert client.post("/requests", json={"requester": "b", "claim_id": huge, "reason": "x"}).status_code == 400

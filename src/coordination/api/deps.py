@@ -5,8 +5,9 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
+from coordination.api.schemas import MAX_ID
 from coordination.errors import Unauthorized
 from coordination.service import ClaimService
 
@@ -37,3 +38,6 @@ def require_token(request: Request, service: ServiceDep) -> None:
 
 
 AuthDep = Depends(require_token)
+
+# Ids are 64-bit in both databases; a larger number names nothing and is a 400.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="a positive id")]

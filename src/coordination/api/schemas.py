@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_ID = 2**63 - 1
 ClaimTypeName = Literal["file", "module", "shared_file"]
 UrgencyName = Literal["low", "normal", "high", "blocking"]
 
@@ -106,7 +107,7 @@ class ReleaseIn(Strict):
     engineer: str | None = Field(None, max_length=200)
     session_id: str | None = Field(None, max_length=64)
     pattern: str | None = Field(None, max_length=4096)
-    claim_ids: list[int] | None = Field(None, max_length=1000)
+    claim_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=1000)
 
 
 class ReleaseOut(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coordination.api.schemas import ClaimOut, Strict, UrgencyName
+from coordination.api.schemas import MAX_ID, ClaimOut, Strict, UrgencyName
 
 AnswerName = Literal["release", "narrow", "coexist", "deny"]
 RequestState = Literal["open", "answered", "cancelled"]
@@ -16,7 +16,7 @@ Role = Literal["holder", "requester"]
 class ReleaseRequestIn(Strict):
     repo_id: str = Field("default", max_length=200)
     requester: str = Field(max_length=200, examples=["bob/codex/1"], description="who asks")
-    claim_id: int = Field(description="the blocking claim (from the 409's conflicts)")
+    claim_id: int = Field(ge=1, le=MAX_ID, description="the blocking claim (from the 409's conflicts)")
     reason: str = Field(min_length=1, max_length=2000, description="why you need the scope")
     urgency: UrgencyName = "normal"
     pattern: str | None = Field(

@@ -41,9 +41,11 @@ without the BRACE flag: expanding twice would differ on inputs such as
 ``{{1..2}..3}``.
 
 ``overlap(a, b)`` decides exactly whether some valid path matches both
-patterns: each pattern becomes a small automaton (one per pattern, cached),
-and a breadth-first search over pairs of states looks for a path accepted by
-both. The path walked is returned as a witness.
+patterns: leading literal segments are compared as strings, the rest of each
+pattern becomes a small automaton (cached, and shared by every pattern with
+the same rest, such as ``*.py`` or ``**``), and a breadth-first search over
+pairs of states looks for a path accepted by both. The path walked is
+returned as a witness.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import bracex
@@ -72,7 +74,12 @@ __all__ = [
 
 MAX_PATTERN_LENGTH = 1024
 MAX_ALTERNATIVES = 256
-_CACHE_SIZE = 4096
+# Parsed patterns and automata are kept for every active claim a busy repo may
+# hold (10,000 and more) plus the patterns being asked for, so a decision does
+# not re-parse the held patterns it compares with (about 1 kB per entry).
+_CACHE_SIZE = 32768
+_REGEX_CACHE_SIZE = 4096  # compiled regexes are bigger; only queries and file scans use them
+_DFA_STEPS = 4096  # memoised subset-construction steps per automaton
 
 _WC_FLAGS = _wcglob.GLOBSTAR | _wcglob.DOTGLOB | _wcglob.FORCEUNIX | _wcglob.CASE
 _META_CHARS = frozenset("*?[]{}")
@@ -120,8 +127,10 @@ class _Label:
         if char in "/\x00" or "\ud800" <= char <= "\udfff":
             return False
         point = ord(char)
-        inside = any(lo <= point <= hi for lo, hi in self.ranges)
-        return inside != self.neg
+        for lo, hi in self.ranges:
+            if lo <= point <= hi:
+                return not self.neg
+        return self.neg
 
     def regex(self) -> str:
         if self.lit is not None:
@@ -152,6 +161,18 @@ def _label(neg: bool, ranges: Iterable[tuple[int, int]]) -> _Label:
 
 
 _ANY = _label(True, ())
+_CHARS: dict[str, _Label] = {}  # the label of each literal character met so far
+
+
+def _char_label(char: str) -> _Label:
+    found = _CHARS.get(char)
+    if found is None:
+        if len(_CHARS) >= 65536:
+            _CHARS.clear()
+        found = _CHARS[char] = _label(False, ((ord(char), ord(char)),))
+    return found
+
+
 _NICE = ("x", "a", "_")
 # Starts of runs that no label range explains: just past NUL, just past '/'
 # (the character after '.' is '/'), just past the surrogates.
@@ -221,10 +242,26 @@ class _Segment:
         return _segment_regex(self)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
+@lru_cache(maxsize=_REGEX_CACHE_SIZE)
 def _segment_regex(segment: _Segment) -> re.Pattern[str]:
-    parts = ["[^/]*" if isinstance(tok, _Star) else tok.regex() for tok in segment.tokens]
-    return re.compile("".join(parts))
+    """A regex for `fullmatch` against one path segment, linear-ish on any input.
+
+    Between two stars sits a fixed-length chunk, and taking its leftmost
+    occurrence never loses a match, so each inner star is an atomic lazy
+    search; a plain `[^/]*` per star would backtrack exponentially on
+    `*a*a*a...*c` against `aaaa...`.
+    """
+    chunks: list[list[str]] = [[]]
+    for token in segment.tokens:
+        if isinstance(token, _Star):
+            chunks.append([])
+        else:
+            chunks[-1].append(token.regex())
+    texts = ["".join(chunk) for chunk in chunks]
+    if len(texts) == 1:
+        return re.compile(texts[0])
+    inner = "".join(f"(?>[^/]*?{text})" for text in texts[1:-1])
+    return re.compile(f"{texts[0]}{inner}[^/]*{texts[-1]}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +274,9 @@ class _Parsed:
 def _parse_segment(text: str) -> _Segment:
     if text == "**":
         return _Segment(text, True, (), False)
+    # Literal means written without wildcards or classes: `[.]x` is not literal.
+    if not any(c in "*?[" for c in text):
+        return _Segment(text, False, tuple(map(_char_label, text)), True)
     tokens: list[_Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -252,11 +292,9 @@ def _parse_segment(text: str) -> _Segment:
             label, i = _parse_class(text, i)
             tokens.append(label)
         else:
-            tokens.append(_label(False, ((ord(char), ord(char)),)))
+            tokens.append(_char_label(char))
             i += 1
-    # Literal means written without wildcards or classes: `[.]x` is not literal.
-    literal = not any(c in "*?[" for c in text)
-    return _Segment(text, False, tuple(tokens), literal)
+    return _Segment(text, False, tuple(tokens), False)
 
 
 def _parse_class(text: str, start: int) -> tuple[_Label, int]:
@@ -302,9 +340,8 @@ def _brace_problem(pattern: str) -> str | None:
     return "unbalanced '{' in pattern" if depth else None
 
 
-def _is_bad_char(char: str) -> bool:
-    point = ord(char)
-    return point < 0x20 or 0x7F <= point <= 0x9F or 0xD800 <= point <= 0xDFFF
+# C0 and C1 control characters (NUL included) and lone surrogates.
+_BAD_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _parse_or_reason(pattern: object) -> _Parsed | str:
@@ -312,7 +349,7 @@ def _parse_or_reason(pattern: object) -> _Parsed | str:
         return "empty pattern"
     if len(pattern) > MAX_PATTERN_LENGTH:
         return f"pattern is longer than {MAX_PATTERN_LENGTH} characters"
-    if any(_is_bad_char(c) for c in pattern):
+    if _BAD_CHAR.search(pattern):
         return "pattern contains a NUL or control character"
     if pattern.startswith("/") or _DRIVE.match(pattern):
         return "absolute path; patterns are relative to the repo root"
@@ -322,11 +359,14 @@ def _parse_or_reason(pattern: object) -> _Parsed | str:
     reason = _brace_problem(text)
     if reason:
         return reason
-    try:
-        expanded = bracex.expand(text, limit=MAX_ALTERNATIVES)
-    except bracex.ExpansionLimitException:
-        return f"braces expand to more than {MAX_ALTERNATIVES} alternatives"
-    alternatives = tuple(dict.fromkeys(expanded))
+    if "{" in text:
+        try:
+            expanded = bracex.expand(text, limit=MAX_ALTERNATIVES)
+        except bracex.ExpansionLimitException:
+            return f"braces expand to more than {MAX_ALTERNATIVES} alternatives"
+        alternatives = tuple(dict.fromkeys(expanded))
+    else:  # nothing to expand (backslashes, bracex's only other syntax, are refused above)
+        alternatives = (text,)
     if not alternatives or "" in alternatives:
         return "empty pattern (or an empty brace alternative)"
     segments: list[tuple[_Segment, ...]] = []
@@ -410,7 +450,7 @@ def literal_prefixes(pattern: str) -> tuple[tuple[str, ...], ...]:
     return tuple(prefixes)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
+@lru_cache(maxsize=_REGEX_CACHE_SIZE)
 def _matcher(pattern: str) -> _wcglob.WcMatcher[str]:
     return _wcglob.compile(list(_parse(pattern).alternatives), flags=_WC_FLAGS)
 
@@ -442,13 +482,22 @@ def filter_paths(pattern: str, paths: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Automaton:
-    """An epsilon-free NFA over characters; state 0 is the start."""
+    """An epsilon-free NFA over characters; state 0 is the start.
+
+    `steps` memoises the subset construction `_accepts` walks: (states,
+    character) -> next states, so matching a literal path against a pattern
+    met before costs a dictionary look-up per character.
+    """
 
     chars: tuple[tuple[tuple[_Label, int], ...], ...]  # per state: (label, target)
     seps: tuple[tuple[int, ...], ...]  # per state: targets on '/'
     accept: tuple[bool, ...]
+    steps: dict[tuple[frozenset[int], str], frozenset[int]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
+_START = frozenset([0])  # the start state alone
 _SEP = "/"
 _GLOBSTAR = "**/"
 _TRAILING_GLOBSTAR = "/**"
@@ -561,14 +610,50 @@ class _Builder:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _automaton(pattern: str) -> _Automaton:
     parsed = _parse(pattern)
+    if len(parsed.segments) == 1:
+        return _tail_automaton(tuple(segment.text for segment in parsed.segments[0]))
     builder = _Builder()
     start = builder.new()
     accepting: set[int] = set()
     for segments in parsed.segments:
         accepting.add(builder.alternative(start, segments))
-    automaton = builder.finish(start, accepting)
     # Only brace expansions repeat suffixes worth merging.
-    return _reduce(automaton) if len(parsed.segments) > 1 else automaton
+    return _reduce(builder.finish(start, accepting))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _tail_automaton(texts: tuple[str, ...]) -> _Automaton:
+    """The automaton of one alternative given by its segment texts.
+
+    A segment's meaning depends on its text alone (braces are expanded
+    before), so tails such as ``*.py`` or ``**`` shared by many claims below
+    different directories are built, and matched against, once.
+    """
+    builder = _Builder()
+    start = builder.new()
+    accept = builder.alternative(start, tuple(_parse_segment(text) for text in texts))
+    return builder.finish(start, {accept})
+
+
+_Split = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _split(pattern: str) -> _Split | None:
+    """(leading literal segments, the rest) of a one-alternative pattern; None with braces.
+
+    The rest keeps at least one segment. Every path the pattern matches is
+    the literal segments followed by a path the rest matches.
+    """
+    alternatives = _parse(pattern).segments
+    if len(alternatives) != 1:
+        return None
+    segments = alternatives[0]
+    cut = 0
+    while cut < len(segments) - 1 and segments[cut].literal:
+        cut += 1
+    texts = tuple(segment.text for segment in segments)
+    return texts[:cut], texts[cut:]
 
 
 def _reduce(automaton: _Automaton) -> _Automaton:
@@ -624,17 +709,67 @@ def overlap(a: str, b: str) -> str | None:
     if literal_a is not None:
         if literal_b is not None:
             return literal_a if literal_a == literal_b else None
-        return literal_a if _accepts(_automaton(b), literal_a) else None
+        return literal_a if _matches_literal(b, literal_a) else None
     if literal_b is not None:
-        return literal_b if _accepts(_automaton(a), literal_b) else None
-    first = _automaton(a)
-    second = _automaton(b)
+        return literal_b if _matches_literal(a, literal_b) else None
+    split_a, split_b = _split(a), _split(b)
+    if split_a is None or split_b is None:
+        return _search(_automaton(a), _automaton(b))
+    # Leading literal segments must agree one for one. Where one pattern's
+    # literal head goes on, the other's tail reads it; then the two tails
+    # (`*.py` against `**/config.py`, say: few, and shared by many claims)
+    # are compared from there.
+    (head_a, tail_a), (head_b, tail_b) = split_a, split_b
+    common = min(len(head_a), len(head_b))
+    if head_a[:common] != head_b[:common]:
+        return None
+    if len(head_a) > common:
+        head, first, second = head_a, tail_a, tail_b
+    else:
+        head, first, second = head_b, tail_b, tail_a
+    starts = _START
+    if len(head) > common:
+        rest = "/".join(head[common:]) + "/"
+        starts = _run(_tail_automaton(second), _START, rest)
+        if not starts:
+            return None
+    witness = _tail_overlap(first, second, starts)
+    if witness is None or not head:
+        return witness
+    return "/".join(head) + "/" + witness
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _tail_overlap(first: tuple[str, ...], second: tuple[str, ...], starts: frozenset[int]) -> str | None:
+    return _search(_tail_automaton(first), _tail_automaton(second), starts)
+
+
+def _matches_literal(pattern: str, path: str) -> bool:
+    """Whether the (valid) path matches the non-literal pattern."""
+    split = _split(pattern)
+    if split is None:
+        return _accepts(_automaton(pattern), path)
+    head, tail = split
+    if head:
+        parts = path.split("/", len(head))
+        # The tail matches no empty path, so the path must go on past the head.
+        if len(parts) <= len(head) or tuple(parts[: len(head)]) != head:
+            return False
+        path = parts[-1]
+    return _accepts(_tail_automaton(tail), path)
+
+
+def _search(first: _Automaton, second: _Automaton, starts: frozenset[int] = _START) -> str | None:
+    """A valid path both automata accept (breadth-first over state pairs), or None.
+
+    `first` starts in its start state, `second` in any of `starts`.
+    """
     a_chars, a_seps, a_accept = first.chars, first.seps, first.accept
     b_chars, b_seps, b_accept = second.chars, second.seps, second.accept
     width = len(b_accept) * 4
     # state key: (qa * len(b) + qb) * 4 + segment progress
-    parents: dict[int, tuple[int, str]] = {0: (-1, "")}
-    queue: deque[int] = deque([0])
+    queue: deque[int] = deque(qb * 4 for qb in sorted(starts))
+    parents: dict[int, tuple[int, str]] = {key: (-1, "") for key in queue}
     picks = _PICKS
     while queue:
         key = queue.popleft()
@@ -676,26 +811,42 @@ def overlap(a: str, b: str) -> str | None:
 
 def _accepts(automaton: _Automaton, path: str) -> bool:
     """Whether the automaton accepts the (valid) path."""
-    chars, seps = automaton.chars, automaton.seps
-    current = {0}
-    for char in path:
-        if char == "/":
-            current = {t for q in current for t in seps[q]}
-        else:
-            current = {
-                t
-                for q in current
-                for label, t in chars[q]
-                if (label.lit == char if label.lit is not None else label.contains(char))
-            }
-        if not current:
-            return False
-    return any(automaton.accept[q] for q in current)
+    return any(automaton.accept[q] for q in _run(automaton, _START, path))
+
+
+def _run(automaton: _Automaton, current: frozenset[int], text: str) -> frozenset[int]:
+    """The states the automaton can be in after reading `text` from `current` (empty: none)."""
+    steps = automaton.steps
+    for char in text:
+        nxt = steps.get((current, char))
+        if nxt is None:
+            nxt = _step(automaton, current, char)
+            if len(steps) >= _DFA_STEPS:
+                steps.clear()
+            steps[(current, char)] = nxt
+        if not nxt:
+            return nxt
+        current = nxt
+    return current
+
+
+def _step(automaton: _Automaton, current: frozenset[int], char: str) -> frozenset[int]:
+    if char == "/":
+        seps = automaton.seps
+        return frozenset(t for q in current for t in seps[q])
+    chars = automaton.chars
+    return frozenset(
+        t
+        for q in current
+        for label, t in chars[q]
+        if (label.lit == char if label.lit is not None else label.contains(char))
+    )
 
 
 def _witness(parents: dict[int, tuple[int, str]], key: int) -> str:
     chars: list[str] = []
-    while key:
+    while True:
         key, char = parents[key]
+        if key == -1:
+            return "".join(reversed(chars))
         chars.append(char)
-    return "".join(reversed(chars))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from coordination import __version__
 from coordination.api import schemas
-from coordination.api.deps import AuthDep, ServiceDep
+from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.service import ClaimRequest
 
@@ -69,7 +69,7 @@ def list_claims(
     response_model=schemas.ClaimOut,
     responses={404: {"model": schemas.ErrorOut}},
 )
-def get_claim(claim_id: int, service: ServiceDep) -> dict[str, Any]:
+def get_claim(claim_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     return service.get_claim(claim_id)
 
 
@@ -81,7 +81,7 @@ def get_claim(claim_id: int, service: ServiceDep) -> dict[str, Any]:
     responses={403: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}},
 )
 def release_claim(
-    claim_id: int, service: ServiceDep, engineer: str | None = None, force: bool = False
+    claim_id: IdPath, service: ServiceDep, engineer: str | None = None, force: bool = False
 ) -> dict[str, Any]:
     return {"released": service.release(claim_id, engineer, force)}
 
@@ -108,7 +108,7 @@ def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]
         409: {"model": schemas.ErrorOut},
     },
 )
-def extend_claim(claim_id: int, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
+def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
     return service.extend(claim_id, body.engineer, body.ttl_hours)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from coordination.api import schemas
 from coordination.api import schemas_requests as rs
-from coordination.api.deps import AuthDep, ServiceDep
+from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes.claims import ERRORS
 from coordination.negotiation import Negotiation, ReleaseAnswer, ReleaseAsk
 
@@ -64,7 +64,7 @@ def list_requests(
     response_model=rs.ReleaseRequestOut,
     responses={404: _404},
 )
-def get_request(request_id: int, service: ServiceDep) -> dict[str, Any]:
+def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     return Negotiation(service).get(request_id)
 
 
@@ -74,7 +74,7 @@ def get_request(request_id: int, service: ServiceDep) -> dict[str, Any]:
     response_model=rs.RespondOut,
     responses={403: _403, 404: _404, 409: _409},
 )
-def respond(request_id: int, body: rs.RespondIn, service: ServiceDep) -> dict[str, Any]:
+def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict[str, Any]:
     reply = ReleaseAnswer(
         engineer=body.engineer,
         answer=body.answer,
@@ -91,5 +91,5 @@ def respond(request_id: int, body: rs.RespondIn, service: ServiceDep) -> dict[st
     response_model=rs.ReleaseRequestOut,
     responses={403: _403, 404: _404, 409: _409},
 )
-def cancel(request_id: int, body: rs.CancelIn, service: ServiceDep) -> dict[str, Any]:
+def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> dict[str, Any]:
     return Negotiation(service).cancel(request_id, body.engineer)
