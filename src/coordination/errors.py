@@ -41,3 +41,10 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class Unavailable(ServiceError):
+    """The database could not be reached or stayed locked too long: retry later."""
+
+    status = 503
+    code = "unavailable"

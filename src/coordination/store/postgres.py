@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
+from coordination.errors import Unavailable
 from coordination.store import migrate
 from coordination.store.sqltx import SqlTx
+
+POOL_TIMEOUT_SEC = 30.0
 
 
 class PostgresStore:
@@ -30,8 +34,18 @@ class PostgresStore:
         migrate.upgrade_postgres(self.url)
 
     @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self._pool.connection(timeout=POOL_TIMEOUT_SEC) as conn:
+                yield conn
+        except PoolTimeout:
+            raise Unavailable("no database connection available in time; retry shortly") from None
+        except psycopg.OperationalError as exc:
+            raise Unavailable(f"database unreachable ({type(exc).__name__}); retry shortly") from None
+
+    @contextmanager
     def write(self, repo_id: str | None) -> Iterator[SqlTx]:
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             if repo_id is not None:
                 # Held until commit: every writer of this repo, in every replica,
                 # takes its turn, so the conflict check and the insert are atomic.
@@ -40,7 +54,7 @@ class PostgresStore:
 
     @contextmanager
     def read(self) -> Iterator[SqlTx]:
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             yield SqlTx(conn, pyformat=True)
 
     def schema_revision(self) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from coordination.errors import Unavailable
 from coordination.store import migrate
 from coordination.store.sqltx import SqlTx
 
@@ -29,6 +30,7 @@ class SqliteStore:
 
     def migrate(self) -> None:
         migrate.upgrade_sqlite(self.path)
+        self._connection()  # puts the file in WAL mode once, at start-up
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -42,7 +44,9 @@ class SqliteStore:
                 timeout=BUSY_TIMEOUT_MS / 1000,
             )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL takes a lock; skip it when the file already is (every open but the first).
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process; see docs/architecture.md.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -55,9 +59,13 @@ class SqliteStore:
     @contextmanager
     def write(self, repo_id: str | None) -> Iterator[SqlTx]:
         del repo_id  # SQLite has one writer for the whole file anyway
-        conn = self._connection()
         with self._writer:
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                # Another process held the write lock for the whole busy timeout.
+                raise Unavailable(f"database busy ({exc}); retry shortly") from None
             try:
                 yield SqlTx(conn, pyformat=False)
             except BaseException:

@@ -1,0 +1,48 @@
+"""A database that stays locked or unreachable is a 503 with a reason, not a 500."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coordination.api.app import create_app
+from coordination.store import sqlite as sqlite_store
+from tests.conftest import make_settings
+
+
+def test_sqlite_locked_by_another_process_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 200)
+    with TestClient(create_app(make_settings(tmp_path)), raise_server_exceptions=False) as client:
+        client.headers.update({"Authorization": "Bearer test-token"})
+        other = sqlite3.connect(tmp_path / "coord.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            resp = client.post("/claims", json={"engineer": "a", "claims": [{"pattern": "x.ts"}]})
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert resp.status_code == 503
+        assert resp.json()["error"] == "unavailable" and "retry" in resp.json()["detail"]
+        assert client.post("/claims", json={"engineer": "a", "claims": [{"pattern": "x.ts"}]}).status_code == 200
+
+
+def test_postgres_unreachable_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from coordination.config import Settings
+    from coordination.service import ClaimService
+    from coordination.store import postgres
+
+    monkeypatch.setattr(postgres, "POOL_TIMEOUT_SEC", 1.0)
+    store = postgres.PostgresStore("postgresql://nobody@127.0.0.1:1/none", pool_size=1)
+    service = ClaimService(make_settings(tmp_path), store)
+    app = create_app(Settings(auth_token="test-token", disable_background_cleanup=True), service=service)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            resp = client.get("/claims", headers={"Authorization": "Bearer test-token"})
+            assert resp.status_code == 503 and resp.json()["error"] == "unavailable"
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and "unreachable" in ready.json()["detail"]
+    finally:
+        store.close()
