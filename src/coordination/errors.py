@@ -41,3 +41,8 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class Unavailable(ServiceError):
+    status = 503
+    code = "unavailable"
