@@ -191,19 +191,19 @@ class ClaimQueue:
             seq = svc._advance(tx, repo_id, cache)
             return self.promote(tx, repo_id, seq, svc.clock())
 
-    def expire_overdue(self) -> int:
-        """Sweep: end waiting entries whose wait is over (their waiter is gone); returns how many."""
+    def expire_overdue(self) -> None:
+        """Sweep: end waiting entries whose wait is over (their waiter is gone)."""
         stamp = records.to_epoch(self.service.clock())
         with self.service.store.read() as tx:
             repos = tx.all(
                 "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting' AND deadline <= ?", (stamp,)
             )
-            before = tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state = 'expired'")
         for row in repos:
             self.promote_repo(row["repo_id"])
+
+    def expired_count(self) -> int:
         with self.service.store.read() as tx:
-            after = tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state = 'expired'")
-        return int(after or 0) - int(before or 0)
+            return int(tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state = 'expired'") or 0)
 
     # ----------------------------------------------------------------- wait
 

@@ -613,6 +613,7 @@ class ClaimService:
                 else []
             )
         counts = {"expired": 0, "idle_expired": 0}
+        queue_expired_before = self.queue.expired_count()
         for repo_id in sorted({r["repo_id"] for r in expired + idled}):
             cache = self._cache(repo_id)
             with cache.lock, self.store.write(repo_id) as tx:
@@ -633,7 +634,8 @@ class ClaimService:
                     self._end(tx, rows, "idle_expired", "idle-expire", seq, now)
                     counts["idle_expired"] += len(rows)
         # Waiting entries whose waiter is gone (their wait is over) end too.
-        counts["queue_expired"] = self.queue.expire_overdue()
+        self.queue.expire_overdue()
+        counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
         return counts
 
     # ------------------------------------------------------------- ownership
