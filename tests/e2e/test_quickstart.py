@@ -92,4 +92,3 @@ def test_start_curl_cli_stop(tmp_path: Path) -> None:
         stopped = coord("stop", env=env, cwd=tmp_path)
     assert stopped.returncode == 0 and "Stopped coord" in stopped.stdout
     assert coord("status", env=env, cwd=tmp_path).returncode == 1
-
