@@ -11,7 +11,7 @@ _coord_opts_for() {
         start)     echo "--background -b --host --port --help" ;;
         stop|status|doctor) echo "--help" ;;
         init)      echo "--tool --mode --yes -y --url --token --repo-id --help" ;;
-        claim)     echo "--type -t --symbol -s --ttl --description -d --branch --engineer -e --help" ;;
+        claim)     echo "--type -t --symbol -s --ttl --description -d --branch --engineer -e --wait -w --urgency -u --help" ;;
         release)   echo "--all --pattern --engineer -e --help" ;;
         ls)        echo "--everyone -a --engineer -e --help" ;;
         conflicts) echo "--symbol -s --engineer -e --help" ;;
@@ -50,7 +50,7 @@ _coord() {
         --role)   COMPREPLY=($(compgen -W "holder requester" -- "$cur")); return ;;
         --state)  COMPREPLY=($(compgen -W "open answered cancelled" -- "$cur")); return ;;
         --base)   COMPREPLY=($(compgen -W "$(_coord_git_refs)" -- "$cur")); return ;;
-        --url|--token|--repo-id|--engineer|-e|--host|--port|--ttl|--description|-d|--branch|--symbol|-s|--pattern|-p|--reason|-r|--keep-pattern|--keep-symbol|--note|-n)
+        --url|--token|--repo-id|--engineer|-e|--host|--port|--ttl|--description|-d|--branch|--symbol|-s|--wait|-w|--pattern|-p|--reason|-r|--keep-pattern|--keep-symbol|--note|-n)
             return ;;
     esac
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_ttl_hours: float = Field(72.0, gt=0)
     idle_timeout_sec: float = Field(1800.0, ge=0)
     request_ttl_short_sec: float = Field(300.0, ge=0)
+    queue_age_boost_seconds: float = Field(
+        60.0, ge=0, description="A queue entry older than this counts one priority level higher; 0 disables"
+    )
+    queue_max_waiters: int = Field(64, ge=1, le=10_000, description="Long-polling queue waiters per process")
 
     disable_instance_lock: bool = False
     max_body_bytes: int = Field(1_048_576, ge=1024)

@@ -44,7 +44,7 @@ class Conflict(ServiceError):
 
 
 class Unavailable(ServiceError):
-    """The database could not be reached or stayed locked too long: retry later."""
+    """Retry later: the database stayed locked or unreachable, or too many waiters are queued."""
 
     status = 503
     code = "unavailable"

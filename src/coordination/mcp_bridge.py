@@ -198,13 +198,22 @@ def build_server(bridge: Bridge) -> Any:
         description: str | None = None,
         branch: str | None = None,
         claim_type: Literal["file", "module", "shared_file"] = "file",
+        wait_seconds: float | None = None,
+        urgency: Literal["low", "normal", "high", "blocking"] | None = None,
     ) -> dict[str, Any]:
         """Claim files or globs (repo-relative, e.g. `src/auth/**`) before editing them.
         All-or-nothing: a conflict claims nothing and names the holders (then ask them
         with request_release). `symbols` maps a file to the declarations to claim
         (`{"src/a.ts": ["Router::handleAuth"]}`) so agents editing different functions
         of one file coexist. Engineer defaults to COORD_ENGINEER. `pending_requests`
-        in the answer carries notices for you (narrowed scope, release requests)."""
+        in the answer carries notices for you (narrowed scope, release requests).
+        `wait_seconds` (max 900): if the scope is held, wait in the claim queue instead
+        of failing; the call returns when the queue grants you the claims (the answer
+        has `queue: {id, waited_sec}`) or fails when the wait ends. `urgency` orders the
+        queue (blocking > high > normal > low). my_requests(queued=True) shows who you
+        wait on; cancel_queue_request gives up a wait."""
+        if wait_seconds is not None and not 0 <= wait_seconds <= 900:
+            raise ToolError("wait_seconds must be between 0 and 900")
         symbols = symbols or {}
         _validate_symbols(env, symbols)
         items = [claim_item(p, claim_type, symbols.get(p)) for p in patterns]
@@ -222,6 +231,8 @@ def build_server(bridge: Bridge) -> Any:
                 branch=branch,
                 description=description,
                 ttl_hours=ttl_hours,
+                wait_seconds=wait_seconds or None,
+                urgency=urgency,
             )
         )
 
@@ -351,15 +362,37 @@ def build_server(bridge: Bridge) -> Any:
         role: Literal["holder", "requester"] | None = None,
         state: Literal["open", "answered", "cancelled"] | None = None,
         engineer: str | None = None,
+        queued: bool = False,
     ) -> dict[str, Any]:
         """Release requests you made (role=requester) or that were made to you
-        (role=holder); both when role is omitted."""
+        (role=holder); both when role is omitted. queued=True instead lists your
+        waiting claim-queue entries, each with the claims (holder, pattern) it waits on."""
         params = {"repo_id": env.repo_id, "engineer": bridge.engineer(engineer)}
+        if queued:
+            if role or state:
+                raise ToolError("queued=True lists claim-queue entries: role and state do not apply")
+            params["queued"] = "true"
+            return dict(bridge.call("my_requests", bridge.client.request, "GET", "/requests", params=params))
         if role:
             params["role"] = role
         if state:
             params["state"] = state
         return dict(bridge.call("my_requests", bridge.client.request, "GET", "/requests", params=params))
+
+    @server.tool()
+    def cancel_queue_request(queue_id: int, engineer: str | None = None) -> dict[str, Any]:
+        """Give up waiting in the claim queue: the entry is cancelled and the waiting
+        claim_files call returns a conflict. queue_id is from my_requests(queued=True)."""
+        params = {"engineer": bridge.engineer(engineer)}
+        return dict(
+            bridge.call(
+                "cancel_queue_request",
+                bridge.client.request,
+                "DELETE",
+                f"/requests/{int(queue_id)}",
+                params=params,
+            )
+        )
 
     @server.tool()
     def heartbeat() -> dict[str, Any]:

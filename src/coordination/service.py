@@ -47,6 +47,9 @@ class ClaimRequest:
     branch: str | None = None
     description: str | None = None
     ttl_hours: float | None = None
+    # Queue: wait up to this long if the request conflicts (0: answer the conflict at once).
+    wait_seconds: float = 0
+    urgency: str = "normal"
 
 
 @dataclass
@@ -54,6 +57,8 @@ class ClaimResult:
     claims: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     pending_requests: list[dict[str, Any]]
+    # Set when the request joined the claim queue ({id, state, ...}); claims are then empty.
+    queue: dict[str, Any] | None = None
 
 
 @dataclass
@@ -85,6 +90,9 @@ class ClaimService:
         self._caches: dict[str, _RepoCache] = {}
         self._caches_lock = threading.Lock()
         self._touched: dict[str, float] = {}
+        from coordination.claim_queue import ClaimQueue
+
+        self.queue = ClaimQueue(self)
 
     # ----------------------------------------------------------------- claims
 
@@ -97,6 +105,9 @@ class ClaimService:
         problem = validation.ttl_problem(req.ttl_hours, self.limits)
         if problem:
             raise Invalid(problem)
+        from coordination.claim_queue import check_wait
+
+        check_wait(req.wait_seconds, req.urgency)
         files = self._files()
         cache = self._cache(req.repo_id)
         with cache.lock, self.store.write(req.repo_id) as tx:
@@ -127,13 +138,25 @@ class ClaimService:
                         now,
                         {"blocking": [c.id for c in d.blocking]},
                     )
+                if req.wait_seconds > 0:
+                    blocking = [c.id for d in blocked for c in d.blocking]
+                    queued = self.queue.enqueue(tx, req, blocking, seq, now)
+                    return ClaimResult([], [], [], queue=queued)
             else:
                 result = self._grant(tx, req, decisions, seq, now)
         if blocked:
             raise self._conflict_error(blocked, rules, now)
         return result
 
-    def _grant(self, tx: Tx, req: ClaimRequest, decisions: list[Decision], seq: int, now: datetime) -> ClaimResult:
+    def _grant(
+        self,
+        tx: Tx,
+        req: ClaimRequest,
+        decisions: list[Decision],
+        seq: int,
+        now: datetime,
+        take_notices: bool = True,
+    ) -> ClaimResult:
         granted_ids: list[int] = []
         summary: list[dict[str, Any]] = []
         for asked, d in zip(req.items, decisions, strict=True):
@@ -158,7 +181,7 @@ class ClaimService:
                 }
             )
         rows = self._claims_by_id(tx, granted_ids)
-        pending = self._take_notices(tx, req.repo_id, req.engineer, now)
+        pending = self._take_notices(tx, req.repo_id, req.engineer, now) if take_notices else []
         stamp = records.to_epoch(now)
         return ClaimResult([records.to_api(r, stamp) for r in rows], summary, pending)
 
@@ -366,6 +389,9 @@ class ClaimService:
             for partner_id in json.loads(row["coexists_with"]):
                 if partner_id not in ending:
                     self._drop_partner(tx, partner_id, row["id"], seq)
+        # Freed scope goes to the claim queue's waiters in the same transaction.
+        for repo_id in sorted({r["repo_id"] for r in rows}):
+            self.queue.promote(tx, repo_id, seq, now)
 
     def _drop_partner(self, tx: Tx, claim_id: int, gone: int, seq: int) -> None:
         row = tx.one("SELECT coexists_with, carved, state FROM claims WHERE id = ?", (claim_id,))
@@ -587,6 +613,7 @@ class ClaimService:
                 else []
             )
         counts = {"expired": 0, "idle_expired": 0}
+        queue_expired_before = self.queue.expired_count()
         for repo_id in sorted({r["repo_id"] for r in expired + idled}):
             cache = self._cache(repo_id)
             with cache.lock, self.store.write(repo_id) as tx:
@@ -606,6 +633,9 @@ class ClaimService:
                     )
                     self._end(tx, rows, "idle_expired", "idle-expire", seq, now)
                     counts["idle_expired"] += len(rows)
+        # Waiting entries whose waiter is gone (their wait is over) end too.
+        self.queue.expire_overdue()
+        counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
         return counts
 
     # ------------------------------------------------------------- ownership

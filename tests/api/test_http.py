@@ -151,7 +151,9 @@ def test_ownership_round_trip_keeps_comments(client: TestClient) -> None:
         ),
         ({"engineer": "bad engineer!", "claims": [{"pattern": "a"}]}, "engineer"),
         ({"engineer": "a", "session_id": "no spaces", "claims": [{"pattern": "a"}]}, "session_id"),
-        ({"engineer": "a", "claims": [{"pattern": "a"}], "wait_seconds": 5}, "wait_seconds"),
+        ({"engineer": "a", "claims": [{"pattern": "a"}], "wait_seconds": 901}, "wait_seconds"),
+        ({"engineer": "a", "claims": [{"pattern": "a"}], "wait_seconds": -1}, "wait_seconds"),
+        ({"engineer": "a", "claims": [{"pattern": "a"}], "urgency": "now"}, "urgency"),
     ],
 )
 def test_bad_claims_are_400_with_reason_and_write_nothing(client: TestClient, body: dict, reason: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -27,6 +28,12 @@ def coord_mcp_command() -> tuple[str, list[str]]:
     return sys.executable, ["-m", "coordination.mcp_bridge"]
 
 
+def _python_path() -> dict[str, str]:
+    """Keep PYTHONPATH, so the bridge imports the same source tree as the tests."""
+    value = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": value} if value else {}
+
+
 @asynccontextmanager
 async def bridge(cwd: Path, env: dict[str, str]) -> AsyncIterator[ClientSession]:
     command, args = coord_mcp_command()
@@ -34,7 +41,7 @@ async def bridge(cwd: Path, env: dict[str, str]) -> AsyncIterator[ClientSession]
         command=command,
         args=args,
         cwd=str(cwd),
-        env={"COORD_NO_UPDATE_CHECK": "1", "PATH": f"{BIN}:/usr/bin:/bin", **env},
+        env={"COORD_NO_UPDATE_CHECK": "1", "PATH": f"{BIN}:/usr/bin:/bin", **_python_path(), **env},
     )
     with open(cwd.parent / "bridge-stderr.log", "a") as errlog:
         async with (

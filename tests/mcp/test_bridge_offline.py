@@ -7,6 +7,7 @@ from pathlib import Path
 from tests.mcp.bridge_client import bridge, payload, text
 
 TOOLS = {
+    "cancel_queue_request",
     "check_conflicts",
     "claim_files",
     "release_claims",

@@ -79,7 +79,7 @@ def test_expired_claims_never_block_and_sweep_marks_them(service: ClaimService, 
     clock.advance(hours=1, seconds=1)
     assert service.get_claim(claim["id"])["state"] == "expired"
     service.create_claims(req("bob/codex/1", "src/a.ts"))
-    assert service.sweep() == {"expired": 1, "idle_expired": 0}
+    assert service.sweep() == {"expired": 1, "idle_expired": 0, "queue_expired": 0}
     assert [e["claim_id"] for e in events(service, "expire")] == [claim["id"]]
 
 

@@ -57,3 +57,16 @@ def test_bash_completion_behaviour() -> None:
 def test_bash_completes_request_commands() -> None:
     assert set(_complete("coord", "respond", "12", "")) == {"release", "narrow", "coexist", "deny"}
     assert set(_complete("coord", "request-release", "--urgency", "")) == {"low", "normal", "high", "blocking"}
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_claim_queue_options() -> None:
+    assert {"--wait", "--urgency"} <= set(_complete("coord", "claim", "--"))
+    assert set(_complete("coord", "claim", "--urgency", "")) == {"low", "normal", "high", "blocking"}
+    assert _complete("coord", "claim", "--wait", "") == []
+
+
+def test_zsh_completes_claim_queue_options() -> None:
+    zsh = (COMPLETIONS / "_coord").read_text()
+    claim = zsh.split("                claim)")[1].split(";;")[0]
+    assert "--wait" in claim and "--urgency" in claim and "(low normal high blocking)" in claim

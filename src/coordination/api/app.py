@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from coordination import __version__, workers
@@ -47,6 +48,11 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
             store.migrate()
             svc = ClaimService(settings, store)
         app.state.service = svc
+        # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
+        # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
+        # 40 threads that serve everything else (the releases the waiters wait for).
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.queue_max_waiters + 40)
         tasks = []
         if not settings.disable_background_cleanup:
             tasks.append(asyncio.create_task(workers.run_every("sweep", settings.cleanup_interval_sec, svc.sweep)))

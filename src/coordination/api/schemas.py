@@ -35,8 +35,18 @@ class CreateClaimsIn(Strict):
     description: str | None = Field(None, max_length=4000)
     claims: list[ClaimItemIn] = Field(min_length=1, max_length=500)
     ttl_hours: float | None = Field(None, description="defaults to COORD_DEFAULT_TTL_HOURS")
-    wait_seconds: float = Field(0, ge=0, le=0, description="queueing is not available yet: must be 0")
-    urgency: UrgencyName = "normal"
+    wait_seconds: float = Field(
+        0,
+        ge=0,
+        le=900,
+        description=(
+            "if the request conflicts, wait in the claim queue up to this many seconds (max 900) "
+            "instead of answering 409 at once; the call long-polls until granted or the wait ends"
+        ),
+    )
+    urgency: UrgencyName = Field(
+        "normal", description="queue priority: blocking > high > normal > low (only matters with wait_seconds)"
+    )
 
 
 class CarveOut(BaseModel):
@@ -76,10 +86,17 @@ class DecisionOut(BaseModel):
     note: str | None = Field(None, description="why the claim was stored differently from the request")
 
 
+class QueueGrantOut(BaseModel):
+    id: int = Field(description="the queue entry")
+    state: Literal["granted"] = "granted"
+    waited_sec: float = Field(description="seconds between joining the queue and the grant")
+
+
 class CreateClaimsOut(BaseModel):
     claims: list[ClaimOut]
     decisions: list[DecisionOut]
     pending_requests: list[dict[str, Any]]
+    queue: QueueGrantOut | None = Field(None, description="set when the claims were granted from the queue")
 
 
 class ConflictEntry(BaseModel):
@@ -93,9 +110,17 @@ class ConflictEntry(BaseModel):
     requested_pattern: str
 
 
+class QueueEndOut(BaseModel):
+    id: int
+    state: Literal["expired", "cancelled"]
+
+
 class ConflictOut(ErrorOut):
     conflicts: list[ConflictEntry]
     suggestion: str
+    queue: QueueEndOut | None = Field(
+        None, description="with wait_seconds: the queue entry, expired (the wait ended) or cancelled"
+    )
 
 
 class ClaimListOut(BaseModel):

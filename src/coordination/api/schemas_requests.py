@@ -71,6 +71,47 @@ class ReleaseRequestListOut(BaseModel):
     requests: list[ReleaseRequestOut]
 
 
+class QueueItemOut(BaseModel):
+    type: str
+    pattern: str
+    symbols: list[str]
+
+
+class QueueBlockerOut(BaseModel):
+    claim_id: int
+    engineer: str = Field(description="who you are waiting on")
+    type: str
+    pattern: str
+    symbols: list[str]
+    state: str
+    expires_at: str
+
+
+class QueueEntryOut(BaseModel):
+    id: int = Field(description="the queue id: DELETE /requests/{id}?engineer= cancels a waiting entry")
+    repo_id: str
+    engineer: str
+    session_id: str | None
+    urgency: UrgencyName
+    priority: int = Field(description="declared: low 0, normal 1, high 2, blocking 3")
+    effective_priority: int = Field(description="priority plus one once older than COORD_QUEUE_AGE_BOOST_SECONDS")
+    position: int = Field(description="join order in the repo (monotonic)")
+    place: int | None = Field(None, description="1 = considered first among the repo's waiting entries")
+    state: Literal["waiting", "granted", "cancelled", "expired"]
+    claims: list[QueueItemOut] = Field(description="the scopes asked for")
+    ttl_hours: float | None
+    created_at: str
+    deadline: str = Field(description="when the wait ends")
+    ended_at: str | None
+    waited_sec: float
+    granted_claims: list[int]
+    blocking: list[QueueBlockerOut] = Field(description="the active claims this entry waits on")
+
+
+class QueueListOut(BaseModel):
+    queue: list[QueueEntryOut]
+
+
 class AutoResolutionDay(BaseModel):
     date: str = Field(description="YYYY-MM-DD, UTC")
     auto_coexist: int

@@ -30,6 +30,9 @@ def _client() -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
             _fail(exc)
 
 
+URGENCIES = ("low", "normal", "high", "blocking")
+
+
 def _fail(exc: CoordError) -> None:
     err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
     if exc.conflicts:
@@ -89,9 +92,20 @@ def claim(
     description: str | None = typer.Option(None, "--description", "-d"),
     branch: str | None = typer.Option(None, "--branch"),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
+    wait: float = typer.Option(
+        0, "--wait", "-w", min=0, max=900, help="If held by others, queue and wait up to SECONDS (max 900)."
+    ),
+    urgency: str = typer.Option(
+        "normal", "--urgency", "-u", help="Queue priority with --wait: low, normal, high or blocking."
+    ),
 ) -> None:
-    """Claim files, globs, modules or symbols before editing them."""
+    """Claim files, globs, modules or symbols before editing them (--wait: queue behind the holder)."""
+    if urgency not in URGENCIES:
+        err.print(f"[red]error[/red]: --urgency must be one of {', '.join(URGENCIES)}")
+        raise typer.Exit(2)
     with _client() as (client, env):
+        if wait:
+            err.print(f"waiting up to {wait:g}s in the claim queue if the scope is held...")
         body = client.create_claims(
             engineer=engineer or env.engineer,
             repo_id=env.repo_id,
@@ -99,7 +113,11 @@ def claim(
             description=description,
             ttl_hours=ttl_hours,
             claims=[claim_item(p, type_, symbol or None) for p in patterns],
+            wait_seconds=wait or None,
+            urgency=urgency if wait else None,
         )
+    if body.get("queue"):
+        out.print(f"granted from the queue (entry {body['queue']['id']}) after {body['queue']['waited_sec']:g}s")
     _claims_table(body["claims"], "Granted")
     for d in body["decisions"]:
         if d["outcome"] != "GRANT":

@@ -29,9 +29,18 @@ def auth_check() -> dict[str, Any]:
     tags=["claims"],
     summary="Claim scopes, all or nothing",
     response_model=schemas.CreateClaimsOut,
-    responses={409: {"model": schemas.ConflictOut, "description": "overlaps claims held by others"}},
+    responses={
+        409: {
+            "model": schemas.ConflictOut,
+            "description": "overlaps claims held by others (with wait_seconds: the wait ended or was cancelled)",
+        },
+        503: {"model": schemas.ErrorOut, "description": "too many queue waiters on this server"},
+    },
 )
 def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str, Any]:
+    """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
+    this call long-polls (in a worker thread) until the queue grants it, the entry is
+    cancelled (`DELETE /requests/{queue_id}`) or the wait ends."""
     request = ClaimRequest(
         engineer=body.engineer,
         repo_id=body.repo_id,
@@ -40,13 +49,19 @@ def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str
         description=body.description,
         ttl_hours=body.ttl_hours,
         items=[ClaimItem(ClaimType(i.type), i.pattern, tuple(i.symbols or ())) for i in body.claims],
+        wait_seconds=body.wait_seconds,
+        urgency=body.urgency,
     )
-    result = service.create_claims(request)
-    return {
+    use_case = service.queue.claim_and_wait if body.wait_seconds > 0 else service.create_claims
+    result = use_case(request)
+    out: dict[str, Any] = {
         "claims": result.claims,
         "decisions": result.decisions,
         "pending_requests": result.pending_requests,
     }
+    if result.queue is not None:
+        out["queue"] = result.queue
+    return out
 
 
 @router.get("/claims", tags=["claims"], summary="List claims", response_model=schemas.ClaimListOut)

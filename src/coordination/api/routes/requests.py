@@ -10,6 +10,7 @@ from coordination.api import schemas
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.errors import Invalid
 from coordination.negotiation import Negotiation, ReleaseAnswer, ReleaseAsk
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["requests"])
@@ -46,15 +47,26 @@ def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> dict[str, 
     return Negotiation(service).request_release(ask)
 
 
-@router.get("/requests", summary="Release requests, by holder or requester", response_model=rs.ReleaseRequestListOut)
+@router.get(
+    "/requests",
+    summary="Release requests by holder or requester; with queued=true, the claim queue's waiting entries",
+    response_model=rs.ReleaseRequestListOut | rs.QueueListOut,
+)
 def list_requests(
     service: ServiceDep,
     repo_id: str | None = None,
     engineer: str | None = None,
     role: rs.Role | None = None,
     state: rs.RequestState | None = None,
+    queued: Annotated[
+        bool, Query(description="list waiting claim-queue entries (with who they wait on) instead")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
+    if queued:
+        if role is not None or state is not None:
+            raise Invalid("queued=true lists waiting queue entries: role and state do not apply")
+        return {"queue": service.queue.list(repo_id, engineer, limit)}
     return {"requests": Negotiation(service).list(repo_id, engineer, role, state, limit)}
 
 
@@ -66,6 +78,24 @@ def list_requests(
 )
 def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     return Negotiation(service).get(request_id)
+
+
+@router.delete(
+    "/requests/{queue_id}",
+    summary="Cancel a waiting claim-queue entry (its engineer only); wakes the waiter",
+    response_model=rs.QueueEntryOut,
+    responses={
+        403: {"model": schemas.ErrorOut, "description": "the entry belongs to another engineer"},
+        404: {"model": schemas.ErrorOut, "description": "no such queue entry"},
+        409: {"model": schemas.ErrorOut, "description": "the entry is no longer waiting"},
+    },
+)
+def cancel_queue_entry(
+    queue_id: int,
+    service: ServiceDep,
+    engineer: Annotated[str, Query(max_length=200, description="the engineer who queued")],
+) -> dict[str, Any]:
+    return service.queue.cancel(queue_id, engineer)
 
 
 @router.post(
