@@ -56,8 +56,11 @@ def main() -> None:
             counts["released" if r.status_code == 200 else "errors"] += 1
             continue
         patterns = rng.sample([p for p in PATTERNS if p not in abandoned], rng.choice([1, 1, 2]))
-        # Short TTLs so some claims expire by time while others race for them.
-        ttl = rng.choice([0.0005, 0.001, 0.01])
+        # Short TTLs so some claims expire by time while others race for them. A few
+        # claims, early in the run, are abandoned: never released nor claimed again,
+        # they must expire (and stop blocking) on their own, with time left for a sweep.
+        abandon = len(abandoned) < 3 and deadline - time.monotonic() > seconds / 2 and rng.random() < 0.2
+        ttl = 0.0005 if abandon else rng.choice([0.0005, 0.001, 0.01])
         body = {
             "engineer": engineer,
             "repo_id": "race/repo",
@@ -67,9 +70,7 @@ def main() -> None:
         r = client.post("/claims", json=body)
         if r.status_code == 200:
             counts["granted"] += 1
-            # A few claims are abandoned: never released nor claimed again, they must
-            # expire (and stop blocking) on their own.
-            if len(abandoned) < 3 and rng.random() < 0.2:
+            if abandon:
                 abandoned.update(patterns)
             else:
                 held.extend((client, c["id"]) for c in r.json()["claims"])
