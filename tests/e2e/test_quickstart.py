@@ -81,6 +81,9 @@ def test_start_curl_cli_stop(tmp_path: Path) -> None:
         done = coord("release", "--all", "--engineer", "bob/cli/main", env=user, cwd=app)
         assert done.returncode == 0 and "released 1 claim" in done.stdout
         assert coord("status", env=env, cwd=tmp_path).returncode == 0
+        # status finds the service where start put it, whatever COORD_PORT says now
+        elsewhere = {**env, "COORD_PORT": "1"}
+        assert f"ready at http://127.0.0.1:{port}" in coord("status", env=elsewhere, cwd=tmp_path).stdout
 
         # README, next step: wire the app repo and let doctor check it, all green.
         subprocess.run(["git", "remote", "add", "origin", "git@github.com:acme/shop.git"], cwd=app, check=True)

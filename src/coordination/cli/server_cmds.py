@@ -59,6 +59,14 @@ def _ready(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+def _announced_url(home: Path) -> str | None:
+    """The URL the last `coord start` printed (it may have used --port)."""
+    try:
+        return (home / "url").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def _announce(url: str, token: str) -> None:
     typer.echo(f"coord is ready.\n  API:       {url}\n  Dashboard: {url}/dashboard\n")
     typer.echo("Paste this into your shell to use the API and the CLI:")
@@ -158,7 +166,7 @@ def status() -> None:
     settings = Settings()
     home = _home(settings)
     pid = _pid(home)
-    url = f"http://{LOCAL_HOST}:{settings.port}"
+    url = _announced_url(home) or f"http://{LOCAL_HOST}:{settings.port}"
     ready = _ready(url)
     if pid is None and not ready:
         typer.echo("coord is not running. Start it with: coord start --background")
