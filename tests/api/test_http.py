@@ -235,4 +235,5 @@ def test_ids_out_of_range_are_400_not_500(client: TestClient) -> None:
     assert client.get("/claims/0").status_code == 400
     assert client.post("/claims/release", json={"claim_ids": [huge]}).status_code == 400
     assert client.get(f"/requests/{huge}").status_code == 400
+    assert client.delete(f"/requests/{huge}", params={"engineer": "a"}).status_code == 400
     assert client.post("/requests", json={"requester": "b", "claim_id": huge, "reason": "x"}).status_code == 400

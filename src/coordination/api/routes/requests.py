@@ -91,7 +91,7 @@ def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     },
 )
 def cancel_queue_entry(
-    queue_id: int,
+    queue_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[str, Query(max_length=200, description="the engineer who queued")],
 ) -> dict[str, Any]:
