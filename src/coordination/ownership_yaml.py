@@ -7,7 +7,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from coordination.core.ownership import Ownership, from_document
@@ -135,14 +135,14 @@ def _give_tail(doc: CommentedMap, key: str, seq: CommentedSeq, index: int, tail:
     if 0 <= index < len(seq):
         token = _token(seq, index)
         if token is None:
-            seq.ca.items.setdefault(index, [None, None, None, None])[0] = CommentToken("\n" + tail, None, None)
+            seq.ca.items.setdefault(index, [None, None, None, None])[0] = CommentToken("\n" + tail, CommentMark(0))
         else:
             value = str(token.value)
             token.value = (value if value.endswith("\n") else value + "\n") + tail
         return
     slot = doc.ca.items.setdefault(key, [None, None, None, None])
     if slot[2] is None:
-        slot[2] = CommentToken("\n" + tail, None, None)
+        slot[2] = CommentToken("\n" + tail, CommentMark(0))
     else:
         value = str(slot[2].value)
         slot[2].value = (value if value.endswith("\n") else value + "\n") + tail
