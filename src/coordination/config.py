@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     )
     queue_max_waiters: int = Field(64, ge=1, le=10_000, description="Long-polling queue waiters per process")
 
+    auto_promote_threshold: int = Field(
+        0, ge=0, description="Refused attempts on a file within the window that add it to shared_files; 0 disables"
+    )
+    auto_promote_window_days: int = Field(7, ge=1, le=365, description="Rolling window of auto-promote, in days")
+    auto_promote_subtree_min_files: int = Field(
+        3, ge=0, description="Auto-promoted files under one directory that become dir/** instead; 0 disables"
+    )
+    auto_demote_interval_sec: float = Field(3600.0, ge=0, description="Auto-demote sweep cadence; 0 disables")
+    auto_demote_window_days: int = Field(
+        14, ge=1, le=365, description="Days an auto-promoted entry must stay below the threshold to be removed"
+    )
+
     disable_instance_lock: bool = False
     max_body_bytes: int = Field(1_048_576, ge=1024)
 

@@ -10,6 +10,7 @@ insert that follows it are one atomic step.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,8 @@ from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.repo_files import RepoFiles
 from coordination.store import Store, Tx
+
+log = logging.getLogger("coordination.service")
 
 Clock = Callable[[], datetime]
 SESSION_TOUCH_INTERVAL_SEC = 5.0
@@ -138,6 +141,9 @@ class ClaimService:
                         now,
                         {"blocking": [c.id for c in d.blocking]},
                     )
+                self._auto_promote(
+                    tx, req.repo_id, [d.item.pattern for d in blocked if d.item.type is ClaimType.FILE], now
+                )
                 if req.wait_seconds > 0:
                     blocking = [c.id for d in blocked for c in d.blocking]
                     queued = self.queue.enqueue(tx, req, blocking, seq, now)
@@ -147,6 +153,18 @@ class ClaimService:
         if blocked:
             raise self._conflict_error(blocked, rules, now)
         return result
+
+    def _auto_promote(self, tx: Tx, repo_id: str, patterns: list[str], now: datetime) -> None:
+        """Hard auto-promote, in the transaction that recorded the conflict events (see
+        docs/ownership-automation.md): a bad edit is skipped, never a failed claim."""
+        if self.settings.auto_promote_threshold <= 0 or not patterns:
+            return
+        from coordination import hotspots
+
+        try:
+            hotspots.auto_promote(self, tx, repo_id, patterns, now)
+        except Invalid:
+            log.warning("auto-promote skipped for %s: owners.yaml could not be edited", repo_id, exc_info=True)
 
     def _grant(
         self,

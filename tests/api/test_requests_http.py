@@ -188,3 +188,43 @@ def test_auth_and_openapi(client: TestClient) -> None:
     assert {"200", "400", "401", "404", "409"} <= set(spec["paths"]["/requests"]["post"]["responses"])
     assert "RespondOut" in spec["components"]["schemas"]
     assert "AutoResolutionsOut" in spec["components"]["schemas"]
+
+
+def test_hotspots_and_promote_endpoints(client: TestClient) -> None:
+    claim(client, CAROL, "src/**")
+    empty = client.get("/metrics/hotspots", params={"repo_id": REPO}).json()
+    assert empty["repos"] == {REPO: []}
+    for _ in range(3):
+        assert claim(client, ALEX, "src/router.ts").status_code == 409
+    spots = client.get("/metrics/hotspots", params={"days": 7})
+    assert spots.status_code == 200, spots.text
+    (spot,) = spots.json()["repos"][REPO]
+    assert spot["pattern"] == "src/router.ts" and spot["attempts"] == 3 and spot["suggested_action"] == "monitor"
+    for days in (0, 366, "x"):
+        bad = client.get("/metrics/hotspots", params={"days": days})
+        assert bad.status_code == 400 and "days" in bad.json()["detail"]
+    yaml = "# ours\nshared_files:\n  - package-lock.json  # coord-managed=permanent\n"
+    assert client.post("/config/ownership", json={"repo_id": REPO, "yaml": yaml}).status_code == 200
+    body = {"repo_id": REPO, "action": "shared_file", "pattern": "src/router.ts"}
+    first = client.post("/metrics/hotspots/promote", json=body)
+    assert first.status_code == 200, first.text
+    assert first.json()["changed"] is True
+    text = client.get("/config/ownership", params={"repo_id": REPO}).json()
+    assert "# ours" in text["yaml"] and "# coord-managed=permanent" in text["yaml"]
+    assert text["shared_files"] == ["package-lock.json", "src/router.ts"]
+    again = client.post("/metrics/hotspots/promote", json=body).json()
+    assert again["changed"] is False and again["yaml"] == text["yaml"]
+    for bad_body in (
+        {**body, "action": "delete"},
+        {**body, "pattern": ""},
+        {**body, "pattern": "../etc/passwd"},
+        {**body, "extra": 1},
+        {"repo_id": REPO, "action": "split"},
+        {**body, "repo_id": "bad repo id!"},
+    ):
+        resp = client.post("/metrics/hotspots/promote", json=bad_body)
+        assert resp.status_code == 400, (bad_body, resp.text)
+        assert resp.json()["detail"]
+    anonymous = TestClient(client.app, raise_server_exceptions=False)
+    assert anonymous.get("/metrics/hotspots").status_code == 401
+    assert anonymous.post("/metrics/hotspots/promote", json=body).status_code == 401

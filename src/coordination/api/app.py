@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -56,6 +57,13 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         tasks = []
         if not settings.disable_background_cleanup:
             tasks.append(asyncio.create_task(workers.run_every("sweep", settings.cleanup_interval_sec, svc.sweep)))
+            if settings.auto_demote_interval_sec > 0:
+                from coordination import hotspots
+
+                demote = functools.partial(hotspots.auto_demote, svc)
+                tasks.append(
+                    asyncio.create_task(workers.run_every("auto-demote", settings.auto_demote_interval_sec, demote))
+                )
         try:
             yield
         finally:

@@ -123,3 +123,34 @@ class AutoResolutionsOut(BaseModel):
     since: str
     until: str
     repos: dict[str, list[AutoResolutionDay]]
+
+
+class HotspotOut(BaseModel):
+    pattern: str = Field(description="the requested pattern agents were refused on")
+    attempts: int = Field(description="refused claim items on it in the window")
+    engineers: int = Field(description="distinct engineers among them")
+    last_attempt_at: str
+    suggested_action: Literal["shared_file", "split", "monitor"]
+
+
+class HotspotsOut(BaseModel):
+    days: int
+    since: str
+    until: str
+    thresholds: dict[str, int]
+    repos: dict[str, list[HotspotOut]]
+
+
+class PromoteIn(Strict):
+    repo_id: str = Field("default", max_length=200)
+    action: Literal["shared_file", "split"]
+    pattern: str = Field(min_length=1, max_length=1000)
+
+
+class PromoteOut(BaseModel):
+    repo_id: str
+    action: str
+    pattern: str
+    changed: bool = Field(description="false when the rule was already there (nothing written)")
+    detail: str
+    yaml: str = Field(description="the repo's owners.yaml after the call")

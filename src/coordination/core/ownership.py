@@ -21,6 +21,9 @@ class OwnerRule:
 class Ownership:
     owners: tuple[OwnerRule, ...] = ()
     shared_files: tuple[str, ...] = field(default=())
+    # Advisory: patterns an operator (or POST /metrics/hotspots/promote) marked to be split
+    # into smaller modules. Recorded for people and dashboards; claims are not affected.
+    split_candidates: tuple[str, ...] = field(default=())
 
     def owners_for(self, pattern: str) -> list[str]:
         found: list[str] = []
@@ -42,12 +45,13 @@ def from_document(doc: Any) -> Ownership:
         return Ownership()
     if not isinstance(doc, dict):
         raise ValueError("owners.yaml must be a mapping with 'owners' and/or 'shared_files'")
-    unknown = set(doc) - {"owners", "shared_files", "version"}
+    unknown = set(doc) - {"owners", "shared_files", "split_candidates", "version"}
     if unknown:
         raise ValueError(f"unknown top-level keys in owners.yaml: {', '.join(sorted(map(str, unknown)))}")
     return Ownership(
         owners=_owner_rules(doc.get("owners") or []),
-        shared_files=_shared(doc.get("shared_files") or []),
+        shared_files=_patterns("shared_files", doc.get("shared_files") or []),
+        split_candidates=_patterns("split_candidates", doc.get("split_candidates") or []),
     )
 
 
@@ -71,11 +75,11 @@ def _owner_rules(raw: Any) -> tuple[OwnerRule, ...]:
     return tuple(rules)
 
 
-def _shared(raw: Any) -> tuple[str, ...]:
+def _patterns(key: str, raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-        raise ValueError("'shared_files' must be a list of paths or globs")
+        raise ValueError(f"'{key}' must be a list of paths or globs")
     for pattern in raw:
         reason = globs.validate(pattern)
         if reason:
-            raise ValueError(f"shared_files entry {pattern!r}: {reason}")
+            raise ValueError(f"{key} entry {pattern!r}: {reason}")
     return tuple(raw)

@@ -25,3 +25,29 @@ def auto_resolutions(
     repo_id: str | None = None,
 ) -> dict[str, Any]:
     return metrics.auto_resolutions(service, days, repo_id)
+
+
+@router.get(
+    "/metrics/hotspots",
+    summary="Patterns agents keep being refused on, with a suggested action",
+    response_model=rs.HotspotsOut,
+)
+def hotspots(
+    service: ServiceDep,
+    days: Annotated[int, Query(ge=1, le=metrics.MAX_DAYS, description="window, today included")] = 30,
+    repo_id: str | None = None,
+) -> dict[str, Any]:
+    from coordination import hotspots as spots
+
+    return spots.hotspots(service, days, repo_id)
+
+
+@router.post(
+    "/metrics/hotspots/promote",
+    summary="Write a hotspot's rule into owners.yaml (idempotent)",
+    response_model=rs.PromoteOut,
+)
+def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
+    from coordination import hotspots as spots
+
+    return spots.promote(service, body.repo_id, body.action, body.pattern)

@@ -1,0 +1,261 @@
+"""Hotspot files: ranking from the audit trail, promotion into owners.yaml, auto-promote
+and the auto-demote sweep.
+
+The rules (thresholds, markers, subtree collapse) live in `coordination.core.promotion`;
+this module reads `conflict` request events and edits the stored owners.yaml with the
+round-trip editor, so operator comments survive every change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from coordination import ownership_yaml, records
+from coordination.core import globs
+from coordination.core import promotion as rules
+from coordination.errors import Invalid
+from coordination.service import ClaimService
+from coordination.store import Tx
+
+MAX_DAYS = 365
+SHARED_KEY = "shared_files"
+SPLIT_KEY = "split_candidates"
+MAX_PATTERN_LEN = 1000
+
+
+def hotspots(service: ClaimService, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+    """Per repo, the requested patterns refused most often in the last `days` UTC days
+    (today included), with a suggested action; see `coordination.core.promotion`."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise Invalid(f"days must be a whole number from 1 to {MAX_DAYS}, not {days!r}")
+    service._check_identity(None, repo_id, None)
+    now = service.clock().astimezone(UTC)
+    first = now.date() - timedelta(days=days - 1)
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    sql = (
+        "SELECT repo_id, engineer, pattern, created_at FROM request_event"
+        " WHERE event_type = 'conflict' AND pattern IS NOT NULL AND created_at >= ?"
+    )
+    params: list[Any] = [records.to_epoch(since)]
+    if repo_id:
+        sql += " AND repo_id = ?"
+        params.append(repo_id)
+    with service.store.read() as tx:
+        rows = tx.all(sql, params)
+    by_repo: dict[str, list[rules.Attempt]] = {}
+    for row in rows:
+        at = datetime.fromtimestamp(row["created_at"], UTC)
+        by_repo.setdefault(row["repo_id"], []).append(rules.Attempt(row["pattern"], row["engineer"], at))
+    repos: dict[str, list[dict[str, Any]]] = {repo_id: []} if repo_id else {}
+    for repo, attempts in sorted(by_repo.items()):
+        ranked = rules.rank(attempts, since, now)
+        if ranked or repo_id:
+            repos[repo] = [
+                {
+                    "pattern": h.pattern,
+                    "attempts": h.attempts,
+                    "engineers": h.engineers,
+                    "last_attempt_at": records.iso(records.to_epoch(h.last_attempt_at)),
+                    "suggested_action": h.suggested_action,
+                }
+                for h in ranked
+            ]
+    return {
+        "days": days,
+        "since": first.isoformat(),
+        "until": now.date().isoformat(),
+        "thresholds": {
+            "shared_file": rules.SUGGEST_MIN_ATTEMPTS,
+            "split": rules.SUGGEST_MIN_ATTEMPTS,
+            "monitor": rules.MONITOR_MIN_ATTEMPTS,
+        },
+        "repos": repos,
+    }
+
+
+def promote(service: ClaimService, repo_id: str, action: str, pattern: str) -> dict[str, Any]:
+    """Write a hotspot's rule into the repo's owners.yaml: `shared_file` appends the pattern
+    to `shared_files`, `split` to the advisory `split_candidates` list. Idempotent."""
+    service._check_identity(None, repo_id, None)
+    if action not in rules.ACTIONS:
+        raise Invalid(f"action must be one of {', '.join(rules.ACTIONS)}, not {action!r}")
+    if not isinstance(pattern, str) or not pattern or len(pattern) > MAX_PATTERN_LEN:
+        raise Invalid(f"pattern must be a non-empty path or glob of at most {MAX_PATTERN_LEN} characters")
+    reason = globs.validate(pattern)
+    if reason:
+        raise Invalid(f"pattern {pattern!r}: {reason}")
+    key = SHARED_KEY if action == rules.SHARED_FILE else SPLIT_KEY
+    with service.store.write(repo_id) as tx:
+        now = service.clock()
+        text = _stored(tx, repo_id)
+        doc = _document(text)
+        present = [value for value, _ in ownership_yaml.entries(doc, key)]
+        covered = _covering(pattern, present) if key == SHARED_KEY else (pattern if pattern in present else None)
+        if covered is not None:
+            how = "already listed" if covered == pattern else f"already covered by {covered!r}"
+            return _promote_out(repo_id, action, pattern, False, f"{pattern} {how} in {key}", text)
+        ownership_yaml.append(doc, key, pattern)
+        text = _save(service, tx, repo_id, doc, now)
+        service._event(tx, repo_id, "promote", None, None, pattern, now, {"action": action, "key": key})
+    return _promote_out(repo_id, action, pattern, True, f"{pattern} added to {key}", text)
+
+
+def auto_promote(service: ClaimService, tx: Tx, repo_id: str, patterns: list[str], now: datetime) -> list[str]:
+    """Hard auto-promote, called by `create_claims` inside the repo write transaction that
+    recorded the `conflict` events: every single file among `patterns` whose refused
+    attempts within COORD_AUTO_PROMOTE_WINDOW_DAYS reached COORD_AUTO_PROMOTE_THRESHOLD
+    is appended to `shared_files` with `# auto-promoted=DATE`. The entries written."""
+    threshold = service.settings.auto_promote_threshold
+    if threshold <= 0:
+        return []
+    candidates = sorted({p for p in patterns if globs.is_literal(p)})
+    if not candidates:
+        return []
+    since = records.to_epoch(now - timedelta(days=service.settings.auto_promote_window_days))
+    due = []
+    for pattern in candidates:
+        count = tx.scalar(
+            "SELECT COUNT(*) FROM request_event WHERE repo_id = ? AND event_type = 'conflict'"
+            " AND pattern = ? AND created_at > ?",
+            (repo_id, pattern, since),
+        )
+        if rules.promotion_due(pattern, int(count or 0), threshold):
+            due.append((pattern, int(count or 0)))
+    if not due:
+        return []
+    text = _stored(tx, repo_id)
+    try:
+        doc = _document(text)
+    except Invalid:
+        return []  # a stored file that no longer parses is the operator's to fix; never overwrite it
+    mark = rules.auto_mark(now.astimezone(UTC).date())
+    window = service.settings.auto_promote_window_days
+    events: list[tuple[str, dict[str, Any]]] = []
+    for pattern, count in due:
+        if _covering(pattern, [v for v, _ in ownership_yaml.entries(doc, SHARED_KEY)]) is not None:
+            continue
+        ownership_yaml.append(doc, SHARED_KEY, pattern, mark)
+        events.append((pattern, {"attempts": count, "window_days": window, "threshold": threshold}))
+    if not events:
+        return []
+    events += _collapse_subtrees(service, doc, mark)
+    _save(service, tx, repo_id, doc, now)  # raises before any event is written if the edit is bad
+    for pattern, detail in events:
+        service._event(tx, repo_id, "auto-promote", None, None, pattern, now, detail)
+    return [pattern for pattern, _ in events]
+
+
+def _collapse_subtrees(service: ClaimService, doc: Any, mark: str) -> list[tuple[str, dict[str, Any]]]:
+    """Replace COORD_AUTO_PROMOTE_SUBTREE_MIN_FILES auto-promoted leaves under one directory
+    by `dir/**` (only entries coord manages; operator and pinned entries stay)."""
+    minimum = service.settings.auto_promote_subtree_min_files
+    written: list[tuple[str, dict[str, Any]]] = []
+    while True:
+        managed = [v for v, c in ownership_yaml.entries(doc, SHARED_KEY) if rules.read_marks(c).managed]
+        found = rules.subtree_collapse(managed, minimum)
+        if found is None:
+            return written
+        subtree, leaves = found
+        ownership_yaml.remove(doc, SHARED_KEY, set(leaves))
+        if subtree not in [v for v, _ in ownership_yaml.entries(doc, SHARED_KEY)]:
+            ownership_yaml.append(doc, SHARED_KEY, subtree, mark)
+        written.append((subtree, {"subtree": True, "replaces": leaves}))
+
+
+def auto_demote(service: ClaimService) -> dict[str, int]:
+    """The sweep: remove coord-managed `shared_files` entries (auto-promoted marker, not
+    pinned) promoted at least COORD_AUTO_DEMOTE_WINDOW_DAYS ago whose refused attempts over
+    that window stayed below COORD_AUTO_PROMOTE_THRESHOLD. Each removal: an `auto-demote` event."""
+    threshold = service.settings.auto_promote_threshold
+    if threshold <= 0:
+        return {"demoted": 0}
+    window = service.settings.auto_demote_window_days
+    with service.store.read() as tx:
+        repos = [
+            r["repo_id"]
+            for r in tx.all("SELECT repo_id, yaml FROM ownership ORDER BY repo_id")
+            if rules.AUTO_PROMOTED_MARK in (r["yaml"] or "")
+        ]
+    demoted = 0
+    for repo_id in repos:
+        with service.store.write(repo_id) as tx:
+            now = service.clock()
+            text = _stored(tx, repo_id)
+            try:
+                doc = _document(text)
+            except Invalid:
+                continue
+            since = records.to_epoch(now - timedelta(days=window))
+            patterns = [
+                r["pattern"]
+                for r in tx.all(
+                    "SELECT pattern FROM request_event WHERE repo_id = ? AND event_type = 'conflict'"
+                    " AND pattern IS NOT NULL AND created_at > ?",
+                    (repo_id, since),
+                )
+            ]
+            today = now.astimezone(UTC).date()
+            gone: dict[str, int] = {}
+            for value, comment in ownership_yaml.entries(doc, SHARED_KEY):
+                count = rules.attempts_on(value, patterns)
+                if rules.demotion_due(rules.read_marks(comment), count, today, window, threshold):
+                    gone[value] = count
+            if not gone:
+                continue
+            ownership_yaml.remove(doc, SHARED_KEY, set(gone))
+            _save(service, tx, repo_id, doc, now)
+            for value, count in gone.items():
+                detail = {"attempts": count, "window_days": window, "threshold": threshold}
+                service._event(tx, repo_id, "auto-demote", None, None, value, now, detail)
+            demoted += len(gone)
+    return {"demoted": demoted}
+
+
+def _covering(pattern: str, entries: list[str]) -> str | None:
+    """The shared_files entry that already makes `pattern` shared, if any."""
+    if pattern in entries:
+        return pattern
+    if globs.is_literal(pattern):
+        for entry in entries:
+            if not globs.is_literal(entry) and globs.matches(entry, pattern):
+                return entry
+    return None
+
+
+def _stored(tx: Tx, repo_id: str) -> str:
+    text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
+    return str(text) if text else ""
+
+
+def _document(text: str) -> Any:
+    try:
+        return ownership_yaml.document(text)
+    except ValueError as exc:
+        raise Invalid(f"the stored owners.yaml cannot be edited: {exc}") from exc
+
+
+def _save(service: ClaimService, tx: Tx, repo_id: str, doc: Any, now: datetime) -> str:
+    """Store the edited document, after checking it still reads as valid rules."""
+    text = ownership_yaml.dump(doc)
+    try:
+        ownership_yaml.parse(text)
+    except ValueError as exc:  # never store a file coord itself could not read back
+        raise Invalid(f"owners.yaml edit would not be valid: {exc}") from exc
+    tx.execute(
+        "INSERT INTO ownership (repo_id, yaml, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (repo_id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
+        (repo_id, text, records.to_epoch(now)),
+    )
+    return text
+
+
+def _promote_out(repo_id: str, action: str, pattern: str, changed: bool, detail: str, text: str) -> dict[str, Any]:
+    return {
+        "repo_id": repo_id,
+        "action": action,
+        "pattern": pattern,
+        "changed": changed,
+        "detail": detail,
+        "yaml": text,
+    }
