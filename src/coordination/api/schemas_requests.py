@@ -123,3 +123,17 @@ class AutoResolutionsOut(BaseModel):
     since: str
     until: str
     repos: dict[str, list[AutoResolutionDay]]
+
+
+class WebhookEventCounts(BaseModel):
+    delivered: int
+    pending: int
+    exhausted: int
+
+
+class WebhookDeliveryOut(BaseModel):
+    enabled: bool = Field(description="Whether COORD_WEBHOOK_URL is set on this server")
+    hours: int
+    since: str
+    events: dict[str, WebhookEventCounts] = Field(description="Outbox rows created in the window, by webhook event")
+    totals: WebhookEventCounts
