@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from coordination.core import webhook_events
 
 DEFAULT_PORT = 8080
 
@@ -54,11 +56,41 @@ class Settings(BaseSettings):
         14, ge=1, le=365, description="Days an auto-promoted entry must stay below the threshold to be removed"
     )
 
+    webhook_url: str | None = Field(None, description="Receiver of webhook POSTs; unset disables webhooks")
+    webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key for X-Coord-Signature")
+    webhook_events: str = Field("", description="Comma-separated webhook event allowlist; empty means all")
+    webhook_max_retries: int = Field(5, ge=1, le=30, description="Attempts before a delivery is exhausted")
+    webhook_retry_backoff_sec: float = Field(60.0, ge=0, description="Retry n waits backoff * 2**(n-1) seconds")
+    webhook_delivery_interval_sec: float = Field(5.0, gt=0, description="How often the delivery loop runs")
+    webhook_timeout_sec: float = Field(5.0, gt=0, le=60, description="Timeout of one webhook POST")
+
     disable_instance_lock: bool = False
     max_body_bytes: int = Field(1_048_576, ge=1024)
 
     home: Path = Field(Path("~/.coord"), description="coord start state directory")
     start_ready_timeout_sec: float = Field(30.0, gt=0)
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _blank_url_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("COORD_WEBHOOK_URL must start with http:// or https://")
+        return value
+
+    @field_validator("webhook_events")
+    @classmethod
+    def _known_events(cls, value: str) -> str:
+        webhook_events.parse_allowlist(value)
+        return value
+
+    def webhook_allowlist(self) -> frozenset[str]:
+        """The webhook event names to deliver (all of them when COORD_WEBHOOK_EVENTS is empty)."""
+        return webhook_events.parse_allowlist(self.webhook_events)
 
     def resolved_database_path(self) -> Path:
         return self.database_path.expanduser()

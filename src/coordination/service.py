@@ -20,7 +20,7 @@ from typing import Any
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
-from coordination.core import globs, lifetimes, symbols, validation
+from coordination.core import globs, lifetimes, symbols, validation, webhook_events
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide, decide_item, effective_pattern
 from coordination.core.files import FileSet, overlap_function
@@ -93,6 +93,8 @@ class ClaimService:
         self._caches: dict[str, _RepoCache] = {}
         self._caches_lock = threading.Lock()
         self._touched: dict[str, float] = {}
+        # Webhook event names to enqueue with their audit rows (none when no receiver is set).
+        self.webhook_events: frozenset[str] = settings.webhook_allowlist() if settings.webhook_url else frozenset()
         from coordination.claim_queue import ClaimQueue
 
         self.queue = ClaimQueue(self)
@@ -842,6 +844,12 @@ class ClaimService:
                 records.to_epoch(now),
             ),
         )
+        hook = webhook_events.webhook_name(event_type, self.webhook_events)
+        if hook is not None:
+            # Same transaction as the audit row: the event is delivered iff the change commits.
+            from coordination import webhooks
+
+            webhooks.enqueue(tx, hook, event_type, repo_id, engineer, claim_id, pattern, now, detail)
 
     def _notice(
         self,

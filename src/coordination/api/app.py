@@ -11,7 +11,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 
-from coordination import __version__, workers
+from coordination import __version__, webhooks, workers
 from coordination.api import dashboard, errors
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, health, metrics, requests
@@ -64,11 +64,21 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
                 tasks.append(
                     asyncio.create_task(workers.run_every("auto-demote", settings.auto_demote_interval_sec, demote))
                 )
+        delivery = None
+        if settings.webhook_url and not settings.disable_background_cleanup:
+            delivery = webhooks.WebhookDelivery(settings, svc.store, clock=svc.clock)
+            interval = settings.webhook_delivery_interval_sec
+            tasks.append(asyncio.create_task(workers.run_every("webhooks", interval, delivery.tick)))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if delivery:
+                delivery.close()
             if service is None:
                 svc.store.close()
             if lock:

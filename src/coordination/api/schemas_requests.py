@@ -154,3 +154,17 @@ class PromoteOut(BaseModel):
     changed: bool = Field(description="false when the rule was already there (nothing written)")
     detail: str
     yaml: str = Field(description="the repo's owners.yaml after the call")
+
+
+class WebhookEventCounts(BaseModel):
+    delivered: int
+    pending: int
+    exhausted: int
+
+
+class WebhookDeliveryOut(BaseModel):
+    enabled: bool = Field(description="Whether COORD_WEBHOOK_URL is set on this server")
+    hours: int
+    since: str
+    events: dict[str, WebhookEventCounts] = Field(description="Outbox rows created in the window, by webhook event")
+    totals: WebhookEventCounts

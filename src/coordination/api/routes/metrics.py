@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from coordination import metrics
+from coordination import metrics, webhooks
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
@@ -51,3 +51,16 @@ def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
     from coordination import hotspots as spots
 
     return spots.promote(service, body.repo_id, body.action, body.pattern)
+
+
+@router.get(
+    "/metrics/webhooks",
+    summary="Webhook deliveries of the last hours per event type: delivered, pending, exhausted",
+    response_model=rs.WebhookDeliveryOut,
+)
+def webhook_deliveries(
+    service: ServiceDep,
+    hours: Annotated[int, Query(ge=1, le=webhooks.MAX_HOURS, description="window in hours, up to now")] = 24,
+) -> dict[str, Any]:
+    enabled = bool(service.settings.webhook_url)
+    return webhooks.delivery_counts(service.store, service.clock, enabled, hours)

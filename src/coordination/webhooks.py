@@ -1,0 +1,249 @@
+"""Webhooks: an outbox written with the audit trail, and a loop that POSTs it.
+
+`enqueue` runs inside the service's write transaction, beside the audit row,
+so an event is delivered if and only if the change it describes committed.
+
+`WebhookDelivery.tick` is one pass of the delivery loop. It first *claims* the
+due rows in a short write transaction, pushing their `next_attempt_at` one
+lease ahead (PostgreSQL also skips rows another replica has locked; SQLite has
+one writer for the whole file), so no other replica or process picks them up
+while they are being sent. It then POSTs each row outside any transaction and
+records the outcome. A process that dies mid-send leaves its rows to be sent
+again when the lease runs out: delivery is at least once, and receivers dedupe
+on `X-Coord-Delivery` (the outbox row id, the same on every attempt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from coordination import records
+from coordination.config import Settings
+from coordination.core import webhook_events
+from coordination.errors import Invalid
+from coordination.store import Store, Tx
+
+log = logging.getLogger("coordination.webhooks")
+
+BATCH = 20
+MAX_ERROR_CHARS = 500
+# Delivered and exhausted rows older than this are deleted by the delivery loop.
+RETENTION_SEC = 8 * 86_400.0
+MAX_HOURS = 168
+PAYLOAD_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-Coord-Signature value: `sha256=` and the hex HMAC-SHA256 of the body bytes."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def payload(
+    event: str,
+    audit_type: str,
+    repo_id: str,
+    engineer: str | None,
+    claim_id: int | None,
+    pattern: str | None,
+    now: datetime,
+    detail: dict[str, Any],
+) -> str:
+    return json.dumps(
+        {
+            "version": PAYLOAD_VERSION,
+            "event": event,
+            "audit_event": audit_type,
+            "repo_id": repo_id,
+            "engineer": engineer,
+            "claim_id": claim_id,
+            "pattern": pattern,
+            "occurred_at": records.iso(records.to_epoch(now)),
+            "detail": detail,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def enqueue(
+    tx: Tx,
+    event: str,
+    audit_type: str,
+    repo_id: str,
+    engineer: str | None,
+    claim_id: int | None,
+    pattern: str | None,
+    now: datetime,
+    detail: dict[str, Any],
+) -> None:
+    stamp = records.to_epoch(now)
+    tx.execute(
+        "INSERT INTO webhook_outbox (repo_id, event_type, payload, state, attempts, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+        (repo_id, event, payload(event, audit_type, repo_id, engineer, claim_id, pattern, now, detail), stamp, stamp),
+    )
+
+
+class WebhookDelivery:
+    """The delivery loop's state: settings, store, clock and one HTTP client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not settings.webhook_url:
+            raise ValueError("webhook delivery needs COORD_WEBHOOK_URL")
+        self.url = settings.webhook_url
+        self.secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        self.max_attempts = settings.webhook_max_retries
+        self.backoff = settings.webhook_retry_backoff_sec
+        self.timeout = settings.webhook_timeout_sec
+        # Long enough to send a whole batch even when every POST times out.
+        self.lease_sec = BATCH * self.timeout + 30.0
+        self.store = store
+        self.clock = clock
+        self.client = httpx.Client(timeout=self.timeout, transport=transport, follow_redirects=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def tick(self) -> dict[str, int]:
+        """Send the due rows once; returns how many were delivered, rescheduled and exhausted."""
+        counts = {"delivered": 0, "retrying": 0, "exhausted": 0}
+        for row, lease in self._claim_due():
+            outcome = self._send(row)
+            counts[self._record(row, lease, outcome)] += 1
+        self._prune()
+        return counts
+
+    # ------------------------------------------------------------- steps
+
+    def _claim_due(self) -> list[tuple[dict[str, Any], float]]:
+        now = records.to_epoch(self.clock())
+        lease = now + self.lease_sec
+        sql = (
+            "SELECT id, event_type, payload, attempts FROM webhook_outbox"
+            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+        )
+        if self.store.dialect == "postgresql":
+            sql += " FOR UPDATE SKIP LOCKED"
+        with self.store.write(None) as tx:
+            rows = tx.all(sql, (now, BATCH))
+            if rows:
+                marks = ", ".join("?" * len(rows))
+                tx.execute(
+                    f"UPDATE webhook_outbox SET next_attempt_at = ? WHERE id IN ({marks})",
+                    [lease, *[r["id"] for r in rows]],
+                )
+        return [(r, lease) for r in rows]
+
+    def _send(self, row: dict[str, Any]) -> tuple[int | None, str | None]:
+        """POST one row: (status, None) on a 2xx, else (status or None, reason)."""
+        body = str(row["payload"]).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "coord-webhooks",
+            "X-Coord-Event": str(row["event_type"]),
+            "X-Coord-Delivery": str(row["id"]),
+        }
+        if self.secret:
+            headers["X-Coord-Signature"] = sign(self.secret, body)
+        try:
+            resp = self.client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return None, self._scrub(f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a broken URL or transport must not stop the loop
+            return None, self._scrub(f"{type(exc).__name__}: {exc}")
+        if 200 <= resp.status_code < 300:
+            return resp.status_code, None
+        return resp.status_code, f"HTTP {resp.status_code}"
+
+    def _record(self, row: dict[str, Any], lease: float, outcome: tuple[int | None, str | None]) -> str:
+        status, error = outcome
+        now = records.to_epoch(self.clock())
+        # `next_attempt_at = lease`: only the loop that claimed the row records its outcome.
+        where = " WHERE id = ? AND state = 'pending' AND next_attempt_at = ?"
+        if error is None:
+            result = "delivered"
+            sql = "UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?,"
+            sql += " last_error = NULL, delivered_at = ?" + where
+            params: list[Any] = [status, now, row["id"], lease]
+        else:
+            failure = webhook_events.after_failure(int(row["attempts"]), self.max_attempts, self.backoff)
+            result = "exhausted" if failure.exhausted else "retrying"
+            sql = "UPDATE webhook_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
+            sql += " last_error = ?" + where
+            params = [
+                "exhausted" if failure.exhausted else "pending",
+                failure.attempts,
+                now + failure.delay_sec,
+                status,
+                error,
+                row["id"],
+                lease,
+            ]
+            log.warning(
+                "webhook delivery %s (%s) failed, attempt %s: %s%s",
+                row["id"],
+                row["event_type"],
+                failure.attempts,
+                error,
+                "; giving up" if failure.exhausted else f"; retry in {failure.delay_sec:g}s",
+            )
+        with self.store.write(None) as tx:
+            tx.execute(sql, params)
+        return result
+
+    def _prune(self) -> None:
+        cutoff = records.to_epoch(self.clock()) - RETENTION_SEC
+        with self.store.write(None) as tx:
+            tx.execute("DELETE FROM webhook_outbox WHERE state <> 'pending' AND created_at < ?", (cutoff,))
+
+    def _scrub(self, text: str) -> str:
+        """An error message fit to store and log: never the receiver URL (it may hold a token), never the secret."""
+        text = text.replace(self.url, "<webhook url>")
+        if self.secret:
+            text = text.replace(self.secret, "<secret>")
+        return text[:MAX_ERROR_CHARS]
+
+
+def delivery_counts(store: Store, clock: Callable[[], datetime], enabled: bool, hours: int = 24) -> dict[str, Any]:
+    """Per webhook event type, outbox rows created in the last `hours` hours by state."""
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_HOURS:
+        raise Invalid(f"hours must be a whole number from 1 to {MAX_HOURS}, not {hours!r}")
+    since = clock() - timedelta(hours=hours)
+    with store.read() as tx:
+        rows = tx.all(
+            "SELECT event_type, state, COUNT(*) AS n FROM webhook_outbox WHERE created_at >= ?"
+            " GROUP BY event_type, state",
+            (records.to_epoch(since),),
+        )
+    states = ("delivered", "pending", "exhausted")
+    events: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts = events.setdefault(str(row["event_type"]), dict.fromkeys(states, 0))
+        if row["state"] in counts:
+            counts[str(row["state"])] += int(row["n"])
+    totals = {state: sum(c[state] for c in events.values()) for state in states}
+    return {
+        "enabled": enabled,
+        "hours": hours,
+        "since": records.iso(records.to_epoch(since)),
+        "events": dict(sorted(events.items())),
+        "totals": totals,
+    }
