@@ -171,3 +171,12 @@ def test_auto_demote_keeps_entries_still_hot(make_service, clock) -> None:
     refused(service, "src/hot.ts", 2)
     assert hotspots.auto_demote(service) == {"demoted": 0}
     assert "src/hot.ts" in service.get_ownership(REPO)
+
+
+def test_auto_promote_is_sent_as_a_webhook(make_service) -> None:
+    service = make_service(auto_promote_threshold=1, webhook_url="http://127.0.0.1:9/hook")
+    hold(service, "alex/claude/1", "src/app.ts")
+    refused(service, "src/app.ts", 1)
+    with service.store.read() as tx:
+        sent = [r["event_type"] for r in tx.all("SELECT event_type FROM webhook_outbox ORDER BY id")]
+    assert sent == ["claim_granted", "auto-promote"]
