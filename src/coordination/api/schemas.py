@@ -99,7 +99,9 @@ class CreateClaimsOut(BaseModel):
     queue: QueueGrantOut | None = Field(None, description="set when the claims were granted from the queue")
 
 
-class ConflictEntry(BaseModel):
+class ClaimBrief(BaseModel):
+    """Who holds what, until when (records.claim_brief)."""
+
     claim_id: int
     engineer: str
     type: ClaimTypeName
@@ -107,6 +109,9 @@ class ConflictEntry(BaseModel):
     symbols: list[str]
     expires_at: str
     fence: int
+
+
+class ConflictEntry(ClaimBrief):
     requested_pattern: str
 
 
@@ -174,15 +179,8 @@ class VerifyIn(Strict):
     paths: list[str] = Field(max_length=10_000)
 
 
-class VerifyEntry(BaseModel):
+class VerifyEntry(ClaimBrief):
     path: str
-    claim_id: int
-    engineer: str
-    type: ClaimTypeName
-    pattern: str
-    symbols: list[str]
-    expires_at: str
-    fence: int
 
 
 class VerifyOut(BaseModel):
