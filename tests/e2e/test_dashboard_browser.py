@@ -152,9 +152,9 @@ class Page:
                 {"type": kind, "x": box["x"], "y": box["y"], "button": "left", "clickCount": 1},
             )
 
-    def table_rows(self) -> list[list[str]]:
+    def table_rows(self, body: str = "rows") -> list[list[str]]:
         rows = self.eval(
-            "Array.from(document.querySelectorAll('#rows tr'))"
+            f"Array.from(document.querySelectorAll('#{body} tr'))"
             ".map(tr => Array.from(tr.cells).map(td => td.textContent.trim()))"
         )
         return [list(r) for r in rows or []]
@@ -332,3 +332,46 @@ def test_dashboard_wrong_token_says_check_the_token(server: Server, browser: Bro
 
 def _listed_engineers(page: Page) -> set[str]:
     return {r[1] for r in page.table_rows() if len(r) >= 6}
+
+
+def test_dashboard_panels_show_queue_hotspots_and_resolutions(server: Server, browser: Browser, tmp_path: Path) -> None:
+    _create_claims(server)
+    with server.client() as client:
+        beside = {"type": "file", "pattern": "src/router.ts", "symbols": ["Router::handleLogout"]}
+        assert client.post("/claims", json={"engineer": "dan/claude/1", "repo_id": REPO, "claims": [beside]}).is_success
+        refused = {"engineer": "erin/codex/1", "repo_id": REPO, "claims": [{"pattern": "src/auth/login.ts"}]}
+        for _ in range(3):
+            assert client.post("/claims", json=refused).status_code == 409
+    waiting = {**refused, "claims": [{"pattern": "src/auth/session.ts"}], "wait_seconds": 60, "urgency": "high"}
+    answer: dict[str, int] = {}
+
+    def wait_in_line() -> None:
+        with server.client() as waiter:
+            answer["status"] = waiter.post("/claims", json=waiting).status_code
+
+    thread = threading.Thread(target=wait_in_line)
+    thread.start()
+    try:
+        page = browser.new_page()
+        page.open(f"{server.url}/dashboard")
+        page.type_into("token", server.token)
+        page.click("save")
+        queue = page.wait_for(
+            "the waiter in the queue panel", lambda: [r for r in page.table_rows("queue") if len(r) == 5]
+        )
+        assert queue[0][2] == "erin/codex/1 (high)" and queue[0][3] == "src/auth/session.ts"
+        assert "alex/claude/main src/auth/**" in queue[0][4]
+        spots = page.wait_for("the hotspot row", lambda: [r for r in page.table_rows("hotspots") if len(r) == 4])
+        assert [REPO, "src/auth/login.ts", "3", "monitor"] in spots
+        resolutions = page.wait_for(
+            "the auto-resolution row", lambda: [r for r in page.table_rows("resolutions") if len(r) == 4]
+        )
+        assert resolutions[0][:3] == [REPO, "1", "0"]
+        assert "Webhooks are off" in page.table_rows("webhooks")[0][0]
+        page.screenshot(tmp_path / "dashboard-panels.png")
+        page.close()
+    finally:
+        with server.client() as client:
+            client.post("/claims/release", json={"repo_id": REPO, "engineer": "alex/claude/main"})
+        thread.join(timeout=30)
+    assert answer == {"status": 200}
