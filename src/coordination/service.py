@@ -101,6 +101,12 @@ class ClaimService:
 
     # ----------------------------------------------------------------- claims
 
+    def claim(self, req: ClaimRequest) -> ClaimResult:
+        """`POST /claims`: answer at once, or with `wait_seconds` queue and wait for the grant."""
+        if req.wait_seconds > 0:
+            return self.queue.claim_and_wait(req)
+        return self.create_claims(req)
+
     def create_claims(self, req: ClaimRequest) -> ClaimResult:
         self._check_identity(req.engineer, req.repo_id, req.session_id)
         if not req.items:
@@ -343,12 +349,7 @@ class ClaimService:
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
             now = self.clock()
-            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
-            assert row is not None
-            if not force and engineer != row["engineer"]:
-                raise Forbidden(
-                    f"claim {claim_id} is held by {row['engineer']}; only the holder releases it (or pass force=true)"
-                )
+            row = self._holders_row(tx, claim_id, None if force else engineer, "releases it (or pass force=true)")
             if row["state"] != "active":
                 return []
             self._end(tx, [row], "released", "release", seq, now, actor=engineer)
@@ -435,10 +436,7 @@ class ClaimService:
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
             now = self.clock()
-            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
-            assert row is not None
-            if engineer != row["engineer"]:
-                raise Forbidden(f"claim {claim_id} is held by {row['engineer']}; only the holder extends it")
+            row = self._holders_row(tx, claim_id, engineer, "extends it")
             claim = records.to_active(row)
             if row["state"] != "active" or not self._liveness(tx, now)(claim):
                 raise Conflict(
@@ -806,6 +804,15 @@ class ClaimService:
 
     def _files(self) -> FileSet | None:
         return self.repo_files.snapshot() if self.repo_files else None
+
+    def _holders_row(self, tx: Tx, claim_id: int, engineer: str | None, action: str) -> dict[str, Any]:
+        """The claim's row, read under the repo lock; Forbidden unless `engineer` holds it (None: anyone)."""
+        row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+        if row is None:
+            raise NotFound(f"no claim with id {claim_id}")
+        if engineer is not None and engineer != row["engineer"]:
+            raise Forbidden(f"claim {claim_id} is held by {row['engineer']}; only the holder {action}")
+        return row
 
     def _repo_of(self, claim_id: int) -> str:
         with self.store.read() as tx:

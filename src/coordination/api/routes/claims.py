@@ -52,8 +52,7 @@ def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str
         wait_seconds=body.wait_seconds,
         urgency=body.urgency,
     )
-    use_case = service.queue.claim_and_wait if body.wait_seconds > 0 else service.create_claims
-    result = use_case(request)
+    result = service.claim(request)
     out: dict[str, Any] = {
         "claims": result.claims,
         "decisions": result.decisions,
