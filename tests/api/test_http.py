@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,6 @@ from fastapi.testclient import TestClient
 
 from coordination.api.app import InsecureConfiguration, create_app
 from tests.conftest import make_settings
-
-AUTH = {"Authorization": "Bearer test-token"}
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(make_settings(tmp_path))
-    with TestClient(app, raise_server_exceptions=False) as c:
-        c.headers.update(AUTH)
-        yield c
 
 
 def claim(client: TestClient, engineer: str, *patterns: str, **extra: object):

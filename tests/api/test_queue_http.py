@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from coordination.api.app import create_app
-from tests.conftest import make_settings
-
-AUTH = {"Authorization": "Bearer test-token"}
 ALEX, BOB, CAROL = "alex/claude/1", "bob/codex/1", "carol/cursor/1"
 REPO = "org/app"
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(make_settings(tmp_path))
-    with TestClient(app, raise_server_exceptions=False) as c:
-        c.headers.update(AUTH)
-        yield c
 
 
 def claim(client: TestClient, engineer: str, pattern: str, **extra: object) -> httpx.Response:

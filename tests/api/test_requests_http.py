@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from coordination.api.app import create_app
-from tests.conftest import make_settings
-
-AUTH = {"Authorization": "Bearer test-token"}
 ALEX, BOB, CAROL = "alex/claude/1", "bob/codex/1", "carol/cursor/1"
 REPO = "org/app"
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(make_settings(tmp_path))
-    with TestClient(app, raise_server_exceptions=False) as c:
-        c.headers.update(AUTH)
-        yield c
 
 
 def claim(client: TestClient, engineer: str, pattern: str, symbols: list[str] | None = None, **extra: object):

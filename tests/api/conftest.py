@@ -1,0 +1,23 @@
+"""The in-process API client most HTTP tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coordination.api.app import create_app
+from tests.conftest import make_settings
+
+AUTH = {"Authorization": "Bearer test-token"}
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    """The real app on a fresh SQLite file, authenticated."""
+    app = create_app(make_settings(tmp_path))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        c.headers.update(AUTH)
+        yield c
