@@ -302,10 +302,11 @@ class ClaimQueue:
             )
         now = svc.clock()
         req = _request(row)
-        book, is_live, rules = svc._synced(row["repo_id"], now)
         files = svc._files()
-        items = [svc._as_stored_type(i, rules) for i in req.items]
-        decisions = decide(req.engineer, items, book, Context(overlap_function(files), is_live), files, svc.limits)
+        with svc._synced(row["repo_id"], now) as (book, is_live, rules):
+            items = [svc._as_stored_type(i, rules) for i in req.items]
+            ctx = Context(overlap_function(files), is_live)
+            decisions = decide(req.engineer, items, book, ctx, files, svc.limits)
         blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
         conflicts: list[dict[str, Any]] = []
         suggestion = ""

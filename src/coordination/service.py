@@ -13,7 +13,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -568,13 +569,12 @@ class ClaimService:
                 raise Invalid(problem)
         files = self._files()
         now = self.clock()
-        book, is_live, rules = self._synced(repo_id, now)
-        ctx = Context(overlap_function(files), is_live)
-        # Ask exactly what POST /claims would decide: a path in shared_files is a shared claim.
-        items = [self._as_stored_type(item, rules) for item in items]
-        blocked = [
-            d for d in (decide_item(engineer or "", i, book, ctx) for i in items) if d.outcome is Outcome.CONFLICT
-        ]
+        with self._synced(repo_id, now) as (book, is_live, rules):
+            ctx = Context(overlap_function(files), is_live)
+            # Ask exactly what POST /claims would decide: a path in shared_files is a shared claim.
+            items = [self._as_stored_type(item, rules) for item in items]
+            decisions = [decide_item(engineer or "", i, book, ctx) for i in items]
+        blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
         entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
         owners = sorted({o for d in blocked for o in rules.owners_for(d.item.pattern)})
         suggestion = conflict_suggestion([c for d in blocked for c in d.blocking], owners, now)
@@ -594,12 +594,12 @@ class ClaimService:
             if reason or not globs.is_literal(path):
                 raise Invalid(f"paths must be plain repo-relative file paths: {path!r} ({reason or 'glob'})")
         now = self.clock()
-        book, is_live, _ = self._synced(repo_id, now)
         overlaps = overlap_function(self._files())
         ours: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
-        for path in paths:
-            covering = [c for c in book.candidates(path) if is_live(c) and overlaps(path, c.pattern)]
+        with self._synced(repo_id, now) as (book, is_live, _):
+            covered = {p: [c for c in book.candidates(p) if is_live(c) and overlaps(p, c.pattern)] for p in paths}
+        for path, covering in covered.items():
             mine = [c for c in covering if c.engineer == engineer]
             ours += [_verify_entry(path, c) for c in mine]
             mine_ids = {c.id for c in mine}
@@ -763,16 +763,24 @@ class ClaimService:
                 cache.book.discard(row["id"])
         cache.seq = upto
 
-    def _synced(self, repo_id: str, now: datetime) -> tuple[ClaimBook, Callable[[ActiveClaim], bool], Ownership]:
+    @contextmanager
+    def _synced(
+        self, repo_id: str, now: datetime
+    ) -> Iterator[tuple[ClaimBook, Callable[[ActiveClaim], bool], Ownership]]:
+        """The repo's cached book, brought up to date, for a read-only decision.
+
+        The caller decides inside the `with` block, under the cache lock: an
+        in-memory decision takes microseconds, where copying the book would make
+        every read linear in the number of active claims.
+        """
         cache = self._cache(repo_id)
-        with cache.lock, self.store.read() as tx:
-            current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
-            self._load_changes(tx, repo_id, cache, int(current))
-            is_live = self._liveness(tx, now)
-            rules = self._ownership(tx, repo_id)
-            # A read works on a copy of the live claims so writers need not wait for it.
-            book = ClaimBook(c for c in cache.book if is_live(c))
-        return book, is_live, rules
+        with cache.lock:
+            with self.store.read() as tx:
+                current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+                self._load_changes(tx, repo_id, cache, int(current))
+                is_live = self._liveness(tx, now)
+                rules = self._ownership(tx, repo_id)
+            yield cache.book, is_live, rules
 
     def _liveness(self, tx: Tx, now: datetime) -> Callable[[ActiveClaim], bool]:
         timeout = self.settings.idle_timeout_sec
