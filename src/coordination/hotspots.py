@@ -86,6 +86,10 @@ def promote(service: ClaimService, repo_id: str, action: str, pattern: str) -> d
     if reason:
         raise Invalid(f"pattern {pattern!r}: {reason}")
     key = SHARED_KEY if action == rules.SHARED_FILE else SPLIT_KEY
+    if key == SHARED_KEY:
+        problem = rules.promotion_problem(pattern, service._files(), service.limits)
+        if problem:
+            raise Invalid(f"cannot promote {problem}", item=pattern)
     with service.store.write(repo_id) as tx:
         now = service.clock()
         text = _stored(tx, repo_id)
@@ -95,10 +99,66 @@ def promote(service: ClaimService, repo_id: str, action: str, pattern: str) -> d
         if covered is not None:
             how = "already listed" if covered == pattern else f"already covered by {covered!r}"
             return _promote_out(repo_id, action, pattern, False, f"{pattern} {how} in {key}", text)
-        ownership_yaml.append(doc, key, pattern)
-        text = _save(service, tx, repo_id, doc, now)
+        ownership_yaml.append(doc, key, pattern, rules.api_mark(now.astimezone(UTC).date()))
+        text = _save(service, tx, repo_id, doc, now, like=text)
         service._event(tx, repo_id, "promote", None, None, pattern, now, {"action": action, "key": key})
     return _promote_out(repo_id, action, pattern, True, f"{pattern} added to {key}", text)
+
+
+MANAGED_KEYS = (SHARED_KEY, SPLIT_KEY)
+
+
+def upload(service: ClaimService, repo_id: str, text: str, replace_managed: bool = False) -> dict[str, Any]:
+    """`POST /config/ownership`: store an uploaded owners.yaml, keeping what coord wrote.
+
+    Entries coord wrote into the stored copy (`# auto-promoted=DATE`, `# coord-promoted=DATE`)
+    that the upload does not list are appended to the uploaded document, with their
+    markers, unless `replace_managed`; then they are dropped. The uploaded text is
+    stored as sent when nothing is kept. Read and written under the repo's write lock,
+    so an auto-promote in a claim transaction is never lost between the two. Returns
+    the stored text, the rules and what was kept or dropped.
+    """
+    service._check_identity(None, repo_id, None)
+    try:
+        doc, rules_in = ownership_yaml.read(text)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="yaml") from exc
+    kept: list[dict[str, str]] = []
+    dropped: list[dict[str, str]] = []
+    with service.store.write(repo_id) as tx:
+        now = service.clock()
+        stored = _stored(tx, repo_id)
+        old = None  # a stored copy without coord's markers, or one coord cannot read: nothing to keep
+        if any(mark in stored for mark in rules.MARKERS):
+            try:
+                old = ownership_yaml.document(stored)
+            except ValueError:
+                old = None
+        for key in MANAGED_KEYS if old is not None else ():
+            uploaded = [value for value, _ in ownership_yaml.entries(doc, key)]
+            for value, comment in rules.carried_over(ownership_yaml.entries(old, key), uploaded):
+                entry = {"key": key, "pattern": value, "mark": comment}
+                if replace_managed:
+                    dropped.append(entry)
+                else:
+                    ownership_yaml.append(doc, key, value, comment)
+                    kept.append(entry)
+        if kept:
+            text = ownership_yaml.dump(doc, like=text)
+            rules_in = ownership_yaml.parse(text)  # what is stored must read back
+        tx.execute(
+            "INSERT INTO ownership (repo_id, yaml, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (repo_id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
+            (repo_id, text, records.to_epoch(now)),
+        )
+        detail = {
+            "owners": len(rules_in.owners),
+            "shared_files": len(rules_in.shared_files),
+            "kept": len(kept),
+            "dropped": len(dropped),
+        }
+        service._event(tx, repo_id, "ownership", None, None, None, now, detail)
+    return {"text": text, "rules": rules_in, "managed": {"kept": kept, "dropped": dropped}}
 
 
 def auto_promote(service: ClaimService, tx: Tx, repo_id: str, patterns: list[str], now: datetime) -> list[str]:
@@ -140,7 +200,7 @@ def auto_promote(service: ClaimService, tx: Tx, repo_id: str, patterns: list[str
     if not events:
         return []
     events += _collapse_subtrees(service, doc, mark)
-    _save(service, tx, repo_id, doc, now)  # raises before any event is written if the edit is bad
+    _save(service, tx, repo_id, doc, now, like=text)  # raises before any event is written if the edit is bad
     for pattern, detail in events:
         service._event(tx, repo_id, "auto-promote", None, None, pattern, now, detail)
     return [pattern for pattern, _ in events]
@@ -148,12 +208,14 @@ def auto_promote(service: ClaimService, tx: Tx, repo_id: str, patterns: list[str
 
 def _collapse_subtrees(service: ClaimService, doc: Any, mark: str) -> list[tuple[str, dict[str, Any]]]:
     """Replace COORD_AUTO_PROMOTE_SUBTREE_MIN_FILES auto-promoted leaves under one directory
-    by `dir/**` (only entries coord manages; operator and pinned entries stay)."""
+    by `dir/**` when `rules.subtree_collapse` allows it (only entries coord manages;
+    operator and pinned entries stay)."""
     minimum = service.settings.auto_promote_subtree_min_files
+    files = service._files()
     written: list[tuple[str, dict[str, Any]]] = []
     while True:
         managed = [v for v, c in ownership_yaml.entries(doc, SHARED_KEY) if rules.read_marks(c).managed]
-        found = rules.subtree_collapse(managed, minimum)
+        found = rules.subtree_collapse(managed, minimum, files, service.limits)
         if found is None:
             return written
         subtree, leaves = found
@@ -204,7 +266,7 @@ def auto_demote(service: ClaimService) -> dict[str, int]:
             if not gone:
                 continue
             ownership_yaml.remove(doc, SHARED_KEY, set(gone))
-            _save(service, tx, repo_id, doc, now)
+            _save(service, tx, repo_id, doc, now, like=text)
             for value, count in gone.items():
                 detail = {"attempts": count, "window_days": window, "threshold": threshold}
                 service._event(tx, repo_id, "auto-demote", None, None, value, now, detail)
@@ -235,9 +297,10 @@ def _document(text: str) -> Any:
         raise Invalid(f"the stored owners.yaml cannot be edited: {exc}") from exc
 
 
-def _save(service: ClaimService, tx: Tx, repo_id: str, doc: Any, now: datetime) -> str:
-    """Store the edited document, after checking it still reads as valid rules."""
-    text = ownership_yaml.dump(doc)
+def _save(service: ClaimService, tx: Tx, repo_id: str, doc: Any, now: datetime, like: str = "") -> str:
+    """Store the edited document (laid out like the text it was read from), after
+    checking it still reads as valid rules."""
+    text = ownership_yaml.dump(doc, like=like)
     try:
         ownership_yaml.parse(text)
     except ValueError as exc:  # never store a file coord itself could not read back

@@ -3,41 +3,137 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.tokens import CommentToken
 
-from coordination.core.ownership import Ownership, from_document
+from coordination.core.ownership import Ownership, clip, from_document
 
 MAX_YAML_BYTES = 256 * 1024
+# Bounds on the shape of an owners.yaml. A real file is a mapping of lists of small
+# mappings (depth 5) with at most a few thousand values; the bounds stop input
+# built to cost CPU or memory (aliases, deep nesting) from being read at all.
+MAX_DEPTH = 20
+MAX_NODES = 10_000
+_OPENERS = frozenset("[{")
+_CLOSERS = frozenset("]}")
 
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
+    yaml.Composer = _BoundedComposer
     return yaml
 
 
+class _BoundedComposer(Composer):
+    """The round-trip composer, refusing aliases and anchors and counting depth and nodes
+    as it goes, so an alias bomb or deep nesting is refused before it is built."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            raise ValueError(f"owners.yaml may not use YAML aliases (*{clip(str(event.anchor), 40)})")
+        if getattr(event, "anchor", None) is not None:
+            raise ValueError(f"owners.yaml may not use YAML anchors (&{clip(str(event.anchor), 40)})")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise ValueError(f"owners.yaml has more than {MAX_NODES} values")
+        if not isinstance(event, CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of `[`/`{` in the raw text (brackets in quoted or plain text
+    count too: an over-estimate, which only matters past MAX_DEPTH). Checked before the
+    YAML scanner runs, whose look-ahead over deep flow nesting is itself slow."""
+    depth = deepest = 0
+    for char in text:
+        if char in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in _CLOSERS and depth:
+            depth -= 1
+    return deepest
+
+
 def load(text: str) -> Any:
+    """The round-trip document of `text`; ValueError (with a short reason) when it is too
+    large, too deep, uses aliases/anchors or is not YAML."""
+    if len(text.encode()) > MAX_YAML_BYTES:
+        raise ValueError(f"owners.yaml larger than {MAX_YAML_BYTES} bytes")
+    if _flow_depth(text) > MAX_DEPTH:
+        raise ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep")
     try:
         return _yaml().load(text)
     except YAMLError as exc:
-        raise ValueError(f"owners.yaml is not valid YAML: {exc}") from exc
+        raise ValueError(f"owners.yaml is not valid YAML: {clip(str(exc))}") from exc
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before
+        raise ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep") from None
 
 
 def parse(text: str) -> Ownership:
-    if len(text.encode()) > MAX_YAML_BYTES:
-        raise ValueError(f"owners.yaml larger than {MAX_YAML_BYTES} bytes")
     return from_document(load(text))
 
 
-def dump(doc: Any) -> str:
+def read(text: str) -> tuple[Any, Ownership]:
+    """The editable document of `text` and its rules, from one load (ValueError: why not)."""
+    doc = document(text)
+    return doc, from_document(doc)
+
+
+def dump(doc: Any, like: str = "") -> str:
+    """The text of `doc`; block lists indented the way they are in `like` (the text the
+    document was read from), so an edit keeps the operator's layout."""
+    yaml = _yaml()
+    layout = _list_layout(like)
+    if layout is not None:
+        sequence, offset = layout
+        yaml.indent(mapping=2, sequence=sequence, offset=offset)
     out = io.StringIO()
-    _yaml().dump(doc, out)
+    yaml.dump(doc, out)
     return out.getvalue()
+
+
+_ITEM = re.compile(r"^( *)- +(?=[^#\s])")
+_KEY_ONLY = re.compile(r"^( *)[^#\s-][^#]*:\s*(#.*)?$")
+
+
+def _list_layout(text: str) -> tuple[int, int] | None:
+    """(sequence indent, dash offset) of the first block list item under a `key:` line,
+    as ruamel's `indent()` takes them; None when the text has no such list."""
+    key_indent: int | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item = _ITEM.match(line)
+        if item and key_indent is not None:
+            offset = len(item.group(1)) - key_indent
+            content = item.end() - key_indent
+            if offset >= 0 and content >= offset + 2:
+                return content, offset
+            return None
+        key = _KEY_ONLY.match(line)
+        key_indent = len(key.group(1)) if key else None
+    return None
 
 
 # ------------------------------------------------------------------ editing
@@ -146,3 +242,32 @@ def _give_tail(doc: CommentedMap, key: str, seq: CommentedSeq, index: int, tail:
     else:
         value = str(slot[2].value)
         slot[2].value = (value if value.endswith("\n") else value + "\n") + tail
+
+
+# ------------------------------------------------------------------ local copy
+#
+# `coord ownership pull` overwrites the local file with the service's copy only when
+# that loses nothing the operator wrote: every rule of the local file is in the
+# service's copy already (entries coord wrote may come and go on the service).
+
+
+def unsynced(local: str, remote: str) -> list[str]:
+    """What the local owners.yaml has that the service's copy lacks (none: pull is safe)."""
+    from coordination.core import promotion
+
+    try:
+        mine, doc = parse(local), document(local)
+    except ValueError as exc:
+        return [f"the local file does not read as owners.yaml ({exc})"]
+    try:
+        theirs = parse(remote)
+    except ValueError:
+        theirs = Ownership()
+    missing: list[str] = []
+    rules = {(r.pattern, r.owners) for r in theirs.owners}
+    missing += [f"owners rule {clip(r.pattern)}" for r in mine.owners if (r.pattern, r.owners) not in rules]
+    for key, listed in (("shared_files", theirs.shared_files), ("split_candidates", theirs.split_candidates)):
+        for value, comment in entries(doc, key):
+            if value not in listed and not promotion.read_marks(comment).coord_written:
+                missing.append(f"{key} entry {clip(value)}")
+    return missing

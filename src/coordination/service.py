@@ -664,30 +664,17 @@ class ClaimService:
             text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
         return str(text) if text is not None else ""
 
-    def put_ownership(self, repo_id: str, text: str) -> Ownership:
-        self._check_identity(None, repo_id, None)
-        try:
-            rules = ownership_yaml.parse(text)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from exc
-        now = records.to_epoch(self.clock())
-        with self.store.write(repo_id) as tx:
-            tx.execute(
-                "INSERT INTO ownership (repo_id, yaml, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (repo_id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
-                (repo_id, text, now),
-            )
-            self._event(
-                tx,
-                repo_id,
-                "ownership",
-                None,
-                None,
-                None,
-                self.clock(),
-                {"owners": len(rules.owners), "shared_files": len(rules.shared_files)},
-            )
-        return rules
+    def put_ownership(self, repo_id: str, text: str, replace_managed: bool = False) -> dict[str, Any]:
+        """Store an uploaded owners.yaml, keeping coord-written entries unless
+        `replace_managed` (see `hotspots.upload`): {text, rules, managed: {kept, dropped}}."""
+        from coordination import hotspots
+
+        return hotspots.upload(self, repo_id, text, replace_managed)
+
+    def ownership_rules(self, text: str) -> Ownership:
+        """The rules of a stored owners.yaml (none when it no longer reads, e.g. a file
+        stored before a bound it breaks existed)."""
+        return _parse_cached(text) if text else Ownership()
 
     # ---------------------------------------------------------------- audit
 

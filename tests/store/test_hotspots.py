@@ -76,11 +76,20 @@ def test_promote_is_idempotent_and_keeps_comments(service: ClaimService) -> None
 
 def test_promote_without_owners_yaml_and_bad_input(service: ClaimService) -> None:
     out = hotspots.promote(service, "org/new", "shared_file", "a.json")
-    assert out["changed"] and service.get_ownership("org/new").strip() == "shared_files:\n- a.json"
-    for action, pattern in [("delete", "a.json"), ("shared_file", ""), ("shared_file", "../x"), ("split", "/abs")]:
+    # Marked as coord's, so a later upload keeps it (issue 8, item 9).
+    written = "shared_files:\n- a.json  # coord-promoted=2026-11-29"
+    assert out["changed"] and service.get_ownership("org/new").strip() == written
+    for action, pattern in [
+        ("delete", "a.json"),
+        ("shared_file", ""),
+        ("shared_file", "../x"),
+        ("split", "/abs"),
+        ("shared_file", "**"),
+        ("shared_file", "**/*.json"),
+    ]:
         with pytest.raises(Invalid):
             hotspots.promote(service, "org/new", action, pattern)
-    assert service.get_ownership("org/new").strip() == "shared_files:\n- a.json"
+    assert service.get_ownership("org/new").strip() == written
 
 
 def test_auto_promote_off_by_default(service: ClaimService) -> None:

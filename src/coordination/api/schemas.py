@@ -191,13 +191,33 @@ class VerifyOut(BaseModel):
 class OwnershipIn(Strict):
     repo_id: str = Field("default", max_length=200)
     yaml: str = Field(max_length=262_144, description="the owners.yaml text; comments are kept")
+    replace_managed: bool = Field(
+        False,
+        description=(
+            "false (default): entries coord wrote into the stored copy (`# auto-promoted=DATE`, "
+            "`# coord-promoted=DATE`) that the upload does not list are kept, appended with their "
+            "markers; true: the upload replaces them too"
+        ),
+    )
+
+
+class ManagedEntry(BaseModel):
+    key: str = Field(description="shared_files or split_candidates")
+    pattern: str
+    mark: str = Field(description="the entry's end-of-line comment, with coord's marker")
+
+
+class ManagedOut(BaseModel):
+    kept: list[ManagedEntry] = Field(description="coord-written entries the upload lacked, kept in the stored copy")
+    dropped: list[ManagedEntry] = Field(description="coord-written entries removed (replace_managed=true)")
 
 
 class OwnershipOut(BaseModel):
     repo_id: str
-    yaml: str
+    yaml: str = Field(description="the stored owners.yaml (after an upload: with what was kept)")
     owners: list[dict[str, Any]]
     shared_files: list[str]
+    managed: ManagedOut | None = Field(None, description="on upload: coord-written entries kept or dropped")
 
 
 class EventOut(BaseModel):

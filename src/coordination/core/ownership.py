@@ -8,7 +8,20 @@ from typing import Any
 from coordination.core import globs
 
 AUTO_PROMOTED_MARK = "auto-promoted="
+# Written by `POST /metrics/hotspots/promote`: coord wrote the entry, an upload keeps it.
+PROMOTED_MARK = "coord-promoted="
 PERMANENT_MARK = "coord-managed=permanent"
+# Longest piece of the uploaded text an error message repeats back.
+MAX_ECHO = 200
+
+
+def clip(text: str, limit: int = MAX_ECHO) -> str:
+    """`text` cut to at most `limit` characters (a value echoed in an error message)."""
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
+def _echo(value: Any) -> str:
+    return clip(repr(value) if isinstance(value, str) else repr(str(value)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +60,7 @@ def from_document(doc: Any) -> Ownership:
         raise ValueError("owners.yaml must be a mapping with 'owners' and/or 'shared_files'")
     unknown = set(doc) - {"owners", "shared_files", "split_candidates", "version"}
     if unknown:
-        raise ValueError(f"unknown top-level keys in owners.yaml: {', '.join(sorted(map(str, unknown)))}")
+        raise ValueError(f"unknown top-level keys in owners.yaml: {clip(', '.join(sorted(map(str, unknown))))}")
     return Ownership(
         owners=_owner_rules(doc.get("owners") or []),
         shared_files=_patterns("shared_files", doc.get("shared_files") or []),
@@ -62,15 +75,17 @@ def _owner_rules(raw: Any) -> tuple[OwnerRule, ...]:
     for entry in raw:
         if not isinstance(entry, dict) or "pattern" not in entry:
             raise ValueError("each 'owners' entry needs a 'pattern' and an 'owners' list")
+        if isinstance(entry["pattern"], list | dict):
+            raise ValueError(f"owners pattern {_echo(entry['pattern'])} must be a path or glob")
         pattern = str(entry["pattern"])
         reason = globs.validate(pattern)
         if reason:
-            raise ValueError(f"owners pattern {pattern!r}: {reason}")
+            raise ValueError(f"owners pattern {_echo(pattern)}: {clip(reason)}")
         names = entry.get("owners") or []
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"owners of {pattern!r} must be a list of names")
+            raise ValueError(f"owners of {_echo(pattern)} must be a list of names")
         rules.append(OwnerRule(pattern=pattern, owners=tuple(names)))
     return tuple(rules)
 
@@ -81,5 +96,5 @@ def _patterns(key: str, raw: Any) -> tuple[str, ...]:
     for pattern in raw:
         reason = globs.validate(pattern)
         if reason:
-            raise ValueError(f"{key} entry {pattern!r}: {reason}")
+            raise ValueError(f"{key} entry {_echo(pattern)}: {clip(reason)}")
     return tuple(raw)

@@ -14,19 +14,24 @@ from coordination.core.ownership import Ownership
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["config"])
 
 
-def _out(repo_id: str, text: str, rules: Ownership) -> dict[str, Any]:
+def _out(repo_id: str, text: str, rules: Ownership, managed: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "repo_id": repo_id,
         "yaml": text,
         "owners": [{"pattern": r.pattern, "owners": list(r.owners)} for r in rules.owners],
         "shared_files": list(rules.shared_files),
+        "managed": managed,
     }
 
 
-@router.post("/config/ownership", summary="Upload a repo's owners.yaml", response_model=schemas.OwnershipOut)
+@router.post(
+    "/config/ownership",
+    summary="Upload a repo's owners.yaml (coord-written entries are kept unless replace_managed)",
+    response_model=schemas.OwnershipOut,
+)
 def put_ownership(body: schemas.OwnershipIn, service: ServiceDep) -> dict[str, Any]:
-    rules = service.put_ownership(body.repo_id, body.yaml)
-    return _out(body.repo_id, body.yaml, rules)
+    stored = service.put_ownership(body.repo_id, body.yaml, body.replace_managed)
+    return _out(body.repo_id, stored["text"], stored["rules"], stored["managed"])
 
 
 @router.get(
@@ -35,7 +40,5 @@ def put_ownership(body: schemas.OwnershipIn, service: ServiceDep) -> dict[str, A
     response_model=schemas.OwnershipOut,
 )
 def get_ownership(service: ServiceDep, repo_id: str = "default") -> dict[str, Any]:
-    from coordination import ownership_yaml
-
     text = service.get_ownership(repo_id)
-    return _out(repo_id, text, ownership_yaml.parse(text) if text else Ownership())
+    return _out(repo_id, text, service.ownership_rules(text))
