@@ -37,12 +37,22 @@ def _register_commands() -> None:
         doctor_cmd,
         hook_cmds,
         init_cmd,
+        ownership_cmds,
         requests_cmds,
         server_cmds,
         update_notice,
     )
 
-    for module in (server_cmds, claims_cmds, init_cmd, doctor_cmd, hook_cmds, requests_cmds, update_notice):
+    for module in (
+        server_cmds,
+        claims_cmds,
+        init_cmd,
+        doctor_cmd,
+        hook_cmds,
+        requests_cmds,
+        ownership_cmds,
+        update_notice,
+    ):
         module.register(app)
 
 
