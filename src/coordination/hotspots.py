@@ -14,6 +14,7 @@ from typing import Any
 from coordination import ownership_yaml, records
 from coordination.core import globs
 from coordination.core import promotion as rules
+from coordination.core.ownership import clip
 from coordination.errors import Invalid
 from coordination.service import ClaimService
 from coordination.store import Tx
@@ -89,7 +90,7 @@ def promote(service: ClaimService, repo_id: str, action: str, pattern: str) -> d
     if key == SHARED_KEY:
         problem = rules.promotion_problem(pattern, service._files(), service.limits)
         if problem:
-            raise Invalid(f"cannot promote {problem}", item=pattern)
+            raise Invalid(f"cannot promote {clip(repr(pattern))} to {SHARED_KEY}: {problem}", item=pattern)
     with service.store.write(repo_id) as tx:
         now = service.clock()
         text = _stored(tx, repo_id)

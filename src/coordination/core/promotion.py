@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 
 from coordination.core import globs
 from coordination.core.files import FileSet
-from coordination.core.ownership import AUTO_PROMOTED_MARK, PERMANENT_MARK, PROMOTED_MARK, clip
+from coordination.core.ownership import AUTO_PROMOTED_MARK, PERMANENT_MARK, PROMOTED_MARK
 from coordination.core.validation import Limits
 
 SUGGEST_MIN_ATTEMPTS = 10
@@ -173,7 +173,8 @@ def demotion_due(marks: Marks, attempts: int, today: date, window_days: int, thr
 
 
 def promotion_problem(pattern: str, files: FileSet | None, limits: Limits) -> str | None:
-    """Why `pattern` may not be written as a `shared_files` rule by coord (None: it may).
+    """Why `pattern` may not be written as a `shared_files` rule by coord (None: it may),
+    as a clause about the pattern ("it covers ...").
 
     A shared rule turns every later claim under it cooperative, so it may cover at most
     what one claim may cover: a single file always; a glob only below a named directory
@@ -183,22 +184,21 @@ def promotion_problem(pattern: str, files: FileSet | None, limits: Limits) -> st
     """
     if globs.is_literal(pattern):
         return None
-    shown = clip(repr(pattern))
     if any(not prefix for prefix in globs.literal_prefixes(pattern)):
-        return f"{shown} starts at the repo root: a shared rule must sit below a named directory"
+        return "it starts at the repo root; a shared rule must sit below a named directory"
     if files is None or not len(files):
         return None
     count = len(files.matching(pattern))
     if count > limits.max_claim_files:
         return (
-            f"{shown} covers {count} tracked files, more than a claim may cover "
+            f"it covers {count} tracked files, more than a claim may cover "
             f"({limits.max_claim_files}, COORD_MAX_CLAIM_FILES)"
         )
     if count > 1 and count == len(files):
-        return f"{shown} covers every tracked file of the repo"
+        return "it covers every tracked file of the repo"
     if limits.enforce_ratio and count > 1 and count / len(files) > limits.max_claim_ratio:
         return (
-            f"{shown} covers {count / len(files):.0%} of the repo's {len(files)} tracked files, more than a "
+            f"it covers {count / len(files):.0%} of the repo's {len(files)} tracked files, more than a "
             f"claim may cover ({limits.max_claim_ratio:.0%}, COORD_MAX_CLAIM_RATIO)"
         )
     return None
