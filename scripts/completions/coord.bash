@@ -3,8 +3,9 @@
 # Install: copy to /etc/bash_completion.d/coord or
 # ~/.local/share/bash-completion/completions/coord, or `source` it from ~/.bashrc.
 
-_coord_commands="start stop status init doctor claim release ls conflicts request-release respond requests cancel-request check hook"
+_coord_commands="start stop status init doctor claim release ls conflicts request-release respond requests cancel-request ownership check hook"
 _coord_hook_commands="pre-push claude-pre-tool-use codex-pre-tool-use"
+_coord_ownership_commands="pull push"
 
 _coord_opts_for() {
     case "$1" in
@@ -21,6 +22,7 @@ _coord_opts_for() {
         cancel-request) echo "--engineer -e --help" ;;
         check)     echo "--base --engineer --strict --help" ;;
         hook)      echo "--help" ;;
+        ownership) echo "--force --replace-managed --file -f --help" ;;
     esac
 }
 
@@ -52,6 +54,7 @@ _coord() {
         --base)   COMPREPLY=($(compgen -W "$(_coord_git_refs)" -- "$cur")); return ;;
         --url|--token|--repo-id|--engineer|-e|--host|--port|--ttl|--description|-d|--branch|--symbol|-s|--wait|-w|--pattern|-p|--reason|-r|--keep-pattern|--keep-symbol|--note|-n)
             return ;;
+        --file|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
 
     if [[ -z "$cmd" ]]; then
@@ -66,6 +69,17 @@ _coord() {
         done
         if [[ -z "$sub" ]]; then
             COMPREPLY=($(compgen -W "$_coord_hook_commands --help" -- "$cur"))
+        fi
+        return
+    fi
+
+    if [[ "$cmd" == "ownership" && "$cur" != -* ]]; then
+        local sub=""
+        for ((i = i + 1; i < COMP_CWORD; i++)); do
+            case "${COMP_WORDS[i]}" in -*) ;; *) sub="${COMP_WORDS[i]}"; break ;; esac
+        done
+        if [[ -z "$sub" ]]; then
+            COMPREPLY=($(compgen -W "$_coord_ownership_commands" -- "$cur"))
         fi
         return
     fi

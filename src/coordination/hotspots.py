@@ -85,7 +85,7 @@ def promote(service: ClaimService, repo_id: str, action: str, pattern: str) -> d
         raise Invalid(f"pattern must be a non-empty path or glob of at most {MAX_PATTERN_LEN} characters")
     reason = globs.validate(pattern)
     if reason:
-        raise Invalid(f"pattern {pattern!r}: {reason}")
+        raise Invalid(f"pattern {clip(repr(pattern))}: {reason}")
     key = SHARED_KEY if action == rules.SHARED_FILE else SPLIT_KEY
     if key == SHARED_KEY:
         problem = rules.promotion_problem(pattern, service._files(), service.limits)

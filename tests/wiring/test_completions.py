@@ -70,3 +70,9 @@ def test_zsh_completes_claim_queue_options() -> None:
     zsh = (COMPLETIONS / "_coord").read_text()
     claim = zsh.split("                claim)")[1].split(";;")[0]
     assert "--wait" in claim and "--urgency" in claim and "(low normal high blocking)" in claim
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_ownership_commands() -> None:
+    assert set(_complete("coord", "ownership", "")) == {"pull", "push"}
+    assert {"--force", "--replace-managed"} <= set(_complete("coord", "ownership", "push", "--"))
