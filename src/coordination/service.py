@@ -914,7 +914,9 @@ def _parse_cached(text: str) -> Ownership:
     if rules is None:
         try:
             rules = ownership_yaml.parse(text)
-        except ValueError:
+        except ValueError as exc:
+            # Stored before a bound it breaks existed: no rules until an operator uploads again.
+            log.warning("a stored owners.yaml does not read and is ignored: %s", exc)
             rules = Ownership()
         if len(_parsed) > 256:
             _parsed.clear()
