@@ -207,12 +207,12 @@ def test_upload_keeps_what_coord_wrote(servers: dict[str, Server]) -> None:
         for line in (
             "# owners of the app (kept by hand)",
             "# tech lead",
-            "- yarn.lock  # now yarn",
+            "\n  - yarn.lock  # now yarn\n",  # with the upload's list indentation
             "# end of the shared list",
         ):
-            assert line in text
+            assert line in text, (line, text)
         assert "package-lock.json" not in text  # the operator's own entry: the upload decides
-        assert re.search(r"- src/hot.ts +# auto-promoted=", text) and re.search(
+        assert re.search(r"\n  - src/hot.ts +# auto-promoted=", text) and re.search(
             r"- src/api.ts +# coord-promoted=", text
         )
         assert body["shared_files"] == ["yarn.lock", "src/hot.ts", "src/api.ts"]
