@@ -32,6 +32,22 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _alias(name: object) -> ValueError:
+    return ValueError(f"owners.yaml may not use YAML aliases (*{clip(str(name), 40)})")
+
+
+def _anchor(name: object) -> ValueError:
+    return ValueError(f"owners.yaml may not use YAML anchors (&{clip(str(name), 40)})")
+
+
+def _too_many() -> ValueError:
+    return ValueError(f"owners.yaml has more than {MAX_NODES} values")
+
+
+def _too_deep() -> ValueError:
+    return ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep")
+
+
 class _BoundedComposer(Composer):
     """The round-trip composer, refusing aliases and anchors and counting depth and nodes
     as it goes, so an alias bomb or deep nesting is refused before it is built."""
@@ -44,21 +60,56 @@ class _BoundedComposer(Composer):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent):
-            raise ValueError(f"owners.yaml may not use YAML aliases (*{clip(str(event.anchor), 40)})")
+            raise _alias(event.anchor)
         if getattr(event, "anchor", None) is not None:
-            raise ValueError(f"owners.yaml may not use YAML anchors (&{clip(str(event.anchor), 40)})")
+            raise _anchor(event.anchor)
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise ValueError(f"owners.yaml has more than {MAX_NODES} values")
+            raise _too_many()
         if not isinstance(event, CollectionStartEvent):
             return super().compose_node(parent, index)
         self._depth += 1
         if self._depth > MAX_DEPTH:
-            raise ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep")
+            raise _too_deep()
         try:
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+def _fast_precheck(text: str) -> None:
+    """The same bounds over libyaml's event stream, when PyYAML has it: about fifty times
+    faster than the pure-Python round-trip parser, so a file built to be costly is refused
+    in milliseconds. Anything libyaml cannot parse is left to the round-trip parser
+    (which decides, and words the reason): this pass only ever refuses earlier."""
+    try:
+        import yaml as libyaml
+
+        loader = libyaml.CSafeLoader(text)
+    except (ImportError, AttributeError):
+        return
+    depth = nodes = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, libyaml.AliasEvent):
+                raise _alias(event.anchor)
+            if isinstance(event, libyaml.NodeEvent):
+                if event.anchor is not None:
+                    raise _anchor(event.anchor)
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise _too_many()
+                if isinstance(event, libyaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        raise _too_deep()
+            elif isinstance(event, libyaml.CollectionEndEvent):
+                depth -= 1
+    except libyaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 def _flow_depth(text: str) -> int:
@@ -81,13 +132,14 @@ def load(text: str) -> Any:
     if len(text.encode()) > MAX_YAML_BYTES:
         raise ValueError(f"owners.yaml larger than {MAX_YAML_BYTES} bytes")
     if _flow_depth(text) > MAX_DEPTH:
-        raise ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep")
+        raise _too_deep()
+    _fast_precheck(text)
     try:
         return _yaml().load(text)
     except YAMLError as exc:
         raise ValueError(f"owners.yaml is not valid YAML: {clip(str(exc))}") from exc
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before
-        raise ValueError(f"owners.yaml is nested more than {MAX_DEPTH} levels deep") from None
+        raise _too_deep() from None
 
 
 def parse(text: str) -> Ownership:
