@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
-from coordination.core import globs, lifetimes, symbols, validation, webhook_events
+from coordination.core import drift, globs, lifetimes, symbols, validation, webhook_events
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide, decide_item, effective_pattern
 from coordination.core.files import FileSet, overlap_function
@@ -116,6 +116,9 @@ class ClaimService:
         self._caches: dict[str, _RepoCache] = {}
         self._caches_lock = threading.Lock()
         self._touched: dict[str, float] = {}
+        # The tracked-file list the last drift check ran against (see `check_drift`).
+        self._drift_checked: FileSet | None = None
+        self._drift_lock = threading.Lock()
         # Webhook event names to enqueue with their audit rows (none when no receiver is set).
         self.webhook_events: frozenset[str] = settings.webhook_allowlist() if settings.webhook_url else frozenset()
         from coordination.claim_queue import ClaimQueue
@@ -143,6 +146,7 @@ class ClaimService:
 
         check_wait(req.wait_seconds, req.urgency)
         files = self._files()
+        self.check_drift(files)
         return self._restarting_idle(lambda: self._create_locked(req, files))
 
     def _create_locked(self, req: ClaimRequest, files: FileSet | None) -> ClaimResult:
@@ -654,6 +658,7 @@ class ClaimService:
             if problem:
                 raise Invalid(problem)
         files = self._files()
+        self.check_drift(files)
         now = self.clock()
         with self._synced(repo_id) as (book, is_live, rules):
             ctx = Context(overlap_function(files), is_live)
@@ -679,7 +684,9 @@ class ClaimService:
             reason = globs.validate(path)
             if reason or not globs.is_literal(path):
                 raise Invalid(f"paths must be plain repo-relative file paths: {path!r} ({reason or 'glob'})")
-        overlaps = overlap_function(self._files())
+        files = self._files()
+        self.check_drift(files)
+        overlaps = overlap_function(files)
         ours: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
         with self._synced(repo_id) as (book, is_live, _):
@@ -687,9 +694,8 @@ class ClaimService:
         for path, covering in covered.items():
             mine = [c for c in covering if c.engineer == engineer]
             ours += [_verify_entry(path, c) for c in mine]
-            mine_ids = {c.id for c in mine}
             for claim in covering:
-                if claim.engineer != engineer and _blocks_push(claim, mine_ids):
+                if claim.engineer != engineer and _blocks_push(claim, mine):
                     theirs.append(_verify_entry(path, claim))
         return {"ours": ours, "theirs": theirs}
 
@@ -701,6 +707,7 @@ class ClaimService:
         Each repo's time is read under its write lock, as the claim path does: what
         the sweep ends and grants carries the time it really happened.
         """
+        self.check_drift(self._files())
         idle = self.settings.idle_timeout_sec > 0
         with self.store.read() as tx:
             stamp = records.to_epoch(self._now(tx) - self.skew_margin)
@@ -745,6 +752,89 @@ class ClaimService:
         self.queue.expire_overdue()
         counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
         return counts
+
+    # ------------------------------------------------------------------ drift
+
+    def check_drift(self, files: FileSet | None) -> None:
+        """After the tracked-file list changed, report claims it made overlap (once per pair).
+
+        Called outside any lock by the paths that read the file list (claim, check,
+        verify, sweep). Nothing is revoked: both holders get an `overlap-detected`
+        notice, the audit log (and webhook) an `overlap-detected` event, and the
+        pre-push check treats each claim as the other engineer's (see docs/conflict-rules.md).
+        """
+        if files is None or files is self._drift_checked:
+            return
+        if not self._drift_lock.acquire(blocking=False):
+            return  # another thread is checking this change
+        try:
+            before = self._drift_checked
+            with self.store.read() as tx:
+                repos = [r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
+            for repo_id in sorted(repos):
+                with self._synced(repo_id) as (book, is_live, _):
+                    found = drift.new_overlaps(book, before, files, is_live)
+                if found:
+                    self._report_overlaps(repo_id, before, files)
+            self._drift_checked = files
+        finally:
+            self._drift_lock.release()
+
+    def _report_overlaps(self, repo_id: str, before: FileSet | None, files: FileSet) -> None:
+        cache = self._cache(repo_id)
+        with cache.lock, self.store.write(repo_id) as tx:
+            self._advance(tx, repo_id, cache)
+            now = self._now(tx)
+            # Decided again under the lock, and recorded once per pair across replicas.
+            for overlap in drift.new_overlaps(cache.book, before, files, self._liveness(tx, now)):
+                if not self._overlap_reported(tx, repo_id, overlap):
+                    self._record_overlap(tx, repo_id, overlap, now)
+
+    def _overlap_reported(self, tx: Tx, repo_id: str, overlap: drift.Overlap) -> bool:
+        rows = tx.all(
+            "SELECT detail FROM request_event WHERE repo_id = ? AND event_type = 'overlap-detected' AND claim_id = ?",
+            (repo_id, overlap.first.id),
+        )
+        return any(overlap.second.id in json.loads(r["detail"]).get("claims", []) for r in rows)
+
+    def _record_overlap(self, tx: Tx, repo_id: str, overlap: drift.Overlap, now: datetime) -> None:
+        a, b = overlap.first, overlap.second
+        paths = list(overlap.paths)
+        self._event(
+            tx,
+            repo_id,
+            "overlap-detected",
+            None,
+            a.id,
+            a.pattern,
+            now,
+            {
+                "claims": [a.id, b.id],
+                "engineers": [a.engineer, b.engineer],
+                "patterns": [a.pattern, b.pattern],
+                "paths": paths,
+            },
+        )
+        for mine, theirs in ((a, b), (b, a)):
+            self._notice(
+                tx,
+                repo_id,
+                mine.engineer,
+                "overlap-detected",
+                mine.id,
+                now,
+                {
+                    "other_claim": theirs.id,
+                    "other_engineer": theirs.engineer,
+                    "other_pattern": theirs.pattern,
+                    "paths": paths,
+                    "message": (
+                        f"the repo's tracked files changed: your claim {mine.pattern} and "
+                        f"{theirs.engineer}'s claim {theirs.pattern} now both cover {', '.join(paths) or 'one path'}; "
+                        "a push touching those files is blocked for both until one of you releases or narrows"
+                    ),
+                },
+            )
 
     # ------------------------------------------------------------- ownership
 
@@ -1098,18 +1188,21 @@ def _parse_cached(text: str) -> Ownership:
     return rules
 
 
-def _blocks_push(claim: ActiveClaim, mine: set[int]) -> bool:
+def _blocks_push(claim: ActiveClaim, mine: Sequence[ActiveClaim]) -> bool:
     """Does another engineer's claim on a changed file stop the push?
 
     Shared files never do. A whole-file claim does unless our own symbol claims
-    were carved out of it; a symbol claim does unless we hold the file's other
-    symbols beside it (coexisting partners edit one file by design).
+    were carved out of it; a symbol claim does unless one of our claims on the
+    file stands beside it by design (a coexisting or narrowed partner). Claims
+    that only came to overlap when the tracked files changed are no partners:
+    each stops the other's push.
     """
     if not claim.exclusive:
         return False
     if not claim.symbols:
-        return not any(c.by in mine for c in claim.carved)
-    return not mine
+        mine_ids = {c.id for c in mine}
+        return not any(c.by in mine_ids for c in claim.carved)
+    return not any(claim.id in m.partners or m.id in claim.partners for m in mine)
 
 
 def _verify_entry(path: str, claim: ActiveClaim) -> dict[str, Any]:
