@@ -592,8 +592,9 @@ class ClaimService:
             row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
             if row is None:
                 raise NotFound(f"no claim with id {claim_id}")
-            now, silent = self._presentation_clock(tx)
-        return records.to_api(row, now, silent)
+            at = self._read_instant(tx)
+            silent = self._silent_sessions(tx, [row], at)
+        return records.to_api(row, at, silent)
 
     def list_claims(
         self,
@@ -607,7 +608,7 @@ class ClaimService:
         where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
         with self.store.read() as tx:
             # The same clock and margin as the grant decisions: what counts there is listed here.
-            at, silent = self._presentation_clock(tx)
+            at = self._read_instant(tx)
             if active:
                 where += ["state = 'active'", "expires_at > ?"]
                 params.append(at)
@@ -623,17 +624,31 @@ class ClaimService:
             sql += " ORDER BY id DESC LIMIT ?"
             params.append(limit)
             rows = tx.all(sql, params)
+            silent = frozenset() if active else self._silent_sessions(tx, rows, at)
         return [records.to_api(r, at, silent) for r in rows]
 
-    def _presentation_clock(self, tx: Tx) -> tuple[float, frozenset[str]]:
-        """The instant liveness is judged at for reads (the store's clock less the skew
-        margin), and the sessions silent past the idle timeout at that instant."""
-        at = records.to_epoch(self._now(tx) - self.skew_margin)
-        if self.settings.idle_timeout_sec <= 0:
-            return at, frozenset()
-        cutoff = at - self.settings.idle_timeout_sec
-        rows = tx.all("SELECT session_id FROM sessions WHERE last_seen < ?", (cutoff,))
-        return at, frozenset(r["session_id"] for r in rows)
+    def _read_instant(self, tx: Tx) -> float:
+        """The instant reads judge liveness at: the store's clock less the skew margin,
+        as the grant decisions do."""
+        return records.to_epoch(self._now(tx) - self.skew_margin)
+
+    def _silent_sessions(self, tx: Tx, rows: list[dict[str, Any]], at: float) -> frozenset[str]:
+        """The sessions of these active claim rows that were silent past the idle timeout at `at`."""
+        ids = sorted({r["session_id"] for r in rows if r["state"] == "active" and r["session_id"]})
+        if self.settings.idle_timeout_sec <= 0 or not ids:
+            return frozenset()
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                r["session_id"]
+                for r in tx.all(
+                    f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
+                    [at - self.settings.idle_timeout_sec, *chunk],
+                )
+            )
+        return frozenset(found)
 
     def check_conflicts(
         self,

@@ -110,8 +110,8 @@ def notices(c: httpx.Client, engineer: str) -> list[dict[str, Any]]:
 
 def test_a_commit_that_makes_two_claims_overlap_is_reported_to_both(
     tmp_path: Path,
-    store_env: dict[str, str],
-    receiver: Receiver,  # noqa: F811
+    store_env: dict[str, str],  # noqa: F811 - the fixture imported above
+    receiver: Receiver,
 ) -> None:
     repo = checkout(tmp_path / "app", ["src/a.ts", "src/b.md", "docs/x.md"])
     env = {

@@ -161,6 +161,11 @@ def test_touching_an_idle_session_ends_its_claims_before_it_starts_afresh(idle_s
         held_id = claim(c, ALEX, repo, "src/a.ts", session_id=session).json()["claims"][0]["id"]
         elsewhere_id = claim(c, ALEX, other_repo, "lib/x.py", session_id=session).json()["claims"][0]["id"]
         until(lambda: safe_for(c, BOB, repo, "src/a.ts"), "the silent session's claim to stop counting")
+        # Not swept yet, but every read already shows it as over.
+        listed = c.get("/claims", params={"repo_id": repo, "active": "false"}).json()["claims"]
+        assert {x["id"]: x["state"] for x in listed} == {held_id: "idle_expired"}
+        assert c.get(f"/claims/{held_id}").json()["state"] == "idle_expired"
+        assert active_ids(c, repo) == set()
 
         touch(c, how, session, repo)
 
