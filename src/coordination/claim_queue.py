@@ -189,12 +189,12 @@ class ClaimQueue:
         cache = svc._cache(repo_id)
         with cache.lock, svc.store.write(repo_id) as tx:
             seq = svc._advance(tx, repo_id, cache)
-            return self.promote(tx, repo_id, seq, svc.clock())
+            return self.promote(tx, repo_id, seq, svc._now(tx))
 
     def expire_overdue(self) -> None:
         """Sweep: end waiting entries whose wait is over (their waiter is gone)."""
-        stamp = records.to_epoch(self.service.clock())
         with self.service.store.read() as tx:
+            stamp = records.to_epoch(self.service._now(tx))
             repos = tx.all(
                 "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting' AND deadline <= ?", (stamp,)
             )
@@ -267,7 +267,7 @@ class ClaimQueue:
         cache = svc._cache(repo_id)
         with cache.lock, svc.store.write(repo_id) as tx:
             seq = svc._advance(tx, repo_id, cache)
-            now = svc.clock()
+            now = svc._now(tx)
             self.promote(tx, repo_id, seq, now)
             row = self._row(tx, queue_id)
             if row["state"] == "waiting":
@@ -303,7 +303,7 @@ class ClaimQueue:
         now = svc.clock()
         req = _request(row)
         files = svc._files()
-        with svc._synced(row["repo_id"], now) as (book, is_live, rules):
+        with svc._synced(row["repo_id"]) as (book, is_live, rules):
             items = [svc._as_stored_type(i, rules) for i in req.items]
             ctx = Context(overlap_function(files), is_live)
             decisions = decide(req.engineer, items, book, ctx, files, svc.limits)
@@ -330,7 +330,7 @@ class ClaimQueue:
         cache = svc._cache(repo_id)
         with cache.lock, svc.store.write(repo_id) as tx:
             svc._advance(tx, repo_id, cache)
-            now = svc.clock()
+            now = svc._now(tx)
             row = self._row(tx, queue_id)
             if engineer != row["engineer"]:
                 raise Forbidden(f"queue entry {queue_id} belongs to {row['engineer']}; only its engineer cancels it")

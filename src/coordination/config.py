@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     shared_ttl_hours: float = Field(2.0, gt=0)
     max_ttl_hours: float = Field(72.0, gt=0)
     idle_timeout_sec: float = Field(1800.0, ge=0)
+    clock_skew_margin_sec: float = Field(
+        0.0,
+        ge=0,
+        le=3600,
+        description=(
+            "SQLite only (PostgreSQL decides from the database's clock): seconds a claim keeps "
+            "counting for others after its TTL or idle timeout by this process's clock; set it to "
+            "at least the largest clock difference between processes sharing the database file"
+        ),
+    )
     request_ttl_short_sec: float = Field(300.0, ge=0)
     queue_age_boost_seconds: float = Field(
         60.0, ge=0, description="A queue entry older than this counts one priority level higher; 0 disables"

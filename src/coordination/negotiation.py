@@ -102,7 +102,7 @@ class Negotiation:
         cache = svc._cache(repo_id)
         with cache.lock, svc.store.write(repo_id) as tx:
             seq = svc._advance(tx, repo_id, cache)
-            now = svc.clock()
+            now = svc._now(tx)
             row = _claim_row(tx, ask.claim_id)
             holder = records.to_active(row)
             if holder.engineer == ask.requester:
@@ -230,7 +230,7 @@ class Negotiation:
         out: dict[str, Any] = {}
         with cache.lock, svc.store.write(repo_id) as tx:
             seq = svc._advance(tx, repo_id, cache)
-            now = svc.clock()
+            now = svc._now(tx)
             req = self._row(tx, request_id)
             if reply.engineer != req["holder"]:
                 raise Forbidden(f"request {request_id} is addressed to {req['holder']}; only the holder answers it")
@@ -438,7 +438,7 @@ class Negotiation:
         cache = svc._cache(repo_id)
         with cache.lock, svc.store.write(repo_id) as tx:
             seq = svc._advance(tx, repo_id, cache)
-            now = svc.clock()
+            now = svc._now(tx)
             req = self._row(tx, request_id)
             if engineer != req["requester"]:
                 raise Forbidden(f"request {request_id} was filed by {req['requester']}; only the requester cancels it")

@@ -52,13 +52,18 @@ def to_active(row: dict[str, Any]) -> ActiveClaim:
     )
 
 
-def present_state(row: dict[str, Any], now: float) -> str:
-    if row["state"] == "active" and row["expires_at"] <= now:
-        return "expired"
+def present_state(row: dict[str, Any], now: float, silent: frozenset[str] = frozenset()) -> str:
+    """The state a reader is shown: an active row that no longer counts (its TTL ran out,
+    or its session is among the `silent` ones) shows the state the sweep will give it."""
+    if row["state"] == "active":
+        if row["expires_at"] <= now:
+            return "expired"
+        if row["session_id"] is not None and row["session_id"] in silent:
+            return "idle_expired"
     return str(row["state"])
 
 
-def to_api(row: dict[str, Any], now: float) -> dict[str, Any]:
+def to_api(row: dict[str, Any], now: float, silent: frozenset[str] = frozenset()) -> dict[str, Any]:
     return {
         "id": row["id"],
         "repo_id": row["repo_id"],
@@ -72,7 +77,7 @@ def to_api(row: dict[str, Any], now: float) -> dict[str, Any]:
         "narrowable": bool(row["narrowable"]),
         "carved": [{"path": c.path, "symbol": c.symbol, "by": c.by} for c in carves_from_json(row["carved"])],
         "coexists_with": json.loads(row["coexists_with"]),
-        "state": present_state(row, now),
+        "state": present_state(row, now, silent),
         "created_at": iso(row["created_at"]),
         "expires_at": iso(row["expires_at"]),
         "ended_at": iso(row["ended_at"]),

@@ -24,9 +24,13 @@ class RepoFiles:
         self._taken_at = 0.0
 
     def snapshot(self) -> FileSet:
+        """The tracked files; the same object until the list really changes, so a caller
+        can tell a refresh that changed something (see `ClaimService.check_drift`)."""
         with self._lock:
             if self._snapshot is None or time.monotonic() - self._taken_at >= self.ttl_sec:
-                self._snapshot = FileSet(self._ls_files())
+                fresh = FileSet(self._ls_files())
+                if self._snapshot is None or fresh.paths != self._snapshot.paths:
+                    self._snapshot = fresh
                 self._taken_at = time.monotonic()
             return self._snapshot
 

@@ -16,30 +16,44 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
-from coordination.core import globs, lifetimes, symbols, validation, webhook_events
+from coordination.core import drift, globs, lifetimes, symbols, validation, webhook_events
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide, decide_item, effective_pattern
 from coordination.core.files import FileSet, overlap_function
 from coordination.core.model import ActiveClaim, Carve, ClaimItem, ClaimType, Decision, Outcome
 from coordination.core.ownership import Ownership
 from coordination.core.suggestions import conflict_suggestion
-from coordination.errors import Conflict, Forbidden, Invalid, NotFound
+from coordination.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from coordination.repo_files import RepoFiles
 from coordination.store import Store, Tx
 
 log = logging.getLogger("coordination.service")
 
 Clock = Callable[[], datetime]
+_T = TypeVar("_T")
 SESSION_TOUCH_INTERVAL_SEC = 5.0
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _SessionIdle(Exception):
+    """Raised inside a transaction that would touch a session gone idle while it still
+    has active claims: they end first (`ClaimService._end_idle_session`), then the
+    caller runs again, so a touch never makes an idle session's old claims count again."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
+IDLE_RESTART_ATTEMPTS = 3
 
 
 @dataclass
@@ -75,10 +89,18 @@ class _RepoCache:
 
 
 class ClaimService:
-    def __init__(self, settings: Settings, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(self, settings: Settings, store: Store, clock: Clock | None = None) -> None:
         self.settings = settings
         self.store = store
-        self.clock = clock
+        # Liveness (TTL expiry, idle sessions) is decided from the store's clock, read
+        # inside the write transaction (`_now`); an injected clock (tests) replaces it.
+        self.clock: Clock = clock or utcnow
+        self._clock_injected = clock is not None
+        # Stores without one shared clock (SQLite) let a claim count for others this much
+        # longer, so a process whose clock runs ahead does not hand out a scope still held.
+        self.skew_margin = timedelta(
+            seconds=0.0 if getattr(store, "shared_clock", False) else settings.clock_skew_margin_sec
+        )
         self.repo_files = (
             RepoFiles(settings.repo_root, settings.repo_scope, settings.ls_files_cache_ttl_sec)
             if settings.repo_root
@@ -94,6 +116,9 @@ class ClaimService:
         self._caches: dict[str, _RepoCache] = {}
         self._caches_lock = threading.Lock()
         self._touched: dict[str, float] = {}
+        # The tracked-file list the last drift check ran against (see `check_drift`).
+        self._drift_checked: FileSet | None = None
+        self._drift_lock = threading.Lock()
         # Webhook event names to enqueue with their audit rows (none when no receiver is set).
         self.webhook_events: frozenset[str] = settings.webhook_allowlist() if settings.webhook_url else frozenset()
         from coordination.claim_queue import ClaimQueue
@@ -121,22 +146,30 @@ class ClaimService:
 
         check_wait(req.wait_seconds, req.urgency)
         files = self._files()
+        self.check_drift(files)
+        return self._restarting_idle(lambda: self._create_locked(req, files))
+
+    def _create_locked(self, req: ClaimRequest, files: FileSet | None) -> ClaimResult:
         cache = self._cache(req.repo_id)
         with cache.lock, self.store.write(req.repo_id) as tx:
             seq = self._advance(tx, req.repo_id, cache)
             # Read the clock under the lock: decisions and audit times then
             # follow the order in which writers really went.
-            now = self.clock()
+            now = self._now(tx)
             if req.session_id:
                 self._touch_session(tx, req.session_id, req.engineer, now)
             rules = self._ownership(tx, req.repo_id)
             items = [self._as_stored_type(item, rules) for item in req.items]
             self._check_symbols(items)
-            ctx = Context(overlap_function(files), self._liveness(tx, now))
+            is_live = self._liveness(tx, now)
+            ctx = Context(overlap_function(files), is_live)
             decisions = decide(req.engineer, items, cache.book, ctx, files, self.limits)
             invalid = [d for d in decisions if d.outcome is Outcome.INVALID]
             if invalid:
                 raise Invalid(invalid[0].reason or "invalid claim", item=invalid[0].item.pattern)
+            # Claims the decision passed over because they stopped counting end here, after
+            # the grant below: a claim that stopped counting never counts again.
+            dead = self._dead_candidates(cache.book, items, is_live)
             blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
             if blocked:
                 for d in blocked:
@@ -156,9 +189,11 @@ class ClaimService:
                 if req.wait_seconds > 0:
                     blocking = [c.id for d in blocked for c in d.blocking]
                     queued = self.queue.enqueue(tx, req, blocking, seq, now)
+                    self._end_dead(tx, dead, seq, now)
                     return ClaimResult([], [], [], queue=queued)
             else:
                 result = self._grant(tx, req, decisions, seq, now)
+            self._end_dead(tx, dead, seq, now)
         if blocked:
             raise self._conflict_error(blocked, rules, now)
         return result
@@ -349,7 +384,7 @@ class ClaimService:
         cache = self._cache(repo_id)
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
-            now = self.clock()
+            now = self._now(tx)
             row = self._holders_row(tx, claim_id, None if force else engineer, "releases it (or pass force=true)")
             if row["state"] != "active":
                 return []
@@ -375,7 +410,7 @@ class ClaimService:
         cache = self._cache(repo_id)
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
-            now = self.clock()
+            now = self._now(tx)
             rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE {' AND '.join(where)}", params)
             self._end(tx, rows, "released", "release", seq, now, actor=engineer)
         return [r["id"] for r in rows]
@@ -433,18 +468,16 @@ class ClaimService:
         if problem:
             raise Invalid(problem)
         repo_id = self._repo_of(claim_id)
+        return self._restarting_idle(lambda: self._extend(claim_id, repo_id, engineer, ttl_hours))
+
+    def _extend(self, claim_id: int, repo_id: str, engineer: str, ttl_hours: float | None) -> dict[str, Any]:
         cache = self._cache(repo_id)
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
-            now = self.clock()
+            now = self._now(tx)
             row = self._holders_row(tx, claim_id, engineer, "extends it")
             claim = records.to_active(row)
-            if row["state"] != "active" or not self._liveness(tx, now)(claim):
-                raise Conflict(
-                    f"claim {claim_id} is no longer active ({records.present_state(row, now.timestamp())}); "
-                    "claim the scope again",
-                    state=records.present_state(row, now.timestamp()),
-                )
+            self._check_extendable(tx, row, claim, now)
             expires = lifetimes.expires_at(now, claim.type, ttl_hours, self.ttl)
             tx.execute(
                 "UPDATE claims SET expires_at = ?, seq = ? WHERE id = ?",
@@ -469,12 +502,41 @@ class ClaimService:
         out["pending_requests"] = pending
         return out
 
+    def _check_extendable(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:
+        """Conflict (409, with the reason) unless the holder may still extend the claim.
+
+        The holder is held to this transaction's clock without the skew margin. A claim
+        whose session went idle ends first (`_SessionIdle`: the caller ends the session's
+        claims and runs again, which then refuses it as `idle_expired`).
+        """
+        reason = None
+        if row["state"] == "idle_expired":
+            reason = (
+                "its session was silent longer than COORD_IDLE_TIMEOUT_SEC "
+                f"({self.settings.idle_timeout_sec:g}s), so its claims ended (idle_expired)"
+            )
+        elif row["state"] != "active":
+            reason = f"it ended ({row['state']})"
+        elif claim.expires_at <= now:
+            reason = f"its TTL ran out at {records.iso(row['expires_at'])}"
+        elif claim.session_id and self._session_idle(tx, claim.session_id, now):
+            raise _SessionIdle(claim.session_id)
+        if reason is not None:
+            raise Conflict(
+                f"claim {claim.id} is no longer active: {reason}; claim the scope again",
+                state=records.present_state(row, records.to_epoch(now)),
+                reason=reason,
+            )
+
     # ---------------------------------------------------------------- sessions
 
     def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
         self._check_identity(engineer, repo_id, session_id)
-        now = self.clock()
+        return self._restarting_idle(lambda: self._heartbeat(session_id, engineer, repo_id))
+
+    def _heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
         with self.store.write(None) as tx:
+            now = self._now(tx)
             self._touch_session(tx, session_id, engineer, now)
             self._touched[session_id] = time.monotonic()
             active = tx.scalar(
@@ -497,10 +559,25 @@ class ClaimService:
         if last is not None and time.monotonic() - last < SESSION_TOUCH_INTERVAL_SEC:
             return
         self._touched[session_id] = time.monotonic()
-        with self.store.write(None) as tx:
-            self._touch_session(tx, session_id, engineer, self.clock())
+
+        def touch() -> None:
+            with self.store.write(None) as tx:
+                self._touch_session(tx, session_id, engineer, self._now(tx))
+
+        self._restarting_idle(touch)
 
     def _touch_session(self, tx: Tx, session_id: str, engineer: str | None, now: datetime) -> None:
+        """The session was seen at `now`.
+
+        A session silent past the idle timeout (by `now`, without the skew margin)
+        starts afresh, but only once none of its claims is active: otherwise this
+        raises `_SessionIdle`, the caller's transaction rolls back, the claims end
+        (`idle_expired`) and the caller runs again. Its old claims never count again.
+        """
+        if self._session_idle(tx, session_id, now) and tx.one(
+            "SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,)
+        ):
+            raise _SessionIdle(session_id)
         tx.execute(
             "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)"
             " ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen,"
@@ -513,9 +590,11 @@ class ClaimService:
     def get_claim(self, claim_id: int) -> dict[str, Any]:
         with self.store.read() as tx:
             row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
-        if row is None:
-            raise NotFound(f"no claim with id {claim_id}")
-        return records.to_api(row, records.to_epoch(self.clock()))
+            if row is None:
+                raise NotFound(f"no claim with id {claim_id}")
+            at = self._read_instant(tx)
+            silent = self._silent_sessions(tx, [row], at)
+        return records.to_api(row, at, silent)
 
     def list_claims(
         self,
@@ -526,24 +605,50 @@ class ClaimService:
         active: bool = True,
         limit: int = 1000,
     ) -> list[dict[str, Any]]:
-        now = records.to_epoch(self.clock())
         where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
-        if active:
-            where += ["state = 'active'", "expires_at > ?"]
-            params.append(now)
-            if self.settings.idle_timeout_sec > 0:
-                where.append(
-                    "(session_id IS NULL OR session_id NOT IN (SELECT session_id FROM sessions WHERE last_seen < ?))"
-                )
-                params.append(now - self.settings.idle_timeout_sec)
-        sql = f"SELECT {records.CLAIM_COLUMNS} FROM claims"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
         with self.store.read() as tx:
+            # The same clock and margin as the grant decisions: what counts there is listed here.
+            at = self._read_instant(tx)
+            if active:
+                where += ["state = 'active'", "expires_at > ?"]
+                params.append(at)
+                if self.settings.idle_timeout_sec > 0:
+                    where.append(
+                        "(session_id IS NULL OR session_id NOT IN"
+                        " (SELECT session_id FROM sessions WHERE last_seen < ?))"
+                    )
+                    params.append(at - self.settings.idle_timeout_sec)
+            sql = f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY id DESC LIMIT ?"
+            params.append(limit)
             rows = tx.all(sql, params)
-        return [records.to_api(r, now) for r in rows]
+            silent = frozenset() if active else self._silent_sessions(tx, rows, at)
+        return [records.to_api(r, at, silent) for r in rows]
+
+    def _read_instant(self, tx: Tx) -> float:
+        """The instant reads judge liveness at: the store's clock less the skew margin,
+        as the grant decisions do."""
+        return records.to_epoch(self._now(tx) - self.skew_margin)
+
+    def _silent_sessions(self, tx: Tx, rows: list[dict[str, Any]], at: float) -> frozenset[str]:
+        """The sessions of these active claim rows that were silent past the idle timeout at `at`."""
+        ids = sorted({r["session_id"] for r in rows if r["state"] == "active" and r["session_id"]})
+        if self.settings.idle_timeout_sec <= 0 or not ids:
+            return frozenset()
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                r["session_id"]
+                for r in tx.all(
+                    f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
+                    [at - self.settings.idle_timeout_sec, *chunk],
+                )
+            )
+        return frozenset(found)
 
     def check_conflicts(
         self,
@@ -568,8 +673,9 @@ class ClaimService:
             if problem:
                 raise Invalid(problem)
         files = self._files()
+        self.check_drift(files)
         now = self.clock()
-        with self._synced(repo_id, now) as (book, is_live, rules):
+        with self._synced(repo_id) as (book, is_live, rules):
             ctx = Context(overlap_function(files), is_live)
             # Ask exactly what POST /claims would decide: a path in shared_files is a shared claim.
             items = [self._as_stored_type(item, rules) for item in items]
@@ -593,30 +699,33 @@ class ClaimService:
             reason = globs.validate(path)
             if reason or not globs.is_literal(path):
                 raise Invalid(f"paths must be plain repo-relative file paths: {path!r} ({reason or 'glob'})")
-        now = self.clock()
-        overlaps = overlap_function(self._files())
+        files = self._files()
+        self.check_drift(files)
+        overlaps = overlap_function(files)
         ours: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
-        with self._synced(repo_id, now) as (book, is_live, _):
+        with self._synced(repo_id) as (book, is_live, _):
             covered = {p: [c for c in book.candidates(p) if is_live(c) and overlaps(p, c.pattern)] for p in paths}
         for path, covering in covered.items():
             mine = [c for c in covering if c.engineer == engineer]
             ours += [_verify_entry(path, c) for c in mine]
-            mine_ids = {c.id for c in mine}
             for claim in covering:
-                if claim.engineer != engineer and _blocks_push(claim, mine_ids):
+                if claim.engineer != engineer and _blocks_push(claim, mine):
                     theirs.append(_verify_entry(path, claim))
         return {"ours": ours, "theirs": theirs}
 
     # ------------------------------------------------------------------ sweep
 
     def sweep(self) -> dict[str, int]:
-        """Mark claims whose TTL ran out, or whose session went silent, as ended."""
-        now = self.clock()
-        stamp = records.to_epoch(now)
-        idle_cutoff = stamp - self.settings.idle_timeout_sec
+        """Mark claims whose TTL ran out, or whose session went silent, as ended.
+
+        Each repo's time is read under its write lock, as the claim path does: what
+        the sweep ends and grants carries the time it really happened.
+        """
+        self.check_drift(self._files())
         idle = self.settings.idle_timeout_sec > 0
         with self.store.read() as tx:
+            stamp = records.to_epoch(self._now(tx) - self.skew_margin)
             expired = tx.all(
                 "SELECT id, repo_id FROM claims WHERE state = 'active' AND expires_at <= ?",
                 (stamp,),
@@ -625,7 +734,7 @@ class ClaimService:
                 tx.all(
                     "SELECT c.id, c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
                     " WHERE c.state = 'active' AND s.last_seen < ?",
-                    (idle_cutoff,),
+                    (stamp - self.settings.idle_timeout_sec,),
                 )
                 if idle
                 else []
@@ -636,6 +745,9 @@ class ClaimService:
             cache = self._cache(repo_id)
             with cache.lock, self.store.write(repo_id) as tx:
                 seq = self._advance(tx, repo_id, cache)
+                now = self._now(tx)
+                # A claim ends once it stops counting for others: the skew margin applies.
+                stamp = records.to_epoch(now - self.skew_margin)
                 rows = tx.all(
                     f"SELECT {records.CLAIM_COLUMNS} FROM claims"
                     " WHERE repo_id = ? AND state = 'active' AND expires_at <= ?",
@@ -647,7 +759,7 @@ class ClaimService:
                     rows = tx.all(
                         f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active'"
                         " AND session_id IN (SELECT session_id FROM sessions WHERE last_seen < ?)",
-                        (repo_id, idle_cutoff),
+                        (repo_id, stamp - self.settings.idle_timeout_sec),
                     )
                     self._end(tx, rows, "idle_expired", "idle-expire", seq, now)
                     counts["idle_expired"] += len(rows)
@@ -655,6 +767,89 @@ class ClaimService:
         self.queue.expire_overdue()
         counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
         return counts
+
+    # ------------------------------------------------------------------ drift
+
+    def check_drift(self, files: FileSet | None) -> None:
+        """After the tracked-file list changed, report claims it made overlap (once per pair).
+
+        Called outside any lock by the paths that read the file list (claim, check,
+        verify, sweep). Nothing is revoked: both holders get an `overlap-detected`
+        notice, the audit log (and webhook) an `overlap-detected` event, and the
+        pre-push check treats each claim as the other engineer's (see docs/conflict-rules.md).
+        """
+        if files is None or files is self._drift_checked:
+            return
+        if not self._drift_lock.acquire(blocking=False):
+            return  # another thread is checking this change
+        try:
+            before = self._drift_checked
+            with self.store.read() as tx:
+                repos = [r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
+            for repo_id in sorted(repos):
+                with self._synced(repo_id) as (book, is_live, _):
+                    found = drift.new_overlaps(book, before, files, is_live)
+                if found:
+                    self._report_overlaps(repo_id, before, files)
+            self._drift_checked = files
+        finally:
+            self._drift_lock.release()
+
+    def _report_overlaps(self, repo_id: str, before: FileSet | None, files: FileSet) -> None:
+        cache = self._cache(repo_id)
+        with cache.lock, self.store.write(repo_id) as tx:
+            self._advance(tx, repo_id, cache)
+            now = self._now(tx)
+            # Decided again under the lock, and recorded once per pair across replicas.
+            for overlap in drift.new_overlaps(cache.book, before, files, self._liveness(tx, now)):
+                if not self._overlap_reported(tx, repo_id, overlap):
+                    self._record_overlap(tx, repo_id, overlap, now)
+
+    def _overlap_reported(self, tx: Tx, repo_id: str, overlap: drift.Overlap) -> bool:
+        rows = tx.all(
+            "SELECT detail FROM request_event WHERE repo_id = ? AND event_type = 'overlap-detected' AND claim_id = ?",
+            (repo_id, overlap.first.id),
+        )
+        return any(overlap.second.id in json.loads(r["detail"]).get("claims", []) for r in rows)
+
+    def _record_overlap(self, tx: Tx, repo_id: str, overlap: drift.Overlap, now: datetime) -> None:
+        a, b = overlap.first, overlap.second
+        paths = list(overlap.paths)
+        self._event(
+            tx,
+            repo_id,
+            "overlap-detected",
+            None,
+            a.id,
+            a.pattern,
+            now,
+            {
+                "claims": [a.id, b.id],
+                "engineers": [a.engineer, b.engineer],
+                "patterns": [a.pattern, b.pattern],
+                "paths": paths,
+            },
+        )
+        for mine, theirs in ((a, b), (b, a)):
+            self._notice(
+                tx,
+                repo_id,
+                mine.engineer,
+                "overlap-detected",
+                mine.id,
+                now,
+                {
+                    "other_claim": theirs.id,
+                    "other_engineer": theirs.engineer,
+                    "other_pattern": theirs.pattern,
+                    "paths": paths,
+                    "message": (
+                        f"the repo's tracked files changed: your claim {mine.pattern} and "
+                        f"{theirs.engineer}'s claim {theirs.pattern} now both cover {', '.join(paths) or 'one path'}; "
+                        "a push touching those files is blocked for both until one of you releases or narrows"
+                    ),
+                },
+            )
 
     # ------------------------------------------------------------- ownership
 
@@ -751,9 +946,7 @@ class ClaimService:
         cache.seq = upto
 
     @contextmanager
-    def _synced(
-        self, repo_id: str, now: datetime
-    ) -> Iterator[tuple[ClaimBook, Callable[[ActiveClaim], bool], Ownership]]:
+    def _synced(self, repo_id: str) -> Iterator[tuple[ClaimBook, Callable[[ActiveClaim], bool], Ownership]]:
         """The repo's cached book, brought up to date, for a read-only decision.
 
         The caller decides inside the `with` block, under the cache lock: an
@@ -765,18 +958,93 @@ class ClaimService:
             with self.store.read() as tx:
                 current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
                 self._load_changes(tx, repo_id, cache, int(current))
-                is_live = self._liveness(tx, now)
+                # Liveness by the store's clock, as the grant path decides it.
+                is_live = self._liveness(tx, self._now(tx))
                 rules = self._ownership(tx, repo_id)
             yield cache.book, is_live, rules
 
+    def _now(self, tx: Tx) -> datetime:
+        """The time for decisions in this transaction: the store's clock (PostgreSQL's,
+        shared by every replica), read after the transaction took its lock; or the
+        injected clock."""
+        return self.clock() if self._clock_injected else tx.now()
+
     def _liveness(self, tx: Tx, now: datetime) -> Callable[[ActiveClaim], bool]:
+        """Does a claim still count for others at `now`? Decided `skew_margin` late."""
+        at = now - self.skew_margin
         timeout = self.settings.idle_timeout_sec
         silent: dict[str, datetime] = {}
         if timeout > 0:
-            cutoff = records.to_epoch(now) - timeout
+            cutoff = records.to_epoch(at) - timeout
             for row in tx.all("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,)):
                 silent[row["session_id"]] = datetime.fromtimestamp(row["last_seen"], UTC)
-        return lifetimes.liveness(now, timeout, silent)
+        return lifetimes.liveness(at, timeout, silent)
+
+    def _session_idle(self, tx: Tx, session_id: str, now: datetime) -> bool:
+        """Has the session been silent past the idle timeout at `now` (no margin: the holder's view)?"""
+        timeout = self.settings.idle_timeout_sec
+        if timeout <= 0:
+            return False
+        last = tx.scalar("SELECT last_seen FROM sessions WHERE session_id = ?", (session_id,))
+        return last is not None and float(last) < records.to_epoch(now) - timeout
+
+    def _restarting_idle(self, run: Callable[[], _T]) -> _T:
+        """Run a transaction that may touch a session; end an idle session's claims first if it must."""
+        for _ in range(IDLE_RESTART_ATTEMPTS):
+            try:
+                return run()
+            except _SessionIdle as idle:
+                self._end_idle_session(idle.session_id)
+        raise Unavailable("a session's idle claims kept changing while they were being ended; retry shortly")
+
+    def _end_idle_session(self, session_id: str) -> None:
+        """End every active claim of an idle session (`idle_expired`), each repo under its lock."""
+        with self.store.read() as tx:
+            repos = [
+                r["repo_id"]
+                for r in tx.all(
+                    "SELECT DISTINCT repo_id FROM claims WHERE session_id = ? AND state = 'active'", (session_id,)
+                )
+            ]
+        for repo_id in sorted(repos):
+            cache = self._cache(repo_id)
+            with cache.lock, self.store.write(repo_id) as tx:
+                seq = self._advance(tx, repo_id, cache)
+                now = self._now(tx)
+                if not self._session_idle(tx, session_id, now):
+                    continue  # touched meanwhile: it started afresh and its claims are its own
+                rows = tx.all(
+                    f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+                    " WHERE repo_id = ? AND session_id = ? AND state = 'active'",
+                    (repo_id, session_id),
+                )
+                self._end_stopped(tx, rows, seq, now)
+
+    def _dead_candidates(
+        self, book: ClaimBook, items: Iterable[ClaimItem], is_live: Callable[[ActiveClaim], bool]
+    ) -> list[ActiveClaim]:
+        """Claims a decision on `items` looks at that no longer count (TTL or idle session)."""
+        dead: dict[int, ActiveClaim] = {}
+        for item in items:
+            for claim in book.candidates(effective_pattern(item)):
+                if not is_live(claim):
+                    dead[claim.id] = claim
+        return list(dead.values())
+
+    def _end_dead(self, tx: Tx, dead: list[ActiveClaim], seq: int, now: datetime) -> None:
+        """End claims that stopped counting: `expired` past their TTL, else `idle_expired`."""
+        if dead:
+            rows = self._claims_by_id(tx, [c.id for c in dead])
+            self._end_stopped(tx, [r for r in rows if r["state"] == "active"], seq, now)
+
+    def _end_stopped(self, tx: Tx, rows: list[dict[str, Any]], seq: int, now: datetime) -> None:
+        at = records.to_epoch(now - self.skew_margin)
+        expired = [r for r in rows if r["expires_at"] <= at]
+        idle = [r for r in rows if r["expires_at"] > at]
+        if expired:
+            self._end(tx, expired, "expired", "expire", seq, now)
+        if idle:
+            self._end(tx, idle, "idle_expired", "idle-expire", seq, now)
 
     def _ownership(self, tx: Tx, repo_id: str) -> Ownership:
         text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
@@ -924,18 +1192,21 @@ def _parse_cached(text: str) -> Ownership:
     return rules
 
 
-def _blocks_push(claim: ActiveClaim, mine: set[int]) -> bool:
+def _blocks_push(claim: ActiveClaim, mine: Sequence[ActiveClaim]) -> bool:
     """Does another engineer's claim on a changed file stop the push?
 
     Shared files never do. A whole-file claim does unless our own symbol claims
-    were carved out of it; a symbol claim does unless we hold the file's other
-    symbols beside it (coexisting partners edit one file by design).
+    were carved out of it; a symbol claim does unless one of our claims on the
+    file stands beside it by design (a coexisting or narrowed partner). Claims
+    that only came to overlap when the tracked files changed are no partners:
+    each stops the other's push.
     """
     if not claim.exclusive:
         return False
     if not claim.symbols:
-        return not any(c.by in mine for c in claim.carved)
-    return not mine
+        mine_ids = {c.id for c in mine}
+        return not any(c.by in mine_ids for c in claim.carved)
+    return not any(claim.id in m.partners or m.id in claim.partners for m in mine)
 
 
 def _verify_entry(path: str, claim: ActiveClaim) -> dict[str, Any]:

@@ -139,3 +139,16 @@ def _already_carved(held: ActiveClaim, wanted: tuple[str, ...]) -> bool:
 
 def _same_scope(held: ActiveClaim, type_: ClaimType, pattern: str, wanted: tuple[str, ...]) -> bool:
     return held.type is type_ and held.pattern == pattern and held.symbols == wanted
+
+
+def collide(a: ActiveClaim, b: ActiveClaim) -> bool:
+    """May these two claims of different engineers, whose paths overlap, not both hold?
+
+    Neither could have been granted beside the other: not shared together, not
+    symbol claims with disjoint symbols, not carved one out of the other, not
+    partners by a holder's answer.
+    """
+    if a.id in b.partners or b.id in a.partners:
+        return False
+    blocked = (_Relation.CONFLICT, _Relation.NARROW)
+    return relate(a.type, a.symbols, b) in blocked and relate(b.type, b.symbols, a) in blocked

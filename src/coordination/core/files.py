@@ -27,6 +27,10 @@ class FileSet:
     def __len__(self) -> int:
         return len(self._paths)
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return self._paths
+
     def __contains__(self, path: object) -> bool:
         return path in self._members
 

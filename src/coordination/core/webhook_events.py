@@ -22,6 +22,7 @@ AUDIT_TO_WEBHOOK: dict[str, str] = {
     "release": "claim_released",
     "expire": "claim_expired",
     "idle-expire": "claim_idle_expired",
+    "overlap-detected": "overlap-detected",
     "release-request": "release-request",
     "release-answer": "release-answer",
 }

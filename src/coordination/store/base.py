@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -16,6 +17,9 @@ class Store(Protocol):
     """
 
     dialect: str
+    # True when every replica reads one clock through `Tx.now()` (PostgreSQL's);
+    # False when each process reads its own (SQLite).
+    shared_clock: bool
 
     def migrate(self) -> None: ...
     def schema_revision(self) -> str | None: ...
@@ -29,3 +33,4 @@ class Tx(Protocol):
     def one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None: ...
     def all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]: ...
     def scalar(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any: ...
+    def now(self) -> datetime: ...

@@ -19,6 +19,7 @@ POOL_TIMEOUT_SEC = 30.0
 
 class PostgresStore:
     dialect = "postgresql"
+    shared_clock = True
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
         self.url = url

@@ -6,6 +6,7 @@ wants `%s`, so the statement is translated once and cached.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -39,3 +40,14 @@ class SqlTx:
         if row is None:
             return None
         return next(iter(dict(row).values()))
+
+    def now(self) -> datetime:
+        """The store's clock, read now (inside this transaction, after any lock it took).
+
+        PostgreSQL: the database server's `clock_timestamp()` (not `now()`, which is the
+        transaction's start, before the lock), one clock for every replica. SQLite has
+        no clock of its own to share: this process's clock.
+        """
+        if not self._pyformat:
+            return datetime.now(UTC)
+        return datetime.fromtimestamp(float(self.scalar("SELECT EXTRACT(EPOCH FROM clock_timestamp()) AS t")), UTC)
