@@ -11,7 +11,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 
-from coordination import __version__, webhooks, workers
+from coordination import __version__, placeholders, webhooks, workers
 from coordination.api import dashboard, errors
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, health, metrics, requests
@@ -26,10 +26,23 @@ class InsecureConfiguration(RuntimeError):
 
 
 def check_auth_settings(settings: Settings) -> None:
-    if settings.auth_token is None and not settings.allow_insecure_no_auth:
+    """Refuse a configuration whose API anyone could use: no token, a blank one, or a published placeholder."""
+    if settings.auth_token is None:
+        if not settings.allow_insecure_no_auth:
+            raise InsecureConfiguration(
+                "refusing to start without a token: set COORD_AUTH_TOKEN "
+                "(or, for a local demo only, COORD_ALLOW_INSECURE_NO_AUTH=true)"
+            )
+        return
+    token = settings.auth_token.get_secret_value()
+    if not token.strip():
         raise InsecureConfiguration(
-            "refusing to start without a token: set COORD_AUTH_TOKEN "
-            "(or, for a local demo only, COORD_ALLOW_INSECURE_NO_AUTH=true)"
+            "refusing to start: COORD_AUTH_TOKEN is blank; set it to a long random string (openssl rand -base64 32)"
+        )
+    if placeholders.is_placeholder_token(token):
+        raise InsecureConfiguration(
+            f"refusing to start: COORD_AUTH_TOKEN is the documented placeholder {token.strip()!r}, "
+            "which anyone can read in the templates; set it to a long random string (openssl rand -base64 32)"
         )
 
 
