@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         description="Claims and conflict checks for many coding agents sharing one repo.",
         lifespan=lifespan,
     )
+    # Tells this process apart from any other service answering on the same port (`coord start` checks it).
+    app.state.instance = settings.instance_id or secrets.token_hex(8)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _document_400_not_422(app)
