@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
             store = open_store(settings)
             store.migrate()
             svc = ClaimService(settings, store)
+        # Index every repo's active claims before serving (and so before /readyz says ready):
+        # otherwise the first request of each repo pays for it, seconds with tens of thousands.
+        await asyncio.to_thread(svc.warm)
         app.state.service = svc
         # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
         # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
