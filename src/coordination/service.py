@@ -94,6 +94,8 @@ class ClaimService:
         self._caches: dict[str, _RepoCache] = {}
         self._caches_lock = threading.Lock()
         self._touched: dict[str, float] = {}
+        # Set once every repo's book has been loaded (`warm`); until then /readyz is not ready.
+        self._books_loaded = False
         # Webhook event names to enqueue with their audit rows (none when no receiver is set).
         self.webhook_events: frozenset[str] = settings.webhook_allowlist() if settings.webhook_url else frozenset()
         from coordination.claim_queue import ClaimQueue
@@ -716,6 +718,8 @@ class ClaimService:
         head = head_revision()
         if current != head:
             return False, f"schema at {current}, expected {head}"
+        if not self._books_loaded and self.warm() is None:
+            return False, "active claims not loaded yet (the database could not be read at start-up)"
         return True, head
 
     # --------------------------------------------------------------- helpers
@@ -747,9 +751,19 @@ class ClaimService:
             )
         )
 
-    def warm(self) -> dict[str, int]:
+    def warm(self) -> dict[str, int] | None:
         """Load every repo's active claims into this process's books (at start-up, before `/readyz`
-        says ready), so that no request pays for indexing them. Returns {repos, claims}."""
+        says ready), so that no request pays for indexing them. Returns {repos, claims}, or None
+        when the database could not be read: then `ready()` retries and says not ready until it works."""
+        try:
+            loaded = self._load_all_books()
+        except Exception as exc:  # the database is unreachable: not ready, say why
+            log.warning("claim books not loaded (%s: %s); /readyz retries", type(exc).__name__, exc)
+            return None
+        self._books_loaded = True
+        return loaded
+
+    def _load_all_books(self) -> dict[str, int]:
         from coordination import symbol_check  # noqa: F401 - imported by the first symbol claim otherwise
 
         started = time.monotonic()
