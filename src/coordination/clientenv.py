@@ -29,8 +29,10 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coordination import placeholders
+
 DEFAULT_API_URL = "http://127.0.0.1:8080"
-PLACEHOLDER_TOKEN = "set-me"  # noqa: S105 - the documented placeholder
+PLACEHOLDER_TOKEN = placeholders.TOKEN
 PLACEHOLDER_REPO_ID = "example-org/example-repo"
 LOCAL_ENV_RELPATH = Path(".coordination") / "local.env"
 CONFIG_RELPATH = Path(".coordination") / "config.toml"
@@ -38,7 +40,7 @@ CONFIG_RELPATH = Path(".coordination") / "config.toml"
 #: Values that mean "not configured" for the key that carries them.
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "COORD_API_URL": frozenset({DEFAULT_API_URL, DEFAULT_API_URL + "/"}),
-    "COORD_AUTH_TOKEN": frozenset({PLACEHOLDER_TOKEN}),
+    "COORD_AUTH_TOKEN": placeholders.TOKENS,
     "COORD_REPO_ID": frozenset({PLACEHOLDER_REPO_ID}),
     "COORD_ENGINEER": frozenset({"set-me", "example/claude/main"}),
 }

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from coordination.core import webhook_events
 
 DEFAULT_PORT = 8080
+ENV_PREFIX = "COORD_"
+#: Settings whose values are never echoed in an error message.
+_SECRET_FIELDS = frozenset({"auth_token", "webhook_secret", "database_url"})
+_ECHO_LIMIT = 60
 
 
 class Settings(BaseSettings):
     """Server settings; each field is the env var COORD_<NAME>."""
 
-    model_config = SettingsConfigDict(env_prefix="COORD_", extra="ignore", case_sensitive=False)
+    # An empty variable (`COORD_LOG_JSON=` as .env.example shows it) means "unset": the default applies.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_path: Path = Field(Path("./data/coordination.db"), description="SQLite path")
     database_url: str | None = Field(None, description="postgresql://... to use PostgreSQL")
@@ -77,6 +85,10 @@ class Settings(BaseSettings):
     disable_instance_lock: bool = False
     max_body_bytes: int = Field(1_048_576, ge=1024)
 
+    instance_id: str | None = Field(
+        None, max_length=128, description="Reported by /readyz as `instance`; default: random per process"
+    )
+
     home: Path = Field(Path("~/.coord"), description="coord start state directory")
     start_ready_timeout_sec: float = Field(30.0, gt=0)
 
@@ -111,3 +123,32 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url)
+
+
+class SettingsError(ValueError):
+    """A COORD_* variable holds a value the service cannot use; the message is one line naming it."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """`Settings()` from the environment, with a one-line `SettingsError` instead of a validation traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """`COORD_PORT='abc': Input should be a valid integer ...`, one clause per bad variable."""
+    clauses = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error.get("loc") else "?"
+        var = ENV_PREFIX + name.upper()
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if name in _SECRET_FIELDS or "input" not in error or isinstance(error["input"], dict):
+            clauses.append(f"{var}: {message}")
+            continue
+        shown = str(error["input"])
+        if len(shown) > _ECHO_LIMIT:
+            shown = shown[:_ECHO_LIMIT] + "..."
+        clauses.append(f"{var}={shown!r}: {message}")
+    return "; ".join(clauses)

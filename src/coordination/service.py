@@ -119,6 +119,8 @@ class ClaimService:
         # The tracked-file list the last drift check ran against (see `check_drift`).
         self._drift_checked: FileSet | None = None
         self._drift_lock = threading.Lock()
+        # Set once every repo's book has been loaded (`warm`); until then /readyz is not ready.
+        self._books_loaded = False
         # Webhook event names to enqueue with their audit rows (none when no receiver is set).
         self.webhook_events: frozenset[str] = settings.webhook_allowlist() if settings.webhook_url else frozenset()
         from coordination.claim_queue import ClaimQueue
@@ -898,6 +900,8 @@ class ClaimService:
         head = head_revision()
         if current != head:
             return False, f"schema at {current}, expected {head}"
+        if not self._books_loaded and self.warm() is None:
+            return False, "active claims not loaded yet (the database could not be read at start-up)"
         return True, head
 
     # --------------------------------------------------------------- helpers
@@ -929,10 +933,56 @@ class ClaimService:
             )
         )
 
-    def _load_changes(self, tx: Tx, repo_id: str, cache: _RepoCache, upto: int) -> None:
+    def warm(self) -> dict[str, int] | None:
+        """Load every repo's active claims into this process's books (at start-up, before `/readyz`
+        says ready), so that no request pays for indexing them. Returns {repos, claims}, or None
+        when the database could not be read: then `ready()` retries and says not ready until it works."""
+        try:
+            loaded = self._load_all_books()
+        except Exception as exc:  # the database is unreachable: not ready, say why
+            log.warning("claim books not loaded (%s: %s); /readyz retries", type(exc).__name__, exc)
+            return None
+        self._books_loaded = True
+        return loaded
+
+    def _load_all_books(self) -> dict[str, int]:
+        from coordination import symbol_check  # noqa: F401 - imported by the first symbol claim otherwise
+
+        started = time.monotonic()
+        with self.store.read() as tx:
+            repos = [str(r["repo_id"]) for r in tx.all("SELECT repo_id FROM repo_state ORDER BY repo_id")]
+        claims = 0
+        for repo_id in repos:
+            cache = self._cache(repo_id)
+            with cache.lock, self.store.read() as tx:
+                current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+                self._load_changes(tx, repo_id, cache, int(current), during="start-up")
+                claims += len(cache.book)
+        log.info("books loaded: %d active claims of %d repos in %.2f s", claims, len(repos), time.monotonic() - started)
+        return {"repos": len(repos), "claims": claims}
+
+    def _load_changes(self, tx: Tx, repo_id: str, cache: _RepoCache, upto: int, during: str = "a request") -> None:
         if upto < cache.seq:  # the database was reset under us (tests); start over
             cache.book, cache.seq = ClaimBook(), 0
         if upto == cache.seq:
+            return
+        if cache.seq == 0:
+            # A whole book: ended claims could only be discarded from it, so do not read them.
+            started = time.monotonic()
+            rows = tx.all(
+                f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active' AND seq <= ?",
+                (repo_id, upto),
+            )
+            for row in rows:
+                cache.book.put(records.to_active(row))
+            cache.seq = upto
+            log.info(
+                "book of repo %r loaded during %s: %d active claims in %.2f s",
+                repo_id,
+                during,
+                len(rows),
+                time.monotonic() - started,
+            )
             return
         rows = tx.all(
             f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq > ? AND seq <= ?",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
 
-from coordination import __version__, webhooks, workers
+from coordination import __version__, placeholders, webhooks, workers
 from coordination.api import dashboard, errors
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, health, metrics, requests
@@ -26,10 +27,23 @@ class InsecureConfiguration(RuntimeError):
 
 
 def check_auth_settings(settings: Settings) -> None:
-    if settings.auth_token is None and not settings.allow_insecure_no_auth:
+    """Refuse a configuration whose API anyone could use: no token, a blank one, or a published placeholder."""
+    if settings.auth_token is None:
+        if not settings.allow_insecure_no_auth:
+            raise InsecureConfiguration(
+                "refusing to start without a token: set COORD_AUTH_TOKEN "
+                "(or, for a local demo only, COORD_ALLOW_INSECURE_NO_AUTH=true)"
+            )
+        return
+    token = settings.auth_token.get_secret_value()
+    if not token.strip():
         raise InsecureConfiguration(
-            "refusing to start without a token: set COORD_AUTH_TOKEN "
-            "(or, for a local demo only, COORD_ALLOW_INSECURE_NO_AUTH=true)"
+            "refusing to start: COORD_AUTH_TOKEN is blank; set it to a long random string (openssl rand -base64 32)"
+        )
+    if placeholders.is_placeholder_token(token):
+        raise InsecureConfiguration(
+            f"refusing to start: COORD_AUTH_TOKEN is the documented placeholder {token.strip()!r}, "
+            "which anyone can read in the templates; set it to a long random string (openssl rand -base64 32)"
         )
 
 
@@ -48,6 +62,9 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
             store = open_store(settings)
             store.migrate()
             svc = ClaimService(settings, store)
+        # Index every repo's active claims before serving (and so before /readyz says ready):
+        # otherwise the first request of each repo pays for it, seconds with tens of thousands.
+        await asyncio.to_thread(svc.warm)
         app.state.service = svc
         # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
         # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
@@ -90,6 +107,8 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         description="Claims and conflict checks for many coding agents sharing one repo.",
         lifespan=lifespan,
     )
+    # Tells this process apart from any other service answering on the same port (`coord start` checks it).
+    app.state.instance = settings.instance_id or secrets.token_hex(8)
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _document_400_not_422(app)

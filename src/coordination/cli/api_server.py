@@ -7,7 +7,7 @@ import sys
 import uvicorn
 
 from coordination.api.app import InsecureConfiguration, check_auth_settings
-from coordination.config import Settings
+from coordination.config import Settings, SettingsError, load_settings
 from coordination.instance_lock import InstanceLock, InstanceLocked
 from coordination.logs import uvicorn_log_config
 
@@ -35,10 +35,10 @@ def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings()
     try:
+        settings = load_settings()
         preflight(settings)
-    except (InsecureConfiguration, InstanceLocked) as exc:
+    except (SettingsError, InsecureConfiguration, InstanceLocked) as exc:
         print(f"coord-api: {exc}", file=sys.stderr)
         sys.exit(2)
     serve(settings)

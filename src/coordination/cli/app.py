@@ -60,4 +60,11 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    from coordination.config import SettingsError
+
+    try:
+        app()
+    except SettingsError as exc:
+        # A bad COORD_* value: one line naming the variable, no traceback; 2 = fix the configuration.
+        typer.echo(f"coord: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -194,15 +195,32 @@ def _local_env_checks(root: Path) -> list[Check]:
     return checks
 
 
+def _unreachable_fix(env: clientenv.ClientEnv) -> str:
+    """How to reach the service: the local one may run elsewhere (`coord start --port N`), or not at all."""
+    from coordination import local_service
+    from coordination.cli.server_cmds import start_hint
+    from coordination.wiring.init_plan import coord_home
+
+    home = coord_home()
+    local = local_service.remembered_url(home)
+    if local and local.rstrip("/") != env.api_url.rstrip("/") and local_service.server_record(home) is not None:
+        with CoordClient(base_url=local, timeout=DOCTOR_TIMEOUT_SEC) as probe, contextlib.suppress(CoordError):
+            probe.healthz()
+            return (
+                f"the local coord runs at {local}: re-run `coord init --mode local` here "
+                f"(or set COORD_API_URL={local} in .coordination/local.env)"
+            )
+    return f"start it with `{start_hint(home, env.api_url)}`, or fix COORD_API_URL in .coordination/local.env"
+
+
 def _service_checks(env: clientenv.ClientEnv) -> list[Check]:
     checks: list[Check] = []
-    start_fix = "start it with `coord start --background`, or fix COORD_API_URL in .coordination/local.env"
     with CoordClient.from_env(env, timeout=DOCTOR_TIMEOUT_SEC) as client:
         try:
             client.healthz()
             checks.append(Check("service reachable", True, env.api_url))
         except CoordError as exc:
-            checks.append(Check("service reachable", False, f"{env.api_url}: {exc.detail}", start_fix))
+            checks.append(Check("service reachable", False, f"{env.api_url}: {exc.detail}", _unreachable_fix(env)))
             return checks
         try:
             client.readyz()
@@ -231,7 +249,7 @@ def _service_checks(env: clientenv.ClientEnv) -> list[Check]:
             info = client.auth_check()
             checks.append(Check("token valid", True, f"accepted by coord {info.get('version', '')}".strip()))
         except CoordUnreachable as exc:
-            checks.append(Check("token valid", False, exc.detail, start_fix))
+            checks.append(Check("token valid", False, exc.detail, _unreachable_fix(env)))
         except CoordError as exc:
             fix = (
                 "put the service's token in COORD_AUTH_TOKEN in .coordination/local.env "

@@ -239,11 +239,9 @@ def _resolve_connection(plan: Plan, opts: Options, existing_env: dict[str, str])
 
 def local_service_url(home: Path) -> str:
     """Where `coord start` said the local service listens, else the default URL."""
-    try:
-        url = (home / "url").read_text().strip()
-    except OSError:
-        url = ""
-    return url or clientenv.DEFAULT_API_URL
+    from coordination import local_service
+
+    return local_service.remembered_url(home) or clientenv.DEFAULT_API_URL
 
 
 def _local_env_text(root: Path, api_url: str, token: str, repo_id: str, prior: dict[str, str]) -> str:

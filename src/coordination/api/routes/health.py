@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from coordination import __version__
@@ -21,8 +21,9 @@ def healthz() -> dict[str, str]:
     summary="The database is reachable and its schema is current",
     responses={503: {"description": "not ready, with the reason"}},
 )
-def readyz(service: ServiceDep) -> JSONResponse:
+def readyz(service: ServiceDep, request: Request) -> JSONResponse:
     ok, detail = service.ready()
+    instance = request.app.state.instance
     if ok:
         return JSONResponse(
             {
@@ -30,6 +31,9 @@ def readyz(service: ServiceDep) -> JSONResponse:
                 "schema": detail,
                 "version": __version__,
                 "database": service.store.dialect,
+                "instance": instance,
             }
         )
-    return JSONResponse({"status": "not_ready", "error": "not_ready", "detail": detail}, status_code=503)
+    return JSONResponse(
+        {"status": "not_ready", "error": "not_ready", "detail": detail, "instance": instance}, status_code=503
+    )
