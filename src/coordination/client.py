@@ -298,6 +298,19 @@ class CoordClient:
         body = {"repo_id": repo_id, "engineer": engineer, "paths": list(paths)}
         return dict(self.request("POST", "/claims/verify", json=body, timeout=timeout))
 
+    def gate_written(
+        self,
+        *,
+        engineer: str,
+        repo_id: str,
+        paths: Sequence[str],
+        source: str,
+        timeout: float | None = None,
+    ) -> JSON:
+        """`POST /gate/written`: record writes to files other people hold (`unclaimed-write`)."""
+        body = {"engineer": engineer, "repo_id": repo_id, "paths": list(paths), "source": source}
+        return dict(self.request("POST", "/gate/written", json=body, timeout=timeout))
+
 
 def _params(**values: str | None) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
