@@ -277,19 +277,22 @@ def _copy_like(moves: bool) -> Callable[[list[str], ShellWrites, Callable[[str],
                 cleaned.append(arg)
             i += 1
         ops = _operands(cleaned)
+        dest: str | None = None
+        dest_dir: str | None = None
         if target_dir is not None:
             sources, dest_dir = ops, target_dir
         elif len(ops) >= 2:
-            sources, dest = ops[:-1], ops[-1]
-            if len(ops) > 2 or is_dir(dest):
-                dest_dir = dest
+            sources = ops[:-1]
+            if len(ops) > 2 or is_dir(ops[-1]):
+                dest_dir = ops[-1]
             else:
-                _target(dest, out)
-                dest_dir = None
+                dest = ops[-1]
         else:
             return
         if moves:
-            _each(sources, out)
+            _each(sources, out)  # a move empties its sources
+        if dest is not None:
+            _target(dest, out)
         if dest_dir is not None:
             base = dest_dir.rstrip("/") or "/"
             for src in sources:
