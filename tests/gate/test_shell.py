@@ -52,7 +52,8 @@ from coordination.gate import shell
         ("cd sub && echo x > y.txt", ["y.txt"]),
         ("(echo a; echo b) > both.txt", ["both.txt"]),
         (
-            "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: src/a.py\n*** Add File: src/n.py\n*** End Patch\nEOF",
+            "apply_patch <<'EOF'\n*** Begin Patch\n*** Update File: src/a.py\n"
+            "*** Add File: src/n.py\n*** End Patch\nEOF",
             ["src/a.py", "src/n.py"],
         ),
     ],
