@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from coordination.gate import dialects, run
 
@@ -61,6 +64,12 @@ def test_cursor_events() -> None:
     assert after is not None and after.kind == "post" and after.paths == ["/w/a"]
 
 
+def test_shell_names_agree() -> None:
+    from coordination.gate import shell
+
+    assert dialects.SHELLS == shell.SHELLS
+
+
 def test_outputs() -> None:
     out, code = dialects.deny("claude", "pre-tool-use", "no")
     assert code == 0 and out["hookSpecificOutput"] == {
@@ -102,26 +111,36 @@ def test_helpers(tmp_path: Path) -> None:
     assert run.engineer_for("codex", {}, {"COORD_ENGINEER": "al/x/y"}) == "al/x/y"
 
 
-def test_hot_path_imports_only_the_standard_library(tmp_path: Path) -> None:
-    """The gate must not pay for httpx, typer, rich, pydantic (or anything third-party)."""
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input", "extra_allowed"),
+    [
+        ("Edit", {"file_path": "src/a.py"}, set()),
+        ("Bash", {"command": "echo x > f"}, {"coordination.gate.shell"}),
+    ],
+)
+def test_hot_path_imports_only_the_standard_library(
+    tmp_path: Path, tool_name: str, tool_input: dict[str, str], extra_allowed: set[str]
+) -> None:
+    """The gate must not pay for httpx, typer, rich, pydantic (or anything third-party);
+    an edit does not even load json, re, enum or socket (see fastjson, _plain_post)."""
     (tmp_path / ".coordination").mkdir()
     (tmp_path / ".coordination" / "local.env").write_text("COORD_API_URL=http://127.0.0.1:9\nCOORD_PERSON=al\n")
+    payload = {"tool_name": tool_name, "tool_input": tool_input, "cwd": str(tmp_path)}
     code = (
-        "import sys, json\n"
+        "import sys\n"
         "from coordination.gate import run\n"
-        "run.handle('claude', 'pre-tool-use', {'tool_name': 'Bash', 'tool_input': {'command': 'echo x > f'},"
-        " 'cwd': sys.argv[1]}, {})\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+        f"run.handle('claude', 'pre-tool-use', {payload!r}, {{}})\n"
+        "print(sorted(sys.modules))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-S", "-c", code, str(tmp_path)],
+        [sys.executable, "-S", "-c", code],
         env={"PYTHONPATH": str(Path(run.__file__).parents[2]), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         check=True,
     )
     assert "coord unreachable" in proc.stderr  # the whole path ran, up to the HTTP call
-    modules = json.loads(proc.stdout.strip().splitlines()[-1])
+    modules = ast.literal_eval(proc.stdout.strip().splitlines()[-1])
     third_party = [m for m in modules if m.split(".")[0] in {"httpx", "typer", "rich", "pydantic", "click", "anyio"}]
     assert third_party == []
     ours = {m for m in modules if m.startswith("coordination")}
@@ -133,6 +152,20 @@ def test_hot_path_imports_only_the_standard_library(tmp_path: Path) -> None:
         "coordination.gate",
         "coordination.gate.run",
         "coordination.gate.dialects",
-        "coordination.gate.shell",
+        "coordination.gate.fastjson",
+        *extra_allowed,
     }, ours
     assert "subprocess" not in modules  # never a git process
+    if tool_name == "Edit":
+        assert not {"json", "re", "enum", "socket", "typing", "datetime"} & set(modules)
+
+
+def test_fastjson_matches_json() -> None:
+    from coordination.gate import fastjson
+
+    for value in [{"a": [1, 2.5, None, True, 'x\u00e9"\n'], "b": {"c": -1e10}}, [], "s", 3, {"k": "x" * 50_000}]:
+        assert fastjson.dumps(value) == json.dumps(value)
+        assert fastjson.loads(" " + json.dumps(value) + "\n") == value
+    for bad in ("{", '{"a": 1} x', "", "nul"):
+        with pytest.raises(ValueError):
+            fastjson.loads(bad)

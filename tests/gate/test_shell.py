@@ -94,7 +94,7 @@ def test_read_only_commands_write_nothing(command: str) -> None:
         ("find . -name '*.o' -delete", "find"),
         ("python3 tools/gen.py", "python"),
         ("python3 -c \"open(name, 'w')\"", "computed path"),
-        ("echo 'unbalanced", "unparsable"),
+        ("echo x > 'unbalanced", "unparsable"),
     ],
 )
 def test_unseen_writes_are_named_not_guessed(command: str, what: str) -> None:
@@ -115,3 +115,10 @@ def test_patch_paths() -> None:
         "*** Update File: src/m.ts\n*** Move to: src/n.ts\n*** End Patch\n"
     )
     assert shell.patch_paths(patch) == ["src/a.ts", "src/new.ts", "old.ts", "src/m.ts", "src/n.ts"]
+
+
+def test_commands_that_cannot_write_skip_the_tokenizer() -> None:
+    assert not shell.might_write("ls -la src && cat a | wc -l")
+    assert not shell.might_write("pytest -q tests/ ; grep -rn x .")
+    for command in ("ls; rm x", "echo $(rm x)", "cat x`tee y`", "/bin/mv a b", "FOO=1 python3 x.py", "a>b"):
+        assert shell.might_write(command), command

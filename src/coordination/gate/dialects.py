@@ -24,9 +24,12 @@ Outputs:
 
 from __future__ import annotations
 
-from typing import Any
+# typing is not imported at run time: the gate pays for every import on every call.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-from coordination.gate import shell
+SHELLS = {"sh", "bash", "zsh", "dash", "ksh"}  # == shell.SHELLS (shell is imported only when needed)
 
 EDIT_TOOLS = {
     "claude": {"Edit", "Write", "MultiEdit", "NotebookEdit"},
@@ -76,21 +79,30 @@ def _argv_text(argv: list[str]) -> str:
     """An argv list as shell text: `["bash", "-lc", "x"]` -> `x`; else the quoted words."""
     import shlex
 
-    if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in shell.SHELLS and argv[1] in ("-c", "-lc", "-ic"):
+    if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in SHELLS and argv[1] in ("-c", "-lc", "-ic"):
         return argv[2]
     return " ".join(shlex.quote(a) for a in argv)
 
 
+def patch_paths(text: str) -> list[str]:
+    """apply_patch targets (imported lazily: an Edit/Write call never loads the shell parser)."""
+    if "*** " not in text:
+        return []
+    from coordination.gate import shell
+
+    return shell.patch_paths(text)
+
+
 def _edit_paths(tool_input: Any) -> list[str]:
     if isinstance(tool_input, str):
-        return shell.patch_paths(tool_input)
+        return patch_paths(tool_input)
     if not isinstance(tool_input, dict):
         return []
     paths = [v for k in PATH_KEYS if isinstance(v := tool_input.get(k), str) and v]
     for key in ("command", "patch", "input"):
         text = _text(tool_input.get(key))
         if text:
-            paths += shell.patch_paths(text)
+            paths += patch_paths(text)
     return list(dict.fromkeys(paths))
 
 
@@ -134,7 +146,7 @@ def parse(tool: str, event: str, payload: dict[str, Any]) -> ToolEvent | None:
         if not command:
             return None
         if tool == "codex" and "*** Begin Patch" in command:
-            ev.paths = shell.patch_paths(command)
+            ev.paths = patch_paths(command)
             return ev
         ev.command = command
         return ev

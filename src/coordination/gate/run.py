@@ -12,15 +12,18 @@ visible warning; with `enforce = "strict"` the edit is refused.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from typing import Any
 
 from coordination import envfile
 from coordination.core import identity
-from coordination.gate import dialects
+from coordination.gate import dialects, fastjson
+
+# typing is not imported at run time: the gate pays for every import on every call.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TIMEOUT_SEC = 5.0
 ACTIVITY_EVERY_SEC = 20.0
@@ -180,7 +183,7 @@ class CallFailed(Exception):
 def call(ctx: Context, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
     """POST `body` as JSON; the decoded answer (2xx) or CallFailed with a readable reason."""
     scheme, host, port, prefix = split_url(ctx.api_url)
-    data = json.dumps(body).encode()
+    data = fastjson.dumps(body).encode()
     headers = {"Content-Type": "application/json", "Content-Length": str(len(data)), "Connection": "close"}
     if ctx.token:
         headers["Authorization"] = f"Bearer {ctx.token}"
@@ -200,7 +203,7 @@ def call(ctx: Context, path: str, body: dict[str, Any], timeout: float) -> dict[
     except OSError as exc:
         raise CallFailed(f"coord unreachable at {ctx.api_url} ({exc.__class__.__name__}: {exc})") from None
     try:
-        answer = json.loads(raw or b"{}")
+        answer = fastjson.loads(raw or b"{}")
     except ValueError:
         answer = {}
     if not isinstance(answer, dict):
@@ -234,17 +237,36 @@ def _plain_post(
     host: str, port: int, path: str, data: bytes, headers: dict[str, str], timeout: float
 ) -> tuple[int, bytes]:
     """HTTP/1.1 POST over a plain socket (http.client pulls in the email package: ~10 ms)."""
-    import socket
+    import _socket  # `socket` itself imports enum (~5 ms); the C module is all we need
 
+    # An ASCII host as bytes: a str host makes getaddrinfo load the idna codec (~5 ms).
+    address = host.encode("ascii") if host.isascii() else host
     head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    error: OSError | None = None
+    sock = None
+    for family, kind, proto, _name, sockaddr in _socket.getaddrinfo(address, port, 0, _socket.SOCK_STREAM):
+        candidate = _socket.socket(family, kind, proto)
+        try:
+            candidate.settimeout(timeout)
+            candidate.connect(sockaddr)
+        except OSError as exc:
+            candidate.close()
+            error = exc
+            continue
+        sock = candidate
+        break
+    if sock is None:
+        raise error or OSError(f"no address for {host}")
+    chunks = []
+    try:
         sock.sendall(head.encode("latin-1") + b"\r\n" + data)
-        chunks = []
         while True:
             chunk = sock.recv(65536)
             if not chunk:
                 break
             chunks.append(chunk)
+    finally:
+        sock.close()
     raw = b"".join(chunks)
     header, _, body = raw.partition(b"\r\n\r\n")
     lines = header.split(b"\r\n")
@@ -275,11 +297,8 @@ def _dechunk(body: bytes) -> bytes:
 def when(iso: Any) -> str:
     if not isinstance(iso, str) or not iso:
         return "an unknown time"
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    moment = utc_epoch(iso)
+    if moment is None:
         return iso
     left = int(moment - time.time())
     if left <= 0:
@@ -287,6 +306,25 @@ def when(iso: Any) -> str:
     hours, rest = divmod(left, 3600)
     rel = f"{hours}h{rest // 60:02d}m" if hours else f"{max(rest // 60, 1)}m"
     return f"{iso} (in {rel})"
+
+
+def utc_epoch(iso: str) -> float | None:
+    """Seconds since the epoch of the server's `YYYY-MM-DDTHH:MM:SS[.f]Z` (no datetime import)."""
+    try:
+        year, month, day = int(iso[0:4]), int(iso[5:7]), int(iso[8:10])
+        hour, minute, second = int(iso[11:13]), int(iso[14:16]), int(iso[17:19])
+    except ValueError:
+        return None
+    if not iso.endswith(("Z", "+00:00")) or not 1 <= month <= 12:
+        return None
+    # days from civil (Howard Hinnant's algorithm)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return float(days * 86400 + hour * 3600 + minute * 60 + second)
 
 
 def deny_reason(answer: dict[str, Any], ctx: Context) -> str:
@@ -320,7 +358,7 @@ def deny_reason(answer: dict[str, Any], ctx: Context) -> str:
 
 def emit(out: dict[str, Any] | None, stdout: Any) -> None:
     if out is not None:
-        stdout.write(json.dumps(out) + "\n")
+        stdout.write(fastjson.dumps(out) + "\n")
 
 
 # -- the events -----------------------------------------------------------------------
@@ -507,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         raw = sys.stdin.read()
-        payload = json.loads(raw) if raw.strip() else {}
+        payload = fastjson.loads(raw) if raw.strip() else {}
     except (OSError, ValueError):
         payload = {}
     if not isinstance(payload, dict):

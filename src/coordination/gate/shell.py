@@ -28,8 +28,10 @@ that write files chosen at run time (`git apply`, `git stash pop`, `git reset
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Callable
+# typing is not imported at run time: the gate pays for every import on every call.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SEPARATORS = {";", "&&", "||", "|", "|&", "&", "\n", "(", ")", ";;", "{", "}"}
 FILE_REDIRECTS = {">", ">>", ">|", "&>", "&>>", "<>"}
@@ -79,10 +81,34 @@ def write_targets(command: str, is_dir: Callable[[str], bool] | None = None) -> 
     """The files `command` writes (see the module doc). `is_dir` tells a directory
     target of cp/mv/install apart (default: only a trailing `/` means a directory)."""
     out = ShellWrites()
+    if not might_write(command):
+        return out
     for path in patch_paths(command):
         out.add(path)
     _scan(command, out, is_dir or _slash_dir, depth=0)
     return out
+
+
+_BREAKS = str.maketrans({ch: " " for ch in ";&|(){}`'\"$\n\t=<"})
+
+
+def might_write(command: str) -> bool:
+    """False only when no word of `command` names a command the parser knows to write
+    (or to hide writes) and it has no `>`: such a command is passed without tokenizing."""
+    if ">" in command or "*** " in command:
+        return True
+    for word in command.translate(_BREAKS).split():
+        name = word.rsplit("/", 1)[-1]
+        if (
+            name in _HANDLERS
+            or name in SHELLS
+            or name in WRAPPERS
+            or name in OPAQUE
+            or name in ("eval", "timeout", "exec")
+            or name.startswith(("python", "node", "perl"))
+        ):
+            return True
+    return False
 
 
 def _slash_dir(path: str) -> bool:
@@ -118,6 +144,8 @@ def _heredoc_words(line: str) -> list[tuple[str, bool]]:
 
 
 def _tokens(text: str) -> list[str]:
+    import shlex  # imported here: a command that cannot write never pays for it (shlex loads re)
+
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>\n")
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
