@@ -112,6 +112,11 @@ class CoordClient:
     def close(self) -> None:
         self._http.close()
 
+    def set_session(self, session_id: str) -> None:
+        """Send `session_id` as X-Coord-Session from now on."""
+        self.session_id = session_id
+        self._http.headers["X-Coord-Session"] = session_id
+
     @property
     def sends_token(self) -> bool:
         return "Authorization" in self._http.headers

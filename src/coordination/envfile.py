@@ -96,3 +96,30 @@ def pick(primary: str, environ: dict[str, str] | object, file_values: dict[str, 
         if value is not None and value.strip():
             return value.strip(), source + " (placeholder)"
     return None, "unset"
+
+
+# -- one agent session, one coord session ---------------------------------------------
+#
+# A tool (Claude Code, Codex, Cursor) spawns both its hooks and its MCP servers. The
+# edit gate knows the tool's session id (hook JSON) and is exec'd straight from the
+# tool's `sh -c`, so its parent process is the tool; it records the session under the
+# tool's pid. `coord-mcp`, also a child of the tool, reads the file for its parent pid
+# and uses the same session id: the hook's auto-claims and the agent's own claims are
+# one session, and the bridge's heartbeat keeps both alive.
+
+RUN_PARTS = (".coordination", "run")
+
+
+def agent_session_path(root: str, pid: int) -> str:
+    import os
+
+    return os.path.join(root, *RUN_PARTS, f"agent-{pid}.session")
+
+
+def read_agent_session(root: str, pid: int) -> str | None:
+    try:
+        with open(agent_session_path(root, pid), encoding="utf-8") as fh:
+            value = fh.read().strip()
+    except OSError:
+        return None
+    return value or None

@@ -392,3 +392,40 @@ def test_doctor_exercises_the_gate_green_then_red(tmp_path: Path, coord: Coord, 
     launcher.chmod(0o644)
     no_exec = coord.run("doctor", cwd=root)
     assert no_exec.returncode == 1 and "not executable" in no_exec.stdout
+
+
+def test_hook_and_mcp_bridge_share_one_session(
+    tmp_path: Path, coord: Coord, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tool runs both: its hook records the session under the tool's pid (here this
+    test process), and coord-mcp, a child of the same tool, adopts it."""
+    import os
+
+    from coordination import envfile
+    from coordination.mcp_bridge import make_bridge
+
+    root = wire(tmp_path, coord, live_server, "claude", "one-session")
+    session = "3c3c3c3c-5555-4d2a-9f1e-1a2b3c4d5e6f"
+    gate = Tool(root, "claude", session)
+    assert decision(gate.edit("src/a.ts"), "claude") == "allow"
+    assert envfile.read_agent_session(str(root), os.getpid()) == session
+
+    monkeypatch.setattr(os, "getppid", os.getpid)  # the bridge's parent is the tool: us
+    bridge = make_bridge({"COORD_TOOL": "claude", "PATH": BARE_PATH}, start=root)
+    assert bridge.env.session_id != session
+    claimed = bridge.client.create_claims(
+        engineer=bridge.env.engineer,
+        claims=[{"type": "file", "pattern": "src/b.ts"}],
+        repo_id=bridge.env.repo_id,
+        session_id=bridge.session_id(),
+    )
+    assert claimed["claims"][0]["session_id"] == session and bridge.env.session_id == session
+    bridge.heartbeat_once(with_notices=False)
+    assert bridge.client.session_id == session
+    bridge.client.close()
+
+    held = {c["pattern"]: c["session_id"] for c in live_server.claims(repo_id="acme/one-session")}
+    assert held == {"src/a.ts": session, "src/b.ts": session}
+    assert gate.session_event("end").returncode == 0
+    assert live_server.claims(repo_id="acme/one-session") == []
+    assert envfile.read_agent_session(str(root), os.getpid()) is None

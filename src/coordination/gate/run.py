@@ -421,6 +421,27 @@ def _touch(ctx: Context, environ: dict[str, str]) -> None:
         pass
 
 
+def record_agent_session(ctx: Context, ending: bool = False) -> None:
+    """Tell the tool's MCP bridge which session this is (see envfile.agent_session_path)."""
+    if not ctx.session:
+        return
+    pid = os.getppid()
+    path = envfile.agent_session_path(ctx.root, pid)
+    try:
+        if ending:
+            os.unlink(path)
+            return
+        if envfile.read_agent_session(ctx.root, pid) == ctx.session:
+            return
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(ctx.session + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def handle(
     tool: str,
     event: str,
@@ -437,6 +458,7 @@ def handle(
         return 0
     cwd = ev.cwd or (ev.roots[0] if ev.roots else None) or os.getcwd()
     timeout = _timeout(environ, ctx)
+    record_agent_session(ctx, ending=ev.kind == "session-end")
     if ev.kind == "session-start":
         return _session_start(tool, event, ctx, stdout, timeout)
     if ev.kind == "session-end":
