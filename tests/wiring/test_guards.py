@@ -88,3 +88,49 @@ def test_when_formats_relative_time() -> None:
     assert guards.when("2026-01-01T14:30:00Z", now) == "2026-01-01 14:30 UTC (in 2h30m)"
     assert guards.when("2026-01-01T11:00:00+00:00", now).endswith("(expired)")
     assert guards.when(None) == "an unknown time"
+
+
+def test_server_same_person_answer_wins_and_writes_are_recorded(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server says who is the same person (here: not alex/codex/main, as under
+    COORD_SAME_PERSON=exact); the push check obeys it and records the held files."""
+    answer = {
+        "ours": [],
+        "theirs": [
+            {
+                "path": "src/b.ts",
+                "claim_id": 5,
+                "engineer": "alex/codex/main",
+                "pattern": "src/b.ts",
+                "expires_at": SOON,
+                "fence": 6,
+                "same_person": False,
+            },
+        ],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/gate/written":
+            return httpx.Response(200, json={"recorded": []})
+        return httpx.Response(200, json=answer)
+
+    seen = fake_api(monkeypatch, handler)
+    env = clientenv.resolve({}, start=repo)
+    outcome = guards.verify_paths(["src/b.ts"], env, what="push", strict=False)
+    assert outcome.exit_code == 1 and "held by alex/codex/main" in "\n".join(outcome.lines)
+    written = [r for r in seen if r.url.path == "/gate/written"]
+    assert len(written) == 1
+    body = httpx.Response(200, content=written[0].content).json()
+    assert body["paths"] == ["src/b.ts"] and body["source"] == "pre-push"
+
+
+def test_recording_failure_never_changes_the_answer(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    theirs = {"path": "a", "claim_id": 1, "engineer": "bob/x/y", "pattern": "a", "expires_at": SOON, "fence": 1}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/gate/written":
+            return httpx.Response(404, json={"error": "not_found", "detail": "old server"})
+        return httpx.Response(200, json={"ours": [], "theirs": [theirs]})
+
+    fake_api(monkeypatch, handler)
+    outcome = guards.verify_paths(["a"], clientenv.resolve({}, start=repo), what="check", strict=True)
+    assert outcome.exit_code == 1 and "held by bob/x/y" in "\n".join(outcome.lines)
