@@ -112,6 +112,11 @@ class CoordClient:
     def close(self) -> None:
         self._http.close()
 
+    def set_session(self, session_id: str) -> None:
+        """Send `session_id` as X-Coord-Session from now on."""
+        self.session_id = session_id
+        self._http.headers["X-Coord-Session"] = session_id
+
     @property
     def sends_token(self) -> bool:
         return "Authorization" in self._http.headers
@@ -297,6 +302,19 @@ class CoordClient:
         """`POST /claims/verify` -> {"ours": [...], "theirs": [...]} for changed paths."""
         body = {"repo_id": repo_id, "engineer": engineer, "paths": list(paths)}
         return dict(self.request("POST", "/claims/verify", json=body, timeout=timeout))
+
+    def gate_written(
+        self,
+        *,
+        engineer: str,
+        repo_id: str,
+        paths: Sequence[str],
+        source: str,
+        timeout: float | None = None,
+    ) -> JSON:
+        """`POST /gate/written`: record writes to files other people hold (`unclaimed-write`)."""
+        body = {"engineer": engineer, "repo_id": repo_id, "paths": list(paths), "source": source}
+        return dict(self.request("POST", "/gate/written", json=body, timeout=timeout))
 
 
 def _params(**values: str | None) -> dict[str, str]:

@@ -29,71 +29,21 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coordination import placeholders
+from coordination.envfile import (  # noqa: F401 - re-exported
+    ALIASES,
+    ALLOWLIST,
+    DEFAULT_API_URL,
+    PLACEHOLDER_REPO_ID,
+    PLACEHOLDER_TOKEN,
+    PLACEHOLDERS,
+    is_placeholder,
+    parse_env_file,
+)
 
-DEFAULT_API_URL = "http://127.0.0.1:8080"
-PLACEHOLDER_TOKEN = placeholders.TOKEN
-PLACEHOLDER_REPO_ID = "example-org/example-repo"
 LOCAL_ENV_RELPATH = Path(".coordination") / "local.env"
 CONFIG_RELPATH = Path(".coordination") / "config.toml"
 
-#: Values that mean "not configured" for the key that carries them.
-PLACEHOLDERS: dict[str, frozenset[str]] = {
-    "COORD_API_URL": frozenset({DEFAULT_API_URL, DEFAULT_API_URL + "/"}),
-    "COORD_AUTH_TOKEN": placeholders.TOKENS,
-    "COORD_REPO_ID": frozenset({PLACEHOLDER_REPO_ID}),
-    "COORD_ENGINEER": frozenset({"set-me", "example/claude/main"}),
-}
-
-#: Legacy name -> primary name.
-ALIASES: dict[str, str] = {
-    "COORD_SERVICE_URL": "COORD_API_URL",
-    "COORD_TOKEN": "COORD_AUTH_TOKEN",
-}
-
-#: Keys that `local.env` may provide. Anything else in the file is ignored.
-ALLOWLIST: tuple[str, ...] = (
-    "COORD_API_URL",
-    "COORD_AUTH_TOKEN",
-    "COORD_REPO_ID",
-    "COORD_ENGINEER",
-    "COORD_SESSION_ID",
-    "COORD_DISABLE_CLIENT_VALIDATION",
-    "COORD_PREPUSH_STRICT",
-    "COORD_NO_UPDATE_CHECK",
-    "COORD_SERVICE_URL",
-    "COORD_TOKEN",
-)
-
 _SESSION_RE = re.compile(r"^[0-9a-f]{16}$")
-_LINE_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
-
-
-def is_placeholder(key: str, value: str | None) -> bool:
-    """True when `value` is unset/empty or a documented placeholder for `key`."""
-    if value is None or value.strip() == "":
-        return True
-    primary = ALIASES.get(key, key)
-    return value.strip() in PLACEHOLDERS.get(primary, frozenset())
-
-
-def parse_env_file(text: str) -> dict[str, str]:
-    """Parse a dotenv-style file: `KEY=value`, optional `export`, quotes, `#` comments."""
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _LINE_RE.match(line)
-        if not match:
-            continue
-        key, value = match.group(1), match.group(2)
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in {"'", '"'}:
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
-    return values
 
 
 #: Where to look when the walk-up from the working directory finds nothing (an
@@ -126,18 +76,9 @@ def read_local_env(path: Path) -> dict[str, str]:
 
 def _pick(primary: str, environ: Mapping[str, str], file_values: Mapping[str, str]) -> tuple[str | None, str]:
     """Return (value, source) for `primary`, honouring aliases and placeholders."""
-    names = [primary, *[alias for alias, target in ALIASES.items() if target == primary]]
-    candidates: list[tuple[str | None, str]] = []
-    candidates += [(environ.get(n), f"env:{n}") for n in names]
-    candidates += [(file_values.get(n), f"local.env:{n}") for n in names]
-    for value, source in candidates:
-        if not is_placeholder(primary, value):
-            assert value is not None
-            return value.strip(), source
-    for value, source in candidates:
-        if value is not None and value.strip():
-            return value.strip(), source + " (placeholder)"
-    return None, "unset"
+    from coordination import envfile
+
+    return envfile.pick(primary, dict(environ), dict(file_values))
 
 
 def apply_local_env(environ: MutableMapping[str, str] | None = None, start: Path | None = None) -> Path | None:
@@ -181,6 +122,9 @@ def _slug(text: str) -> str:
 
 def default_person(cwd: Path | None = None) -> str:
     """Best guess at the human's short name: git user.email local part, user.name, $USER."""
+    configured = os.environ.get("COORD_PERSON")
+    if configured and configured.strip():
+        return _slug(configured)
     for key in ("user.email", "user.name"):
         try:
             out = subprocess.run(
@@ -208,7 +152,9 @@ def default_engineer(tool: str = "cli", cwd: Path | None = None) -> str:
 
 def person_of(engineer: str) -> str:
     """The person part of an engineer id (`alex/claude/main` -> `alex`)."""
-    return engineer.split("/", 1)[0].strip().lower()
+    from coordination.core import identity
+
+    return identity.person_of(engineer)
 
 
 @dataclass(frozen=True)
@@ -296,7 +242,11 @@ def resolve(
     repo_id, repo_src = _pick("COORD_REPO_ID", env, file_values)
     engineer, eng_src = _pick("COORD_ENGINEER", env, file_values)
     if engineer is None or is_placeholder("COORD_ENGINEER", engineer):
-        engineer, eng_src = default_engineer(tool, path.parent.parent if path else start), "default"
+        person = file_values.get("COORD_PERSON") or env.get("COORD_PERSON")
+        if person and person.strip():
+            engineer, eng_src = f"{_slug(person)}/{tool}/main", "local.env:COORD_PERSON"
+        else:
+            engineer, eng_src = default_engineer(tool, path.parent.parent if path else start), "default"
     sid_raw, _ = _pick("COORD_SESSION_ID", env, file_values)
     validation_off = env.get("COORD_DISABLE_CLIENT_VALIDATION") or file_values.get("COORD_DISABLE_CLIENT_VALIDATION")
     return ClientEnv(

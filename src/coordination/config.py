@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         ),
     )
     request_ttl_short_sec: float = Field(300.0, ge=0)
+    same_person: str = Field(
+        "person",
+        description="Which engineer ids count as one person (their claims never block each other at the "
+        "edit gate or at push): 'person' (same first id segment; sibling subagents stay apart) or 'exact'",
+    )
     queue_age_boost_seconds: float = Field(
         60.0, ge=0, description="A queue entry older than this counts one priority level higher; 0 disables"
     )
@@ -102,6 +107,16 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("COORD_WEBHOOK_URL must start with http:// or https://")
+        return value
+
+    @field_validator("same_person")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        from coordination.core import identity
+
+        problem = identity.rule_problem(value)
+        if problem:
+            raise ValueError(f"COORD_SAME_PERSON: {problem}")
         return value
 
     @field_validator("webhook_events")

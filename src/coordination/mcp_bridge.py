@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -20,6 +21,7 @@ from typing import Any, Literal
 
 from coordination import __version__, clientenv
 from coordination.client import CoordClient, CoordError, CoordUnreachable, claim_item
+from coordination.core import validation
 
 try:  # mcp >= 2
     from mcp.server.mcpserver import MCPServer as _Server
@@ -52,9 +54,29 @@ class Bridge:
 
     # -- heartbeat ------------------------------------------------------------
 
+    def adopt_tool_session(self) -> None:
+        """Use the session id the tool's edit gate recorded for this tool process (our
+        parent), so hook auto-claims and this bridge's claims share one coord session."""
+        root = self.env.repo_root
+        if root is None:
+            return
+        from coordination import envfile
+
+        found = envfile.read_agent_session(str(root), os.getppid())
+        if found and found != self.env.session_id and not validation.session_problem(found):
+            log.info("adopting the edit gate's session %s", found)
+            self.env = dataclasses.replace(self.env, session_id=found)
+            self.client.set_session(found)
+
+    def session_id(self) -> str:
+        """The session id to send now (the tool's, once its edit gate has recorded it)."""
+        self.adopt_tool_session()
+        return self.env.session_id
+
     def heartbeat_once(self, with_notices: bool = True) -> dict[str, Any]:
         """Mark the session alive. Only a heartbeat the agent asked for collects its
         notices: the background one must not consume what the agent never sees."""
+        self.adopt_tool_session()
         if with_notices:
             result = self.client.heartbeat(self.env.session_id, engineer=self.env.engineer, repo_id=self.env.repo_id)
         else:
@@ -93,6 +115,7 @@ class Bridge:
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one API call; turn every failure into a readable ToolError."""
+        self.adopt_tool_session()
         try:
             return fn(*args, **kwargs)
         except CoordUnreachable as exc:
@@ -167,7 +190,7 @@ def _validate_symbols(env: clientenv.ClientEnv, symbols: dict[str, list[str]]) -
 
 def build_server(bridge: Bridge) -> Any:
     server = _Server("coord", instructions=INSTRUCTIONS, version=__version__)
-    env = bridge.env
+    env = bridge.env  # session ids: read bridge.env.session_id (it may adopt the tool's)
 
     @server.tool()
     def check_conflicts(
@@ -227,7 +250,7 @@ def build_server(bridge: Bridge) -> Any:
                 engineer=bridge.engineer(engineer),
                 claims=items,
                 repo_id=env.repo_id,
-                session_id=env.session_id,
+                session_id=bridge.session_id(),
                 branch=branch,
                 description=description,
                 ttl_hours=ttl_hours,
@@ -250,7 +273,7 @@ def build_server(bridge: Bridge) -> Any:
             bridge.client.release_claims,
             repo_id=env.repo_id,
             engineer=bridge.engineer(engineer),
-            session_id=env.session_id if session_only else None,
+            session_id=bridge.session_id() if session_only else None,
             pattern=pattern,
             claim_ids=claim_ids,
         )
@@ -327,7 +350,7 @@ def build_server(bridge: Bridge) -> Any:
             "claim_id": claim_id,
             "reason": reason,
             "urgency": urgency,
-            "session_id": env.session_id,
+            "session_id": bridge.session_id(),
         }
         if pattern:
             body["pattern"] = pattern

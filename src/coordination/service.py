@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
-from coordination.core import drift, globs, lifetimes, symbols, validation, webhook_events
+from coordination.core import drift, globs, identity, lifetimes, symbols, validation, webhook_events
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide, decide_item, effective_pattern
 from coordination.core.files import FileSet, overlap_function
@@ -126,6 +126,9 @@ class ClaimService:
         from coordination.claim_queue import ClaimQueue
 
         self.queue = ClaimQueue(self)
+        from coordination.edit_gate import EditGate
+
+        self.gate = EditGate(self)
 
     # ----------------------------------------------------------------- claims
 
@@ -713,7 +716,12 @@ class ClaimService:
             ours += [_verify_entry(path, c) for c in mine]
             for claim in covering:
                 if claim.engineer != engineer and _blocks_push(claim, mine):
-                    theirs.append(_verify_entry(path, claim))
+                    entry = _verify_entry(path, claim)
+                    # The server's one rule: a push is never blocked by the same person's claims.
+                    entry["same_person"] = identity.same_person(engineer, claim.engineer, self.settings.same_person)
+                    theirs.append(entry)
+        for entry in ours:
+            entry["same_person"] = True
         return {"ours": ours, "theirs": theirs}
 
     # ------------------------------------------------------------------ sweep

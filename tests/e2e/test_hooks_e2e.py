@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from coordination.clientenv import normalize_session_id
 from tests.e2e.conftest import Coord, LiveServer, closed_port_url
 from tests.wiring.repos import commit_change, git, make_repo
 
@@ -166,7 +165,8 @@ def test_claude_hook_refuses_claims_and_fails_open(tmp_path: Path, coord: Coord,
     assert len(claims) == 1
     claim = claims[0]
     assert claim["engineer"] == "alex/claude/main"
-    assert claim["session_id"] == normalize_session_id(session)
+    # the tool's session id is coord's session id (the MCP bridge of that session adopts it)
+    assert claim["session_id"] == session
 
     # the same edit again refreshes the claim, still allowed, still one claim
     again = coord.run("hook", "claude-pre-tool-use", cwd=root, input=hook_json(root, "src/b.ts"))

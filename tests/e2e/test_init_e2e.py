@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from coordination.wiring import editor_hooks
 from tests.e2e.conftest import Coord, closed_port_url
 from tests.wiring.repos import commit_change, make_repo
 
@@ -85,11 +86,13 @@ def test_registration_formats(tmp_path: Path, coord: Coord) -> None:
     assert claude["command"] == "coord-mcp" and claude["env"]["COORD_AUTH_TOKEN"] == "set-me"
     settings = json.loads((root / ".claude" / "settings.json").read_text())
     entry = settings["hooks"]["PreToolUse"][0]
-    assert entry["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
-    assert entry["hooks"][0]["command"] == "coord hook claude-pre-tool-use"
+    assert entry["matcher"] == "Edit|Write|MultiEdit|NotebookEdit|Bash"
+    assert entry["hooks"][0]["command"] == editor_hooks.gate_command("claude", "pre-tool-use")
+    assert str(root) not in json.dumps(settings)  # no machine path in the tracked file
     codex = tomllib.loads((root / ".codex" / "config.toml").read_text())
     assert codex["mcp_servers"]["coord"]["command"] == "coord-mcp"
-    assert codex["hooks"]["PreToolUse"][0]["matcher"] == "^(apply_patch|Edit|Write)$"
+    assert codex["hooks"]["PreToolUse"][0]["matcher"] == editor_hooks.CODEX_MATCHER
+    assert json.loads((root / ".cursor" / "hooks.json").read_text())["version"] == 1
     cursor = json.loads((root / ".cursor" / "mcp.json").read_text())["mcpServers"]["coord"]
     assert cursor["env"]["COORD_REPO_ID"] == "example-org/example-repo"
     assert (root / ".cursor" / "rules" / "coord.mdc").read_text().startswith("---\n")

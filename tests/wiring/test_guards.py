@@ -1,8 +1,8 @@
-"""Edit/push guards against a fake API (the real server is used in tests/e2e)."""
+"""Push/CI guards against a fake API (the real server is used in tests/e2e; the edit gate
+is tested in tests/gate)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,104 +42,6 @@ def fake_api(monkeypatch: pytest.MonkeyPatch, handler: Any) -> list[httpx.Reques
 
     monkeypatch.setattr(guards.CoordClient, "from_env", staticmethod(from_env))
     return seen
-
-
-CONFLICT = {
-    "error": "conflict",
-    "detail": "src/a.ts is held",
-    "conflicts": [
-        {
-            "claim_id": 7,
-            "engineer": "bob/codex/main",
-            "type": "file",
-            "pattern": "src/**",
-            "symbols": [],
-            "expires_at": SOON,
-            "fence": 12,
-            "requested_pattern": "src/a.ts",
-        }
-    ],
-    "suggestion": "bob owns src/",
-}
-
-
-def test_claim_mode_denies_when_held(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = fake_api(monkeypatch, lambda r: httpx.Response(409, json=CONFLICT))
-    decision = guards.guard_edit([str(repo / "src" / "a.ts")], repo, "claude", "uuid-1", {})
-    out = decision.hook_output()
-    assert out is not None
-    spec = out["hookSpecificOutput"]
-    assert spec["permissionDecision"] == "deny"
-    reason = spec["permissionDecisionReason"]
-    for needle in ("bob/codex/main", "#7", "src/a.ts", "fence 12", "(in 2h0", "wait", "release"):
-        assert needle in reason
-    body = json.loads(seen[0].content)
-    assert body["claims"] == [{"type": "file", "pattern": "src/a.ts"}]
-    assert body["engineer"] == "alex/claude/main" and body["repo_id"] == "acme/app"
-    assert body["session_id"] == clientenv.normalize_session_id("uuid-1")
-    assert seen[0].headers["X-Coord-Session"] == body["session_id"]
-    assert len(seen) == 1  # one round trip
-
-
-def test_claim_mode_allows_silently_when_granted(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_api(monkeypatch, lambda r: httpx.Response(200, json={"claims": [{"id": 1}]}))
-    decision = guards.guard_edit(["src/a.ts"], repo, "claude", None, {})
-    assert decision.hook_output() is None
-    assert decision.claimed == [{"id": 1}]
-
-
-def test_files_outside_repo_or_in_coordination_are_not_checked(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen = fake_api(monkeypatch, lambda r: httpx.Response(500))
-    for path in (str(tmp_path / "elsewhere.txt"), str(repo / ".coordination" / "local.env")):
-        assert guards.guard_edit([path], repo, "claude", None, {}).hook_output() is None
-    assert seen == []
-
-
-def test_warn_and_off_modes(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    answer = {"safe": False, "has_conflicts": True, "conflicts": CONFLICT["conflicts"]}
-    seen = fake_api(monkeypatch, lambda r: httpx.Response(200, json=answer))
-    (repo / ".coordination" / "config.toml").write_text('[hook]\non_edit = "warn"\n')
-    out = guards.guard_edit(["src/a.ts"], repo, "claude", None, {}).hook_output()
-    assert out is not None and "permissionDecision" not in out.get("hookSpecificOutput", {})
-    assert "bob/codex/main" in out["systemMessage"]
-    assert seen[0].method == "GET" and seen[0].url.path == "/conflicts"
-    (repo / ".coordination" / "config.toml").write_text('[hook]\non_edit = "off"\n')
-    assert guards.guard_edit(["src/a.ts"], repo, "claude", None, {}).hook_output() is None
-    assert len(seen) == 1
-
-
-def test_unreachable_fails_open_with_warning(repo: Path) -> None:
-    env_file = repo / ".coordination" / "local.env"
-    env_file.write_text(env_file.read_text().replace("http://svc", "http://127.0.0.1:9"))
-    decision = guards.guard_edit(["src/a.ts"], repo, "claude", None, {})
-    out = decision.hook_output()
-    assert out is not None and "unreachable" in out["systemMessage"]
-    assert "hookSpecificOutput" not in out
-
-
-def test_auth_error_fails_open(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_api(monkeypatch, lambda r: httpx.Response(401, json={"error": "unauthorized", "detail": "bad"}))
-    out = guards.guard_edit(["src/a.ts"], repo, "claude", None, {}).hook_output()
-    assert out is not None and "coord doctor" in out["systemMessage"]
-
-
-def test_codex_patch_paths() -> None:
-    patch = (
-        "*** Begin Patch\n*** Update File: src/a.ts\n@@\n-x\n+y\n"
-        "*** Add File: src/new.ts\n+z\n*** Delete File: old.ts\n"
-        "*** Update File: src/m.ts\n*** Move to: src/n.ts\n*** End Patch\n"
-    )
-    payload = {"tool_name": "apply_patch", "tool_input": {"command": patch}}
-    assert guards.codex_paths(payload) == [
-        "src/a.ts",
-        "src/new.ts",
-        "old.ts",
-        "src/m.ts",
-        "src/n.ts",
-    ]
-    assert guards.claude_paths({"tool_input": {"notebook_path": "/r/n.ipynb"}}) == ["/r/n.ipynb"]
 
 
 def test_verify_paths_splits_by_person(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,3 +88,49 @@ def test_when_formats_relative_time() -> None:
     assert guards.when("2026-01-01T14:30:00Z", now) == "2026-01-01 14:30 UTC (in 2h30m)"
     assert guards.when("2026-01-01T11:00:00+00:00", now).endswith("(expired)")
     assert guards.when(None) == "an unknown time"
+
+
+def test_server_same_person_answer_wins_and_writes_are_recorded(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server says who is the same person (here: not alex/codex/main, as under
+    COORD_SAME_PERSON=exact); the push check obeys it and records the held files."""
+    answer = {
+        "ours": [],
+        "theirs": [
+            {
+                "path": "src/b.ts",
+                "claim_id": 5,
+                "engineer": "alex/codex/main",
+                "pattern": "src/b.ts",
+                "expires_at": SOON,
+                "fence": 6,
+                "same_person": False,
+            },
+        ],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/gate/written":
+            return httpx.Response(200, json={"recorded": []})
+        return httpx.Response(200, json=answer)
+
+    seen = fake_api(monkeypatch, handler)
+    env = clientenv.resolve({}, start=repo)
+    outcome = guards.verify_paths(["src/b.ts"], env, what="push", strict=False)
+    assert outcome.exit_code == 1 and "held by alex/codex/main" in "\n".join(outcome.lines)
+    written = [r for r in seen if r.url.path == "/gate/written"]
+    assert len(written) == 1
+    body = httpx.Response(200, content=written[0].content).json()
+    assert body["paths"] == ["src/b.ts"] and body["source"] == "pre-push"
+
+
+def test_recording_failure_never_changes_the_answer(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    theirs = {"path": "a", "claim_id": 1, "engineer": "bob/x/y", "pattern": "a", "expires_at": SOON, "fence": 1}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/gate/written":
+            return httpx.Response(404, json={"error": "not_found", "detail": "old server"})
+        return httpx.Response(200, json={"ours": [], "theirs": [theirs]})
+
+    fake_api(monkeypatch, handler)
+    outcome = guards.verify_paths(["a"], clientenv.resolve({}, start=repo), what="check", strict=True)
+    assert outcome.exit_code == 1 and "held by bob/x/y" in "\n".join(outcome.lines)

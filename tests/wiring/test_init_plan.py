@@ -36,10 +36,11 @@ def test_each_tool_writes_its_files_and_is_idempotent(tmp_path: Path, home: Path
     expected = {
         "claude": {".mcp.json", ".claude/settings.json", "CLAUDE.md"},
         "codex": {".codex/config.toml", "AGENTS.md"},
-        "cursor": {".cursor/mcp.json", ".cursor/rules/coord.mdc"},
+        "cursor": {".cursor/mcp.json", ".cursor/hooks.json", ".cursor/rules/coord.mdc"},
     }
     common = {
         ".gitignore",
+        ".coordination/bin/coord-gate",
         ".coordination/config.toml",
         ".coordination/local.env",
         ".coordination/owners.yaml",
@@ -84,7 +85,7 @@ def test_user_text_and_settings_are_kept(tmp_path: Path, home: Path) -> None:
     assert set(servers) == {"other", "coord"}
     codex = tomllib.loads((root / ".codex" / "config.toml").read_text())
     assert codex["model"] == "o3" and set(codex["mcp_servers"]) == {"other", "coord"}
-    assert codex["hooks"]["PreToolUse"][0]["hooks"][0]["command"] == "coord hook codex-pre-tool-use"
+    assert codex["hooks"]["PreToolUse"][0]["hooks"][0]["command"] == editor_hooks.gate_command("codex", "pre-tool-use")
 
 
 def test_shared_mode_needs_url_and_token(tmp_path: Path, home: Path) -> None:
@@ -170,8 +171,10 @@ def test_merge_claude_settings_replaces_old_coord_entry() -> None:
     }
     merged = editor_hooks.merge_claude_settings(old)
     entries = merged["hooks"]["PreToolUse"]
-    assert entries[0] == editor_hooks.claude_entry()
-    assert entries[1]["matcher"] == "Bash"
+    # the legacy coord entry is gone, the user's Bash entry is kept, coord's is there once
+    assert entries == [old["hooks"]["PreToolUse"][1], editor_hooks.claude_entry()]
+    for event in ("PostToolUse", "SessionStart", "SessionEnd"):
+        assert merged["hooks"][event] == [editor_hooks.claude_entry(event)]
     assert editor_hooks.merge_claude_settings(merged) == merged
     assert editor_hooks.claude_has_hook(merged)
     assert not editor_hooks.claude_has_hook({"hooks": {}})

@@ -29,7 +29,7 @@ def test_tracked_templates_carry_placeholders_only() -> None:
         assert env["COORD_AUTH_TOKEN"] in placeholders.TOKENS
         assert env["COORD_REPO_ID"] == "example-org/example-repo"
         assert env["COORD_API_URL"] == "http://127.0.0.1:8080"
-    codex = tomllib.loads(templates.load("codex-config.toml"))
+    codex = tomllib.loads(templates.codex_config())
     assert codex["mcp_servers"]["coord"]["env"]["COORD_AUTH_TOKEN"] in placeholders.TOKENS
 
 

@@ -181,6 +181,9 @@ class VerifyIn(Strict):
 
 class VerifyEntry(ClaimBrief):
     path: str
+    same_person: bool = Field(
+        False, description="the server's answer: this holder counts as the caller's own person (COORD_SAME_PERSON)"
+    )
 
 
 class VerifyOut(BaseModel):
@@ -233,3 +236,50 @@ class EventOut(BaseModel):
 
 class EventListOut(BaseModel):
     events: list[EventOut]
+
+
+# -- the editor gate (coord-gate) ----------------------------------------------
+
+
+class GateEditIn(Strict):
+    engineer: str = Field(max_length=200, examples=["alex/claude/main"])
+    repo_id: str = Field("default", max_length=200)
+    session_id: str | None = Field(None, max_length=64)
+    paths: list[str] = Field(min_length=1, max_length=200, description="repo-relative files the tool will write")
+    branch: str | None = Field(None, max_length=500)
+    tool: str | None = Field(None, max_length=40)
+    ttl_hours: float | None = Field(None, description="TTL of the claims the gate takes")
+    mode: Literal["claim", "warn"] = "claim"
+
+
+class GateConflict(ConflictEntry):
+    same_person: bool
+
+
+class GateEditOut(BaseModel):
+    decision: Literal["allow", "deny"]
+    claimed: list[dict[str, Any]] = Field(description="claims taken (or refreshed) for this edit")
+    held_by_you: list[GateConflict] = Field(description="claims of the same person covering these paths")
+    conflicts: list[GateConflict] = Field(description="claims of other people that refuse the edit")
+    suggestion: str | None
+    warning: bool = Field(description="mode warn: conflicts exist but the edit is allowed")
+    pending_requests: list[dict[str, Any]]
+
+
+class GateWrittenIn(Strict):
+    engineer: str = Field(max_length=200)
+    repo_id: str = Field("default", max_length=200)
+    session_id: str | None = Field(None, max_length=64)
+    paths: list[str] = Field(min_length=1, max_length=200)
+    source: Literal["post-tool-use", "pre-push", "check"] = "post-tool-use"
+
+
+class GateWrittenOut(BaseModel):
+    recorded: list[dict[str, Any]] = Field(description="one entry per (file, holder claim); new=false when known")
+
+
+class GateSessionIn(Strict):
+    event: Literal["start", "end"]
+    session_id: str = Field(max_length=64)
+    engineer: str = Field(max_length=200)
+    repo_id: str = Field("default", max_length=200)

@@ -110,7 +110,7 @@ def _tool_checks(root: Path, tool: str) -> list[Check]:
         checks += _mcp_command_check(".codex/config.toml", entry, tool)
         hooks = (codex.get("hooks") or {}).get("PreToolUse") or []
         ok = any(
-            "coord hook codex-pre-tool-use" in str(h.get("command", ""))
+            editor_hooks.is_coord_command(h.get("command"))
             for e in hooks
             if isinstance(e, dict)
             for h in e.get("hooks") or []
@@ -306,7 +306,12 @@ def run_checks(cwd: Path) -> tuple[Path | None, list[Check]]:
             "" if repo_ok else "set COORD_REPO_ID in .coordination/local.env (e.g. org/app)",
         )
     )
-    checks += _service_checks(env)
+    service = _service_checks(env)
+    checks += service
+    if all(c.ok for c in service):
+        from coordination.wiring import gate_probe
+
+        checks += [Check(r.name, r.ok, r.detail, r.fix) for r in gate_probe.probe(root, tools, env)]
     return root, checks
 
 

@@ -10,11 +10,11 @@ _EDITOR_HOOKS = {"claude-pre-tool-use": "claude", "codex-pre-tool-use": "codex"}
 def main() -> None:
     args = sys.argv[1:]
     if len(args) == 2 and args[0] == "hook" and args[1] in _EDITOR_HOOKS:
-        # Runs before every agent edit: skip building the whole CLI.
-        from coordination.wiring import pretooluse
+        # Registrations written by older versions of `coord init`: run the edit gate.
+        from coordination.gate import run
 
-        pretooluse.run(_EDITOR_HOOKS[args[1]])
-        return
+        sys.argv = [sys.argv[0], _EDITOR_HOOKS[args[1]], "pre-tool-use"]
+        raise SystemExit(run.main())
     from coordination.cli.app import main as cli_main
 
     cli_main()

@@ -16,22 +16,36 @@ hook_app = typer.Typer(
 )
 
 
-def _editor_hook(tool: str) -> None:
-    from coordination.wiring import pretooluse
+def _editor_hook(tool: str, event: str = "pre-tool-use") -> None:
+    from coordination.gate import run
 
-    pretooluse.run(tool)
+    code = run.main([tool, event])
+    if code:
+        raise typer.Exit(code)
 
 
 @hook_app.command("claude-pre-tool-use")
 def claude_pre_tool_use() -> None:
-    """Claude Code PreToolUse hook (Edit|Write|MultiEdit|NotebookEdit); JSON on stdin."""
+    """Claude Code PreToolUse (older registrations; `coord init` now registers
+    .coordination/bin/coord-gate). JSON on stdin."""
     _editor_hook("claude")
 
 
 @hook_app.command("codex-pre-tool-use")
 def codex_pre_tool_use() -> None:
-    """Codex CLI PreToolUse hook (apply_patch); JSON on stdin."""
+    """Codex CLI PreToolUse (older registrations; see claude-pre-tool-use). JSON on stdin."""
     _editor_hook("codex")
+
+
+@hook_app.command("gate")
+def gate(
+    tool: str = typer.Argument(..., help="claude, codex or cursor"),
+    event: str = typer.Argument(
+        ..., help="pre-tool-use, post-tool-use, before-shell, after-edit, session-start, session-end"
+    ),
+) -> None:
+    """The edit gate (what .coordination/bin/coord-gate runs); the tool's hook JSON on stdin."""
+    _editor_hook(tool, event)
 
 
 @hook_app.command("pre-push")

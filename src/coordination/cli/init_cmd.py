@@ -22,6 +22,11 @@ class Mode(StrEnum):
     shared = "shared"
 
 
+class Enforce(StrEnum):
+    standard = "standard"
+    strict = "strict"
+
+
 def _err(msg: str) -> None:
     typer.echo(f"coord init: {msg}", err=True)
 
@@ -59,6 +64,12 @@ def init(
     url: str | None = typer.Option(None, "--url", help="Service URL (required for --mode shared)."),
     token: str | None = typer.Option(None, "--token", help="Bearer token (required for --mode shared)."),
     repo_id: str | None = typer.Option(None, "--repo-id", help="Repo id (default: from `git remote get-url origin`)."),
+    enforce: Enforce | None = typer.Option(
+        None,
+        "--enforce",
+        help="standard: when coord cannot check a write, allow it with a warning. strict: refuse it "
+        "(the editor hooks fail closed). Default: keep, else standard.",
+    ),
 ) -> None:
     """Write the MCP registration, protocol, gitignored config and git hook for this repo."""
     root = git.repo_root(Path.cwd())
@@ -72,7 +83,14 @@ def init(
             url = typer.prompt("URL of the shared coord service")
         if not token and clientenv.is_placeholder("COORD_AUTH_TOKEN", prior.get("COORD_AUTH_TOKEN")):
             token = typer.prompt("Token for the shared coord service", hide_input=True)
-    opts = init_plan.Options(tool=tool.value, mode=chosen_mode, url=url, token=token, repo_id=repo_id)
+    opts = init_plan.Options(
+        tool=tool.value,
+        mode=chosen_mode,
+        url=url,
+        token=token,
+        repo_id=repo_id,
+        enforce=enforce.value if enforce else None,
+    )
     try:
         plan = init_plan.build(root, opts)
     except (init_plan.InitError, git.GitError) as exc:

@@ -25,6 +25,7 @@ AUDIT_TO_WEBHOOK: dict[str, str] = {
     "overlap-detected": "overlap-detected",
     "release-request": "release-request",
     "release-answer": "release-answer",
+    "unclaimed-write": "unclaimed-write",
 }
 
 WEBHOOK_EVENTS: frozenset[str] = frozenset(AUDIT_TO_WEBHOOK.values())

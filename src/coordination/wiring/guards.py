@@ -1,22 +1,24 @@
-"""The checks behind coord's hooks: before an editor edits a file, before a git push,
-and in CI. Each check is one API call and fails open (with a visible warning)
-when the service cannot be reached, except the pre-push check in strict mode.
+"""The checks behind coord's git hooks and CI: before a git push and in `coord check`.
+Each check is one API call (plus one to record writes to files others hold as
+`unclaimed-write` events) and fails open (with a visible warning) when the
+service cannot be reached, except in strict mode. The editor gate lives in
+`coordination.gate`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from coordination import clientenv
-from coordination.client import CoordClient, CoordError, CoordUnreachable, claim_item
-from coordination.wiring import git, repoconfig
+from coordination.client import CoordClient, CoordError, CoordUnreachable
+from coordination.wiring import git
 
-HOOK_TIMEOUT_SEC = 5.0
 PUSH_TIMEOUT_SEC = 10.0
 
 
@@ -70,182 +72,11 @@ def describe_conflict(c: dict[str, Any]) -> str:
     )
 
 
-# -- editor hooks -----------------------------------------------------------
-
-
-@dataclass
-class EditDecision:
-    """What an editor hook answers: deny (with reason) or allow (maybe with a warning)."""
-
-    deny_reason: str | None = None
-    warning: str | None = None
-    context: str | None = None
-    claimed: list[dict[str, Any]] = field(default_factory=list)
-
-    def hook_output(self) -> dict[str, Any] | None:
-        """Claude Code / Codex PreToolUse JSON; None means "print nothing, allow"."""
-        if self.deny_reason is not None:
-            return {
-                "hookSpecificOutput": {
-                    "hookEventName": "PreToolUse",
-                    "permissionDecision": "deny",
-                    "permissionDecisionReason": self.deny_reason,
-                }
-            }
-        out: dict[str, Any] = {}
-        if self.warning:
-            out["systemMessage"] = self.warning
-        if self.context:
-            out["hookSpecificOutput"] = {
-                "hookEventName": "PreToolUse",
-                "additionalContext": self.context,
-            }
-        return out or None
-
-
-def _under(root: Path, path: Path) -> str | None:
-    try:
-        rel = path.resolve().relative_to(root)
-    except (ValueError, OSError):
-        return None
-    parts = rel.parts
-    if not parts or parts[0] in (".git", ".coordination"):
-        return None
-    return rel.as_posix()
-
-
-def repo_relative(root: Path, cwd: Path, paths: Iterable[str]) -> list[str]:
-    """Repo-relative POSIX paths for the edited files inside `root`, deduplicated."""
-    found: list[str] = []
-    for raw in paths:
-        if not raw:
-            continue
-        p = Path(raw)
-        rel = _under(root, p if p.is_absolute() else cwd / p)
-        if rel and rel not in found:
-            found.append(rel)
-    return found
-
-
 def _request_hint(conflicts: Sequence[dict[str, Any]]) -> str:
     ids = sorted({int(c["claim_id"]) for c in conflicts if isinstance(c.get("claim_id"), int)})
     if not ids:
         return ""
     return f" (`coord request-release {ids[0]} --reason '...'`)"
-
-
-def _deny_text(conflicts: Sequence[dict[str, Any]], suggestion: str | None) -> str:
-    lines = ["coord refused this edit: " + "; ".join(describe_conflict(c) for c in conflicts) + "."]
-    holders = sorted({str(c.get("engineer")) for c in conflicts if c.get("engineer")})
-    lines.append(
-        "Do not edit it now. Options: work on files nobody holds (claim them with the coord "
-        "claim_files tool); wait until the claim expires or is released; or ask "
-        f"{', '.join(holders) or 'the holder'} to release it{_request_hint(conflicts)}."
-    )
-    if suggestion:
-        lines.append(f"coord suggests: {suggestion}")
-    return " ".join(lines)
-
-
-def guard_edit(
-    file_paths: Sequence[str],
-    cwd: Path,
-    tool: str,
-    tool_session: str | None = None,
-    environ: dict[str, str] | None = None,
-) -> EditDecision:
-    """Ask coord before an editor edits `file_paths` (absolute, or relative to `cwd`).
-
-    Mode `claim` (default): one `POST /claims` for the files; 409 -> deny with the
-    holders. Mode `warn`: one `GET /conflicts`; conflicts -> allow with a warning.
-    Mode `off`: allow. The service unreachable or misconfigured -> allow with a warning.
-    """
-    env_vars = dict(os.environ if environ is None else environ)
-    session_seed = env_vars.get("COORD_SESSION_ID") or tool_session
-    env = clientenv.resolve(env_vars, start=cwd, tool=tool, session_id=session_seed)
-    root = env.repo_root or git.repo_root(cwd)
-    if root is None:
-        return EditDecision()
-    cfg = repoconfig.load(root)
-    if cfg.on_edit == "off":
-        return EditDecision()
-    rels = repo_relative(root, cwd, file_paths)
-    if not rels:
-        return EditDecision()
-    try:
-        with CoordClient.from_env(env, timeout=_timeout(HOOK_TIMEOUT_SEC)) as client:
-            if cfg.on_edit == "warn":
-                answer = client.conflicts(paths=rels, repo_id=env.repo_id, engineer=env.engineer)
-                conflicts = [c for c in answer.get("conflicts") or [] if isinstance(c, dict)]
-                if conflicts:
-                    text = "coord warning: " + "; ".join(describe_conflict(c) for c in conflicts)
-                    return EditDecision(warning=text, context=text)
-                return EditDecision()
-            result = client.create_claims(
-                engineer=env.engineer,
-                repo_id=env.repo_id,
-                claims=[claim_item(p) for p in rels],
-                branch=git.current_branch(root),
-                description=f"auto-claimed by the {tool} edit hook",
-                ttl_hours=cfg.hook_ttl_hours,
-            )
-            return EditDecision(claimed=list(result.get("claims") or []))
-    except CoordUnreachable as exc:
-        return EditDecision(
-            warning=f"coord unreachable, edit allowed without a claim check: {exc.detail}. "
-            "Start it with `coord start` or check COORD_API_URL (`coord doctor`)."
-        )
-    except CoordError as exc:
-        if exc.status == 409:
-            return EditDecision(deny_reason=_deny_text(exc.conflicts, exc.suggestion))
-        fix = " Run `coord doctor`." if exc.status in (401, 403) else ""
-        return EditDecision(
-            warning=f"coord could not check this edit ({exc.status} {exc.error}: {exc.detail}); edit allowed.{fix}"
-        )
-
-
-def claude_paths(payload: dict[str, Any]) -> list[str]:
-    tool_input = payload.get("tool_input") or {}
-    if not isinstance(tool_input, dict):
-        return []
-    paths = []
-    for key in ("file_path", "notebook_path", "path"):
-        value = tool_input.get(key)
-        if isinstance(value, str) and value:
-            paths.append(value)
-    return paths
-
-
-_PATCH_PREFIXES = ("*** Add File: ", "*** Update File: ", "*** Delete File: ", "*** Move to: ")
-
-
-def patch_paths(patch: str) -> list[str]:
-    """Target paths of a Codex `apply_patch` envelope."""
-    found = []
-    for line in patch.splitlines():
-        for prefix in _PATCH_PREFIXES:
-            if line.startswith(prefix):
-                path = line[len(prefix) :].strip()
-                if path and path not in found:
-                    found.append(path)
-    return found
-
-
-def codex_paths(payload: dict[str, Any]) -> list[str]:
-    tool_input = payload.get("tool_input")
-    if isinstance(tool_input, str):
-        return patch_paths(tool_input)
-    if not isinstance(tool_input, dict):
-        return []
-    paths = []
-    for key in ("command", "patch", "input"):
-        value = tool_input.get(key)
-        if isinstance(value, str):
-            paths += patch_paths(value)
-        elif isinstance(value, list):
-            paths += patch_paths("\n".join(str(v) for v in value))
-    paths += claude_paths(payload)
-    return list(dict.fromkeys(paths))
 
 
 # -- pre-push and CI ----------------------------------------------------------
@@ -258,15 +89,21 @@ class VerifyOutcome:
 
 
 def _split_mine(answer: dict[str, Any], engineer: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(ours, theirs). Claims of the same person under another tool/instance count as ours:
-    a push by alex is never blocked by alex's own agents."""
+    """(ours, theirs). Claims of the same person count as ours: a push by alex is never
+    blocked by alex's own agents. The server decides who is the same person
+    (`same_person` on each entry, setting COORD_SAME_PERSON); a server too old to say
+    is answered with the default rule (same first segment of the id)."""
+    from coordination.core import identity
+
     ours = [c for c in answer.get("ours") or [] if isinstance(c, dict)]
     theirs = []
-    me = clientenv.person_of(engineer)
     for c in answer.get("theirs") or []:
         if not isinstance(c, dict):
             continue
-        if clientenv.person_of(str(c.get("engineer", ""))) == me:
+        same = c.get("same_person")
+        if same is None:
+            same = identity.same_person(engineer, str(c.get("engineer", "")))
+        if same:
             ours.append(c)
         else:
             theirs.append(c)
@@ -288,6 +125,9 @@ def verify_paths(
     try:
         with CoordClient.from_env(env, timeout=_timeout(PUSH_TIMEOUT_SEC)) as client:
             answer = client.verify(paths=list(paths), engineer=engineer, repo_id=env.repo_id)
+            _, others = _split_mine(answer, engineer)
+            if others:
+                _record_unclaimed(client, engineer, env.repo_id, others, "pre-push" if what == "push" else "check")
     except CoordError as exc:
         kind = "unreachable" if isinstance(exc, CoordUnreachable) else f"error ({exc.status})"
         head = f"coord: service {kind}: {exc.detail}."
@@ -328,6 +168,16 @@ def verify_paths(
             if held:
                 lines.append(f"  as {holder}: coord release --engineer {holder} {' '.join(map(str, held))}")
     return VerifyOutcome(1 if theirs else 0, lines)
+
+
+def _record_unclaimed(
+    client: CoordClient, engineer: str, repo_id: str, held: list[dict[str, Any]], source: str
+) -> None:
+    """The backstop: changes to files others hold become `unclaimed-write` events
+    (audit, notices, webhook). A failure here never changes the check's answer."""
+    paths = sorted({str(c.get("path")) for c in held if c.get("path")})[:200]
+    with contextlib.suppress(CoordError):
+        client.gate_written(engineer=engineer, repo_id=repo_id, paths=paths, source=source)
 
 
 def parse_push_lines(lines: Iterable[str]) -> list[tuple[str, str, str, str]]:

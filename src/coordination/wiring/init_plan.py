@@ -59,6 +59,8 @@ class Options:
     repo_id: str | None = None
     coord_home: Path | None = None
     coord_bin: str | None = None
+    enforce: str | None = None  # None: keep the repo's current setting (default standard)
+    gate_python: str | None = None  # the interpreter the gate launcher runs (default: this one)
 
 
 @dataclass
@@ -158,10 +160,10 @@ def _markdown_action(root: Path, name: str, body: str) -> Action:
     return _action(root, path, new, tracked=True, note="protocol in the coord:begin block")
 
 
-def _codex_action(root: Path) -> Action:
+def _codex_action(root: Path, strict: bool) -> Action:
     path = root / ".codex" / "config.toml"
     current = _read(path) or ""
-    body = templates.load("codex-config.toml")
+    body = templates.codex_config(strict)
     try:
         outside = managed_blocks.remove(current)
         new = managed_blocks.upsert(current, body, managed_blocks.HASH)
@@ -183,7 +185,7 @@ def _codex_action(root: Path) -> Action:
             f".codex/config.toml would not be valid TOML with coord's block ({exc}); "
             "check its [hooks] tables and re-run"
         ) from None
-    return _action(root, path, new, tracked=True, note="MCP server + PreToolUse hook, placeholders")
+    return _action(root, path, new, tracked=True, note="MCP server + edit gate hooks, placeholders")
 
 
 def _json_action(root: Path, rel: str, tool: str) -> Action:
@@ -200,16 +202,44 @@ def _json_action(root: Path, rel: str, tool: str) -> Action:
     return _action(root, path, content, tracked=True, note="MCP registration, placeholders")
 
 
-def _claude_settings_action(root: Path) -> Action:
+def _claude_settings_action(root: Path, strict: bool) -> Action:
     path = root / ".claude" / "settings.json"
     current = _read(path)
     try:
         existing = editor_hooks.parse_json_object(current or "", ".claude/settings.json")
-        merged = editor_hooks.merge_claude_settings(existing)
+        merged = editor_hooks.merge_claude_settings(existing, strict)
     except ValueError as exc:
         raise InitError(str(exc)) from None
     content = current if current is not None and merged == existing else templates.dump_json(merged)
-    return _action(root, path, content or "", tracked=True, note="PreToolUse edit hook")
+    return _action(root, path, content or "", tracked=True, note="edit gate hooks (PreToolUse, PostToolUse, sessions)")
+
+
+def _cursor_hooks_action(root: Path, strict: bool) -> Action:
+    path = root / ".cursor" / "hooks.json"
+    current = _read(path)
+    try:
+        existing = editor_hooks.parse_json_object(current or "", ".cursor/hooks.json")
+        merged = editor_hooks.merge_cursor_hooks(existing, strict)
+    except ValueError as exc:
+        raise InitError(str(exc)) from None
+    content = current if current is not None and merged == existing else templates.dump_json(merged)
+    return _action(root, path, content or "", tracked=True, note="edit gate hooks (preToolUse, beforeShellExecution)")
+
+
+def gate_search_path() -> str:
+    """The directory holding the installed `coordination` package (site-packages, or
+    the source tree of an editable install)."""
+    import coordination
+
+    return str(Path(coordination.__file__).resolve().parent.parent)
+
+
+def _launcher_action(root: Path, opts: Options) -> Action:
+    python = opts.gate_python or sys.executable
+    text = editor_hooks.launcher_text(str(Path(python).absolute()), gate_search_path())
+    return _action(
+        root, root / editor_hooks.LAUNCHER, text, tracked=False, mode=0o755, note="edit gate launcher (absolute paths)"
+    )
 
 
 def _resolve_connection(plan: Plan, opts: Options, existing_env: dict[str, str]) -> tuple[str, str]:
@@ -246,10 +276,12 @@ def local_service_url(home: Path) -> str:
 
 def _local_env_text(root: Path, api_url: str, token: str, repo_id: str, prior: dict[str, str]) -> str:
     engineer = prior.get("COORD_ENGINEER")
+    person = prior.get("COORD_PERSON") or clientenv.default_person(root)
+    line = f"COORD_PERSON={person}\n"
     if engineer and not clientenv.is_placeholder("COORD_ENGINEER", engineer):
-        line = f"COORD_ENGINEER={engineer}"
+        line += f"COORD_ENGINEER={engineer}"
     else:
-        line = f"# COORD_ENGINEER=<person>/<tool>/<instance>  (default {clientenv.default_person(root)}/<tool>/main)"
+        line += f"# COORD_ENGINEER=<person>/<tool>/<instance>  (default {person}/<tool>/main)"
     return templates.render("local.env", api_url=api_url, token=token, repo_id=repo_id, engineer_line=line)
 
 
@@ -298,17 +330,22 @@ def build(root: Path, opts: Options) -> Plan:
     plan.token_state = "placeholder" if clientenv.is_placeholder("COORD_AUTH_TOKEN", token) else "set"
 
     tool = opts.tool
+    enforce = opts.enforce or (cfg.enforce if config_exists else "standard")
+    if enforce not in repoconfig.ENFORCE_MODES:
+        raise InitError(f"--enforce must be one of {', '.join(repoconfig.ENFORCE_MODES)}")
+    strict = enforce == "strict"
     acts = plan.actions
     # 1. tracked templates (placeholders only)
     if tool == "claude":
         acts.append(_json_action(root, ".mcp.json", tool))
-        acts.append(_claude_settings_action(root))
+        acts.append(_claude_settings_action(root, strict))
         acts.append(_markdown_action(root, "CLAUDE.md", templates.protocol(tool)))
     elif tool == "codex":
-        acts.append(_codex_action(root))
+        acts.append(_codex_action(root, strict))
         acts.append(_markdown_action(root, "AGENTS.md", templates.protocol(tool)))
     else:
         acts.append(_json_action(root, ".cursor/mcp.json", tool))
+        acts.append(_cursor_hooks_action(root, strict))
         rule = templates.render("cursor-rule.mdc", protocol=templates.protocol(tool))
         acts.append(_action(root, root / ".cursor" / "rules" / "coord.mdc", rule, tracked=True, note="rule"))
     gitignore = root / ".gitignore"
@@ -329,6 +366,7 @@ def build(root: Path, opts: Options) -> Plan:
         tools=", ".join(_toml_str(t) for t in tools),
         on_edit=cfg.on_edit,
         ttl_hours=_num(cfg.hook_ttl_hours),
+        enforce=enforce,
     )
     coord_dir = root / ".coordination"
     acts.append(_action(root, coord_dir / "config.toml", config_text, tracked=False))
@@ -354,6 +392,7 @@ def build(root: Path, opts: Options) -> Plan:
             note="ownership rules (kept once written)",
         )
     )
+    acts.append(_launcher_action(root, opts))
     # 3. git hook
     acts.append(_hook_action(root, opts, plan))
 

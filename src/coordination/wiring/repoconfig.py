@@ -9,6 +9,7 @@ from pathlib import Path
 from coordination.clientenv import CONFIG_RELPATH, DEFAULT_API_URL
 
 ON_EDIT_MODES = ("claim", "warn", "off")
+ENFORCE_MODES = ("standard", "strict")
 DEFAULT_HOOK_TTL_HOURS = 4.0
 
 
@@ -20,6 +21,7 @@ class RepoConfig:
     tools: list[str] = field(default_factory=list)
     on_edit: str = "claim"
     hook_ttl_hours: float = DEFAULT_HOOK_TTL_HOURS
+    enforce: str = "standard"
     problems: list[str] = field(default_factory=list)
 
 
@@ -51,6 +53,11 @@ def load(root: Path) -> RepoConfig:
             cfg.on_edit = str(on_edit)
         elif on_edit is not None:
             cfg.problems.append(f"[hook] on_edit = {on_edit!r} is not one of {', '.join(ON_EDIT_MODES)}")
+        enforce = hook.get("enforce")
+        if enforce in ENFORCE_MODES:
+            cfg.enforce = str(enforce)
+        elif enforce is not None:
+            cfg.problems.append(f"[hook] enforce = {enforce!r} is not one of {', '.join(ENFORCE_MODES)}")
         ttl = hook.get("ttl_hours")
         if isinstance(ttl, int | float) and not isinstance(ttl, bool) and ttl > 0:
             cfg.hook_ttl_hours = float(ttl)

@@ -14,19 +14,19 @@ TOOLS = ("claude", "codex", "cursor")
 
 TOOL_NOTES = {
     "claude": (
-        "A PreToolUse hook (`.claude/settings.json`) asks coord before every Edit/Write:\n"
+        "A PreToolUse hook (`.claude/settings.json`) asks coord before every Edit/Write/Bash write:\n"
         "an edit to a file another engineer holds is refused with the holder and expiry;\n"
         "an unclaimed file is claimed for this session automatically."
     ),
     "codex": (
-        "A PreToolUse hook (`.codex/config.toml`) asks coord before every apply_patch:\n"
+        "A PreToolUse hook (`.codex/config.toml`) asks coord before every apply_patch and shell write:\n"
         "an edit to a file another engineer holds is refused with the holder and expiry;\n"
         "an unclaimed file is claimed for this session automatically."
     ),
     "cursor": (
-        "Cursor has no pre-edit hook coord can rely on, so nothing stops an edit for you:\n"
-        "the claim calls above are the whole protocol. The git pre-push hook still\n"
-        "blocks pushing files someone else holds."
+        "Cursor hooks (`.cursor/hooks.json`) ask coord before every edit and shell command:\n"
+        "a write to a file another engineer holds is refused with the holder and expiry;\n"
+        "an unclaimed file is claimed for this session automatically."
     ),
 }
 
@@ -51,6 +51,13 @@ def protocol(tool: str) -> str:
     return render("protocol.md", tool=tool, tool_note=TOOL_NOTES[tool]).rstrip("\n") + "\n"
 
 
+def codex_config(strict: bool = False) -> str:
+    """coord's managed block of `.codex/config.toml`: MCP server and the edit gate's hooks."""
+    from coordination.wiring import editor_hooks
+
+    return render("codex-config.toml", hooks=editor_hooks.codex_hooks_toml(strict))
+
+
 def mcp_entry(tool: str) -> dict[str, Any]:
     """The `mcpServers.coord` entry of `.mcp.json` (claude) or `.cursor/mcp.json`."""
     name = "cursor-mcp.json" if tool == "cursor" else "mcp.json"
@@ -70,14 +77,17 @@ def dump_json(data: Any) -> str:
 def reference_files() -> dict[str, str]:
     """The copies under the repository's top-level `templates/` directory, for people
     who wire a repo by hand (kept equal to what `coord init` writes by a test)."""
+    from coordination.wiring import editor_hooks
     from coordination.wiring import managed_blocks as mb
 
     return {
         ".cursor/mcp.json.example": load("cursor-mcp.json"),
         ".cursor/rules/coord.mdc": render("cursor-rule.mdc", protocol=protocol("cursor")),
         ".mcp.json.example": load("mcp.json"),
-        ".codex/config.toml.example": mb.render_block(load("codex-config.toml"), mb.HASH),
+        ".codex/config.toml.example": mb.render_block(codex_config(), mb.HASH),
         "CLAUDE.md": mb.render_block(protocol("claude"), mb.MARKDOWN),
         "AGENTS.md": mb.render_block(protocol("codex"), mb.MARKDOWN),
         "git-hooks/pre-push": render("pre-push.sh", coord_bin="coord"),
+        ".claude/settings.json.example": dump_json(editor_hooks.merge_claude_settings({})),
+        ".cursor/hooks.json.example": dump_json(editor_hooks.merge_cursor_hooks({})),
     }

@@ -1,0 +1,52 @@
+"""The editor gate: one call per tool event (`coord-gate`, see docs/integrations/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from coordination.api import schemas
+from coordination.api.deps import AuthDep, ServiceDep
+from coordination.api.routes.claims import ERRORS
+from coordination.edit_gate import EditRequest
+
+router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["gate"])
+
+
+@router.post(
+    "/gate/edit",
+    summary="Before a tool writes files: deny, or claim them for the session",
+    response_model=schemas.GateEditOut,
+)
+def gate_edit(body: schemas.GateEditIn, service: ServiceDep) -> dict[str, Any]:
+    """`deny` when another person holds one of the paths (nothing is claimed then);
+    otherwise the free paths are claimed (or refreshed) for `session_id`."""
+    return service.gate.pre_edit(
+        EditRequest(
+            engineer=body.engineer,
+            repo_id=body.repo_id,
+            paths=body.paths,
+            session_id=body.session_id,
+            branch=body.branch,
+            tool=body.tool,
+            ttl_hours=body.ttl_hours,
+            mode=body.mode,
+        )
+    )
+
+
+@router.post(
+    "/gate/written",
+    summary="After a write got past the gate: record writes to files others hold",
+    response_model=schemas.GateWrittenOut,
+)
+def gate_written(body: schemas.GateWrittenIn, service: ServiceDep) -> dict[str, Any]:
+    return service.gate.written(body.engineer, body.repo_id, body.paths, body.source, body.session_id)
+
+
+@router.post("/gate/session", summary="An agent session started (what it holds) or ended (release its claims)")
+def gate_session(body: schemas.GateSessionIn, service: ServiceDep) -> dict[str, Any]:
+    if body.event == "start":
+        return service.gate.session_start(body.session_id, body.engineer, body.repo_id)
+    return service.gate.session_end(body.session_id, body.engineer, body.repo_id)

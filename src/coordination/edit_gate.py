@@ -1,0 +1,202 @@
+"""Use cases behind the editor gate (`coord-gate`): one call per tool event.
+
+- `pre_edit`: before an agent writes files. Paths another person holds -> deny
+  (nothing claimed); paths held by the same person (see `core.identity`) ->
+  allowed, not re-claimed; free paths -> claimed for the agent's session (a
+  path the engineer already holds is refreshed).
+- `written`: after a write that got past the gate (PostToolUse, `coord check`,
+  pre-push). Every file another person holds becomes an `unclaimed-write`
+  audit event (webhook `unclaimed-write`) and a notice to the holder and the
+  writer, once per (claim, writer, path).
+- `session_start` / `session_end`: announce the session and what it holds; give
+  the session's claims back (freed scope goes to the claim queue's waiters in
+  the same transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from coordination import records
+from coordination.core import globs, identity
+from coordination.core.files import overlap_function
+from coordination.core.model import ClaimItem, ClaimType
+from coordination.errors import Conflict, Invalid
+
+if TYPE_CHECKING:
+    from coordination.service import ClaimService
+
+UNCLAIMED_WRITE = "unclaimed-write"
+MAX_GATE_PATHS = 200
+
+
+@dataclass
+class EditRequest:
+    engineer: str
+    repo_id: str
+    paths: list[str]
+    session_id: str | None = None
+    branch: str | None = None
+    tool: str | None = None
+    ttl_hours: float | None = None
+    mode: str = "claim"  # "claim" | "warn"
+
+
+class EditGate:
+    def __init__(self, service: ClaimService) -> None:
+        self.service = service
+
+    @property
+    def rule(self) -> str:
+        return self.service.settings.same_person
+
+    def same_person(self, a: str, b: str) -> bool:
+        return identity.same_person(a, b, self.rule)
+
+    # ------------------------------------------------------------ pre-edit
+
+    def pre_edit(self, req: EditRequest) -> dict[str, Any]:
+        svc = self.service
+        svc._check_identity(req.engineer, req.repo_id, req.session_id)
+        paths = _plain_paths(req.paths)
+        if req.mode not in ("claim", "warn"):
+            raise Invalid("mode must be claim or warn", field="mode")
+        for _attempt in range(3):
+            answer = svc.check_conflicts(req.repo_id, req.engineer, paths)
+            theirs, own = self._split(req.engineer, answer["conflicts"])
+            if req.mode == "warn":
+                return _answer("allow", [], own, theirs, answer.get("suggestion"), warn=bool(theirs))
+            if theirs:
+                return _answer("deny", [], own, theirs, answer.get("suggestion"))
+            held = {c["requested_pattern"] for c in own}
+            free = [p for p in paths if p not in held]
+            if not free:
+                return _answer("allow", [], own, [], None)
+            from coordination.service import ClaimRequest
+
+            try:
+                result = svc.create_claims(
+                    ClaimRequest(
+                        engineer=req.engineer,
+                        repo_id=req.repo_id,
+                        session_id=req.session_id,
+                        branch=req.branch,
+                        description=f"auto-claimed by the {req.tool or 'editor'} edit gate",
+                        ttl_hours=req.ttl_hours,
+                        items=[ClaimItem(ClaimType.FILE, p, ()) for p in free],
+                    )
+                )
+            except Conflict:
+                continue  # someone claimed in between: decide again on the new state
+            out = _answer("allow", result.claims, own, [], None)
+            out["pending_requests"] = result.pending_requests
+            return out
+        raise Conflict("the files kept changing hands; try the edit again", conflicts=[])
+
+    def _split(
+        self, engineer: str, conflicts: Sequence[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        theirs: list[dict[str, Any]] = []
+        own: list[dict[str, Any]] = []
+        for entry in conflicts:
+            same = self.same_person(engineer, str(entry.get("engineer") or ""))
+            (own if same else theirs).append({**entry, "same_person": same})
+        return theirs, own
+
+    # ------------------------------------------------------------- backstop
+
+    def written(
+        self,
+        engineer: str,
+        repo_id: str,
+        paths: Sequence[str],
+        source: str,
+        session_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Record writes to files another person holds as `unclaimed-write` events."""
+        svc = self.service
+        svc._check_identity(engineer, repo_id, session_id)
+        plain = _plain_paths(paths)
+        overlaps = overlap_function(svc._files())
+        found: list[tuple[str, Any]] = []
+        with svc._synced(repo_id) as (book, is_live, _):
+            for path in plain:
+                for claim in book.candidates(path):
+                    live = is_live(claim) and claim.exclusive and overlaps(path, claim.pattern)
+                    if live and not self.same_person(engineer, claim.engineer):
+                        found.append((path, claim))
+        recorded: list[dict[str, Any]] = []
+        if not found:
+            return {"recorded": recorded}
+        with svc.store.write(repo_id) as tx:
+            now = svc._now(tx)
+            for path, claim in found:
+                seen = tx.scalar(
+                    "SELECT COUNT(*) FROM request_event WHERE repo_id = ? AND event_type = ?"
+                    " AND claim_id = ? AND engineer = ? AND pattern = ?",
+                    (repo_id, UNCLAIMED_WRITE, claim.id, engineer, path),
+                )
+                entry = {"path": path, **records.claim_brief(claim), "writer": engineer, "source": source}
+                entry["holder"] = claim.engineer
+                if seen:
+                    recorded.append({**entry, "new": False})
+                    continue
+                detail = {
+                    "holder": claim.engineer,
+                    "writer": engineer,
+                    "source": source,
+                    "claim_pattern": claim.pattern,
+                }
+                svc._event(tx, repo_id, UNCLAIMED_WRITE, engineer, claim.id, path, now, detail)
+                for who in (claim.engineer, engineer):
+                    svc._notice(tx, repo_id, who, UNCLAIMED_WRITE, claim.id, now, {"path": path, **detail})
+                recorded.append({**entry, "new": True})
+        return {"recorded": recorded}
+
+    # ------------------------------------------------------------- sessions
+
+    def session_start(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
+        svc = self.service
+        beat = svc.heartbeat(session_id, engineer, repo_id)
+        held = svc.list_claims(repo_id=repo_id, engineer=engineer)
+        return {"session_id": session_id, "claims": held, "pending_requests": beat["pending_requests"]}
+
+    def session_end(self, session_id: str, engineer: str | None, repo_id: str) -> dict[str, Any]:
+        released = self.service.release_many(repo_id, session_id=session_id)
+        return {"session_id": session_id, "released": released}
+
+
+def _plain_paths(paths: Sequence[str]) -> list[str]:
+    if not paths:
+        raise Invalid("paths must list at least one repo-relative file path", field="paths")
+    if len(paths) > MAX_GATE_PATHS:
+        raise Invalid(f"at most {MAX_GATE_PATHS} paths per call", field="paths")
+    out: list[str] = []
+    for path in paths:
+        reason = globs.validate(path)
+        if reason or not globs.is_literal(path):
+            raise Invalid(f"paths must be plain repo-relative file paths: {path!r} ({reason or 'glob'})", field="paths")
+        if path not in out:
+            out.append(path)
+    return out
+
+
+def _answer(
+    decision: str,
+    claimed: list[dict[str, Any]],
+    own: list[dict[str, Any]],
+    theirs: list[dict[str, Any]],
+    suggestion: str | None,
+    warn: bool = False,
+) -> dict[str, Any]:
+    return {
+        "decision": decision,
+        "claimed": claimed,
+        "held_by_you": own,
+        "conflicts": theirs,
+        "suggestion": suggestion,
+        "warning": warn,
+        "pending_requests": [],
+    }
