@@ -883,12 +883,19 @@ class ClaimService:
 
     # ---------------------------------------------------------------- audit
 
-    def events(self, repo_id: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[dict[str, Any]]:
+        """Audit events in id order; `after` resumes past an event id (the live stream's cursor)."""
         sql = "SELECT id, repo_id, event_type, engineer, claim_id, pattern, detail, created_at FROM request_event"
+        where: list[str] = []
         params: list[Any] = []
         if repo_id:
-            sql += " WHERE repo_id = ?"
+            where.append("repo_id = ?")
             params.append(repo_id)
+        if after is not None:
+            where.append("id > ?")
+            params.append(after)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id LIMIT ?"
         params.append(limit)
         with self.store.read() as tx:
@@ -897,6 +904,12 @@ class ClaimService:
             row["detail"] = json.loads(row["detail"])
             row["created_at"] = records.iso(row["created_at"])
         return rows
+
+    def last_event_id(self) -> int:
+        """The newest audit event id (0 when there is none): where a fresh live stream starts."""
+        with self.store.read() as tx:
+            row = tx.one("SELECT MAX(id) AS last FROM request_event", [])
+        return int(row["last"] or 0) if row else 0
 
     def ready(self) -> tuple[bool, str]:
         from coordination.store.migrate import head_revision

@@ -1,16 +1,38 @@
-"""The audit trail: every grant, release, extension, expiry and automatic decision."""
+"""The audit trail: every grant, release, extension, expiry and automatic decision.
+
+`GET /events/stream` pushes the same rows as they are written, as server-sent events.
+It reads the store (not this process's memory), so a dashboard connected to one
+replica sees what every replica wrote; `Last-Event-ID` or `after` resumes a stream.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import anyio
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from coordination.api import schemas
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.service import ClaimService
+
+log = logging.getLogger("coordination.api.events")
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["audit"])
+
+# How often a stream looks for new rows. Rows written by this replica or another
+# reach the page within about this much time.
+STREAM_POLL_SEC = 0.25
+STREAM_BATCH = 500
+# A comment line this often keeps proxies from closing an idle stream.
+STREAM_PING_SEC = 15
+# What an EventSource-style client waits before it reconnects.
+STREAM_RETRY_MS = 2000
 
 
 @router.get("/events", summary="Audit events in order", response_model=schemas.EventListOut)
@@ -18,5 +40,53 @@ def events(
     service: ServiceDep,
     repo_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    after: Annotated[int | None, Query(ge=0, le=schemas.MAX_ID, description="only events with a larger id")] = None,
 ) -> dict[str, Any]:
-    return {"events": service.events(repo_id, limit)}
+    return {"events": service.events(repo_id, limit, after)}
+
+
+@router.get(
+    "/events/stream",
+    summary="Live audit events as server-sent events",
+    description=(
+        "A `text/event-stream` of audit rows as they are written, one `message` per row: `id` is the "
+        "event id, `data` the row as `GET /events` shows it. Without `after` or `Last-Event-ID` the "
+        "stream starts after the newest row; with either it resumes after that id."
+    ),
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}},
+)
+async def event_stream(
+    request: Request,
+    service: ServiceDep,
+    repo_id: str | None = None,
+    after: Annotated[int | None, Query(ge=0, le=schemas.MAX_ID, description="resume after this event id")] = None,
+    last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
+) -> EventSourceResponse:
+    start = after if after is not None else _event_id(last_event_id)
+    if start is None:
+        start = await anyio.to_thread.run_sync(service.last_event_id)
+    return EventSourceResponse(_rows(request, service, repo_id, start), ping=STREAM_PING_SEC)
+
+
+def _event_id(header: str | None) -> int | None:
+    if header is None or not header.strip().isdigit():
+        return None
+    return min(int(header.strip()), schemas.MAX_ID)
+
+
+async def _rows(request: Request, service: ClaimService, repo_id: str | None, last: int) -> AsyncIterator[Any]:
+    yield ServerSentEvent(comment="coord audit stream", retry=STREAM_RETRY_MS)
+    while not await request.is_disconnected():
+        try:
+            rows = await anyio.to_thread.run_sync(service.events, repo_id, STREAM_BATCH, last)
+        except Exception as exc:  # the store is gone or locked: say so and end; the client resumes
+            log.warning("event stream stopped: %s", type(exc).__name__)
+            reason = {"error": "unavailable", "detail": f"the audit trail could not be read: {type(exc).__name__}"}
+            yield ServerSentEvent(event="unavailable", data=json.dumps(reason))
+            return
+        for row in rows:
+            last = row["id"]
+            yield ServerSentEvent(id=str(row["id"]), data=json.dumps(row, separators=(",", ":")))
+        if len(rows) < STREAM_BATCH:
+            await anyio.sleep(STREAM_POLL_SEC)
