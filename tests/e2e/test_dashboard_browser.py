@@ -102,6 +102,12 @@ class Page:
     def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.cdp.call(method, params, session=self.session)
 
+    def resize(self, width: int, height: int = 900, mobile: bool = False) -> None:
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+
     def close(self) -> None:
         self.cdp.call("Target.closeTarget", {"targetId": self.target})
         self.cdp.call("Target.disposeBrowserContext", {"browserContextId": self.context})
@@ -143,7 +149,8 @@ class Page:
     def click(self, element_id: str) -> None:
         """A real mouse click at the centre of the element."""
         box = self.eval(
-            f"(() => {{ const r = document.getElementById({json.dumps(element_id)}).getBoundingClientRect();"
+            f"(() => {{ const e = document.getElementById({json.dumps(element_id)});"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
             " return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()"
         )
         for kind in ("mousePressed", "mouseReleased"):
@@ -375,3 +382,141 @@ def test_dashboard_panels_show_queue_hotspots_and_resolutions(server: Server, br
             client.post("/claims/release", json={"repo_id": REPO, "engineer": "alex/claude/main"})
         thread.join(timeout=30)
     assert answer == {"status": 200}
+
+
+LONG_DIR = "services/billing/internal/adapters/payment-providers/stripe/webhooks/handlers/v2"
+
+
+def _busy_repo(server: Server) -> None:
+    """Realistic data: long paths and names, symbols, a shared file, hotspots and refusals."""
+    with server.client() as client:
+        for body in (
+            {"engineer": "alex/claude/main", "claims": [{"pattern": f"{LONG_DIR}/**"}]},
+            {
+                "engineer": "bob-the-very-long-engineer-name/codex/feature-branch-with-a-long-name",
+                "claims": [
+                    {
+                        "pattern": f"{LONG_DIR.replace('billing', 'ledger')}/reconciliation_engine_controller.ts",
+                        "symbols": ["ReconciliationEngineController::handleExtremelyLongMethodNameForTesting"],
+                    }
+                ],
+            },
+            {"engineer": "carol/cursor/2", "claims": [{"type": "shared_file", "pattern": "package-lock.json"}]},
+            {"engineer": "dan/claude/7", "claims": [{"type": "shared_file", "pattern": "package-lock.json"}]},
+            {"engineer": "erin/codex/1", "claims": [{"pattern": "src/app/shell.tsx"}]},
+        ):
+            assert client.post("/claims", json={"repo_id": REPO, **body}).status_code == 200
+        refused = {"engineer": "frank/claude/3", "repo_id": REPO, "claims": [{"pattern": "src/app/shell.tsx"}]}
+        for _ in range(10):
+            assert client.post("/claims", json=refused).status_code == 409
+        deep = {"engineer": "gina/codex/4", "repo_id": REPO, "claims": [{"pattern": f"{LONG_DIR}/stripe_event.ts"}]}
+        for _ in range(4):
+            assert client.post("/claims", json=deep).status_code == 409
+
+
+LAYOUT_PROBLEMS = """(() => {
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth + 1)
+    problems.push("page scrolls sideways: " + doc.scrollWidth + " > " + window.innerWidth);
+  const panels = Array.from(document.querySelectorAll("header, section"));
+  const boxes = panels.map((p) => p.getBoundingClientRect());
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+      problems.push("panels overlap: " + panels[i].querySelector("h1,h2").textContent
+        + " / " + panels[j].querySelector("h1,h2").textContent);
+  }
+  panels.forEach((panel, i) => {
+    const box = boxes[i];
+    for (const e of panel.querySelectorAll("*")) {
+      // Inside a clipping or scrolling container the container is what must fit.
+      let clipped = false;
+      for (let up = e.parentElement; up && up !== panel; up = up.parentElement) {
+        if (getComputedStyle(up).overflowX !== "visible") { clipped = true; break; }
+      }
+      if (clipped) continue;
+      const r = e.getBoundingClientRect();
+      if (!r.width && !r.height) continue;
+      if (r.right > box.right + 1 || r.left < box.left - 1)
+        problems.push("spills out of its panel: <" + e.tagName.toLowerCase() + "> "
+          + (e.textContent || "").slice(0, 60));
+    }
+  });
+  return problems;
+})()"""
+
+
+@pytest.mark.parametrize(("width", "mobile"), [(1280, False), (1440, False), (1920, False), (390, True)])
+def test_dashboard_layout_never_spills_or_overlaps(
+    server: Server, browser: Browser, tmp_path: Path, width: int, mobile: bool
+) -> None:
+    _busy_repo(server)
+    page = browser.new_page()
+    page.resize(width, 900, mobile)
+    page.open(f"{server.url}/dashboard")
+    page.type_into("token", server.token)
+    page.click("save")
+    page.wait_for("the claims", lambda: len(_listed_engineers(page)) == 5)
+    page.wait_for("the hotspots", lambda: len([r for r in page.table_rows("hotspots") if len(r) == 4]) == 2)
+    problems = page.eval(LAYOUT_PROBLEMS)
+    page.screenshot(tmp_path / f"dashboard-{width}.png")
+    assert problems == [], problems
+    # Cut text keeps its full value on hover.
+    titles = page.eval("Array.from(document.querySelectorAll('#rows td')).map(td => td.title)")
+    assert f"{LONG_DIR}/**" in titles
+    page.close()
+
+
+def test_a_claim_appears_live_without_a_reload(server: Server, browser: Browser, tmp_path: Path) -> None:
+    page = browser.new_page()
+    page.open(f"{server.url}/dashboard")
+    page.type_into("token", server.token)
+    page.click("save")
+    page.wait_for("the empty table", lambda: "No active claims" in page.text())
+    page.wait_for("the live stream", lambda: page.eval("document.getElementById('live').textContent") == "live")
+    page.eval("window.__sameDocument = true")
+    with server.client() as client:
+        started = time.monotonic()
+        body = {"engineer": "zoe/claude/9", "repo_id": REPO, "claims": [{"pattern": "src/live.ts"}]}
+        assert client.post("/claims", json=body).status_code == 200
+    page.wait_for("the pushed claim", lambda: "zoe/claude/9" in _listed_engineers(page))
+    elapsed = time.monotonic() - started
+    assert page.eval("window.__sameDocument === true"), "the page was reloaded"
+    # Pushed, not polled: the fallback poll is off while the stream is live, and its slow tick is 30 s.
+    assert elapsed < 3.0, f"the claim took {elapsed:.2f}s to appear"
+    # The tree shows the holder on the file's node.
+    assert "zoe/claude/9" in page.eval("document.getElementById('tree').textContent")
+    # A release is pushed the same way.
+    with server.client() as client:
+        assert client.post("/claims/release", json={"repo_id": REPO, "engineer": "zoe/claude/9"}).is_success
+    page.wait_for("the release to show", lambda: "zoe/claude/9" not in _listed_engineers(page))
+    page.screenshot(tmp_path / "dashboard-live.png")
+    page.close()
+
+
+def test_engineer_filter_tree_and_hotspot_button(server: Server, browser: Browser, tmp_path: Path) -> None:
+    _busy_repo(server)
+    page = browser.new_page()
+    page.open(f"{server.url}/dashboard")
+    page.type_into("token", server.token)
+    page.type_into("engineer", "alex")
+    page.click("save")
+    page.wait_for("the filter", lambda: _listed_engineers(page) == {"alex/claude/main"})
+    tree = page.eval("document.getElementById('tree').textContent")
+    assert "alex/claude/main" in tree and "erin/codex/1" not in tree and "handlers/" in tree
+    page.type_into("engineer", "")
+    page.click("save")
+    page.wait_for("everyone", lambda: len(_listed_engineers(page)) == 5)
+    tree = page.eval("document.getElementById('tree').textContent")
+    assert "ReconciliationEngineController::handleExtremelyLongMethodNameForTesting" in tree
+    assert "shared" in tree and "exclusive" in tree
+    # The hot file's suggested action has a button that writes the rule.
+    page.wait_for("the promote button", lambda: page.eval("!!document.querySelector('#hotspots button')"))
+    page.eval("document.querySelector('#hotspots button').id = 'promote-shell'")
+    page.click("promote-shell")
+    page.wait_for("the promotion", lambda: "rule written" in page.status())
+    with server.client() as client:
+        rules = client.get("/config/ownership", params={"repo_id": REPO}).json()
+    assert "src/app/shell.tsx" in json.dumps(rules)
+    page.close()
