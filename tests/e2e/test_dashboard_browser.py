@@ -482,6 +482,7 @@ def test_a_claim_appears_live_without_a_reload(server: Server, browser: Browser,
         assert client.post("/claims", json=body).status_code == 200
     page.wait_for("the pushed claim", lambda: "zoe/claude/9" in _listed_engineers(page))
     elapsed = time.monotonic() - started
+    print(f"pushed claim shown after {elapsed:.3f}s")
     assert page.eval("window.__sameDocument === true"), "the page was reloaded"
     # Pushed, not polled: the fallback poll is off while the stream is live, and its slow tick is 30 s.
     assert elapsed < 3.0, f"the claim took {elapsed:.2f}s to appear"
