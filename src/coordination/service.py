@@ -609,8 +609,13 @@ class ClaimService:
         pattern: str | None = None,
         active: bool = True,
         limit: int = 1000,
+        before: int | None = None,
     ) -> list[dict[str, Any]]:
+        """Claims, newest first; `before` lists only claims with a smaller id (the next page)."""
         where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
+        if before is not None:
+            where.append("id < ?")
+            params.append(before)
         with self.store.read() as tx:
             # The same clock and margin as the grant decisions: what counts there is listed here.
             at = self._read_instant(tx)

@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         version=__version__,
         description="Claims and conflict checks for many coding agents sharing one repo.",
         lifespan=lifespan,
+        # Operation ids are the route functions' names (`create_claims`, `list_claims`...):
+        # what generated clients and the interactive docs show.
+        generate_unique_id_function=lambda route: route.name,
     )
     # Tells this process apart from any other service answering on the same port (`coord start` checks it).
     app.state.instance = settings.instance_id or secrets.token_hex(8)
@@ -118,7 +121,8 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
 
 
 def _document_400_not_422(app: FastAPI) -> None:
-    """Bad input is answered with 400 {error, detail}: say so in the OpenAPI document too."""
+    """The OpenAPI document as the service really behaves: bad input is 400 {error, detail} (never
+    422), and routes that need the token say so with a bearer security scheme."""
     from fastapi.openapi.utils import get_openapi
 
     def openapi() -> dict[str, Any]:
@@ -137,9 +141,19 @@ def _document_400_not_422(app: FastAPI) -> None:
                             "content": {"application/json": {"schema": error}},
                         },
                     )
+                if "401" in responses:
+                    # Routes that answer 401 need the token: say how to send it, so /docs has Authorize.
+                    operation["security"] = [{"bearer": []}]
         components = schema.get("components", {}).get("schemas", {})
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "the service's COORD_AUTH_TOKEN, as `Authorization: Bearer <token>`",
+            }
+        }
         app.openapi_schema = schema
         return schema
 

@@ -130,6 +130,7 @@ class ConflictOut(ErrorOut):
 
 class ClaimListOut(BaseModel):
     claims: list[ClaimOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last page")
 
 
 class ReleaseIn(Strict):
@@ -236,6 +237,7 @@ class EventOut(BaseModel):
 
 class EventListOut(BaseModel):
     events: list[EventOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last page")
 
 
 # -- the editor gate (coord-gate) ----------------------------------------------

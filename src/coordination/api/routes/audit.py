@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from coordination.api import schemas
+from coordination.api import pagination, schemas
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
 from coordination.service import ClaimService
@@ -37,12 +37,24 @@ STREAM_RETRY_MS = 2000
 
 @router.get("/events", summary="Audit events in order", response_model=schemas.EventListOut)
 def events(
+    request: Request,
+    response: Response,
     service: ServiceDep,
     repo_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="events per page")] = 1000,
     after: Annotated[int | None, Query(ge=0, le=schemas.MAX_ID, description="only events with a larger id")] = None,
+    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
-    return {"events": service.events(repo_id, limit, after)}
+    """Audit rows, oldest first. A full page carries `next_cursor` and a `Link: <...>; rel="next"`
+    header; `after=<event id>` starts after a known event."""
+    start = pagination.decode(cursor)
+    if start is None:
+        start = after
+    elif after is not None:
+        start = max(start, after)
+    rows = service.events(repo_id, limit + 1, start)
+    items, next_cursor = pagination.page(request, response, rows, limit)
+    return {"events": items, "next_cursor": next_cursor}
 
 
 @router.get(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from coordination import __version__
-from coordination.api import schemas
+from coordination.api import pagination, schemas
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.service import ClaimRequest
@@ -15,6 +15,11 @@ from coordination.service import ClaimRequest
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": schemas.ErrorOut, "description": "invalid request, with the reason"},
     401: {"model": schemas.ErrorOut, "description": "missing or wrong bearer token"},
+    413: {"model": schemas.ErrorOut, "description": "the request body is larger than COORD_MAX_BODY_BYTES"},
+    503: {
+        "model": schemas.ErrorOut,
+        "description": "the database is locked, unreachable or failing (retry later), with the reason",
+    },
 }
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS)
 
@@ -65,15 +70,23 @@ def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str
 
 @router.get("/claims", tags=["claims"], summary="List claims", response_model=schemas.ClaimListOut)
 def list_claims(
+    request: Request,
+    response: Response,
     service: ServiceDep,
     repo_id: str | None = None,
     engineer: str | None = None,
     session_id: str | None = None,
     pattern: str | None = None,
     active: bool = True,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="claims per page")] = 1000,
+    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
-    return {"claims": service.list_claims(repo_id, engineer, session_id, pattern, active, limit)}
+    """Claims, newest first (`active=true`: only live ones). A full page carries `next_cursor` and a
+    `Link: <...>; rel="next"` header; pass the cursor back to read the next page."""
+    before = pagination.decode(cursor)
+    rows = service.list_claims(repo_id, engineer, session_id, pattern, active, limit + 1, before)
+    claims, next_cursor = pagination.page(request, response, rows, limit)
+    return {"claims": claims, "next_cursor": next_cursor}
 
 
 @router.get(
