@@ -14,7 +14,10 @@ from coordination import clientenv
 from coordination.client import CoordClient
 from coordination.wiring import guards
 
-SOON = (datetime.now(UTC) + timedelta(hours=2, minutes=5)).isoformat()
+
+def soon() -> str:
+    """Two hours from now, read when a test runs (not when the module is imported)."""
+    return (datetime.now(UTC) + timedelta(hours=2, minutes=5)).isoformat()
 
 
 @pytest.fixture
@@ -53,7 +56,7 @@ def test_verify_paths_splits_by_person(repo: Path, monkeypatch: pytest.MonkeyPat
                 "claim_id": 3,
                 "engineer": "bob/claude/main",
                 "pattern": "src/a.ts",
-                "expires_at": SOON,
+                "expires_at": soon(),
                 "fence": 4,
             },
             {
@@ -61,7 +64,7 @@ def test_verify_paths_splits_by_person(repo: Path, monkeypatch: pytest.MonkeyPat
                 "claim_id": 5,
                 "engineer": "alex/codex/main",
                 "pattern": "src/b.ts",
-                "expires_at": SOON,
+                "expires_at": soon(),
                 "fence": 6,
             },
         ],
@@ -101,7 +104,7 @@ def test_server_same_person_answer_wins_and_writes_are_recorded(repo: Path, monk
                 "claim_id": 5,
                 "engineer": "alex/codex/main",
                 "pattern": "src/b.ts",
-                "expires_at": SOON,
+                "expires_at": soon(),
                 "fence": 6,
                 "same_person": False,
             },
@@ -124,7 +127,7 @@ def test_server_same_person_answer_wins_and_writes_are_recorded(repo: Path, monk
 
 
 def test_recording_failure_never_changes_the_answer(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    theirs = {"path": "a", "claim_id": 1, "engineer": "bob/x/y", "pattern": "a", "expires_at": SOON, "fence": 1}
+    theirs = {"path": "a", "claim_id": 1, "engineer": "bob/x/y", "pattern": "a", "expires_at": soon(), "fence": 1}
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/gate/written":
