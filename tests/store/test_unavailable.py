@@ -5,17 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
-from coordination.store import sqlite as sqlite_store
 from tests.conftest import make_settings
 
 
-def test_sqlite_locked_by_another_process_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 200)
-    with TestClient(create_app(make_settings(tmp_path)), raise_server_exceptions=False) as client:
+def test_sqlite_locked_by_another_process_is_503(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, db_busy_timeout_sec=0.2)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         client.headers.update({"Authorization": "Bearer test-token"})
         other = sqlite3.connect(tmp_path / "coord.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -29,13 +27,12 @@ def test_sqlite_locked_by_another_process_is_503(tmp_path: Path, monkeypatch: py
         assert client.post("/claims", json={"engineer": "a", "claims": [{"pattern": "x.ts"}]}).status_code == 200
 
 
-def test_postgres_unreachable_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgres_unreachable_is_503(tmp_path: Path) -> None:
     from coordination.config import Settings
     from coordination.service import ClaimService
     from coordination.store import postgres
 
-    monkeypatch.setattr(postgres, "POOL_TIMEOUT_SEC", 1.0)
-    store = postgres.PostgresStore("postgresql://nobody@127.0.0.1:1/none", pool_size=1)
+    store = postgres.PostgresStore("postgresql://nobody@127.0.0.1:1/none", pool_size=1, busy_timeout_sec=1.0)
     service = ClaimService(make_settings(tmp_path), store)
     app = create_app(Settings(auth_token="test-token", disable_background_cleanup=True), service=service)
     try:
