@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -50,7 +51,8 @@ class InstanceLock:
             handle.write(str(os.getpid()))
             handle.flush()
         except OSError as exc:
-            handle.close()
+            with contextlib.suppress(OSError):  # closing flushes, and the disk may be full
+                handle.close()
             reason = exc.strerror or exc
             raise InstanceLockFailed(f"cannot write the instance lock file {self.path}: {reason}") from None
         self._handle = handle

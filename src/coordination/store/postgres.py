@@ -27,8 +27,9 @@ from coordination.store.sqltx import SqlTx
 
 DEFAULT_BUSY_TIMEOUT_SEC = waits.DEFAULT_BUSY_TIMEOUT_SEC
 DEFAULT_CONNECT_TIMEOUT_SEC = 3
-# While the last attempt found the database down, a request waits this long for a connection.
-OUTAGE_WAIT_SEC = 0.5
+# While the last attempt found the database down, a request waits this long for a connection:
+# requests queued behind each other on a repo then fail fast too, while the pool reconnects.
+OUTAGE_WAIT_SEC = 0.1
 
 
 class PostgresStore:
