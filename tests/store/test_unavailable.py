@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
@@ -41,5 +42,30 @@ def test_postgres_unreachable_is_503(tmp_path: Path) -> None:
             assert resp.status_code == 503 and resp.json()["error"] == "unavailable"
             ready = client.get("/readyz")
             assert ready.status_code == 503 and "unreachable" in ready.json()["detail"]
+    finally:
+        store.close()
+
+
+def test_postgres_repo_lock_held_elsewhere_is_503(tmp_path: Path, pg_url: str) -> None:
+    """Another session holding a repo's advisory lock makes writers give up with the budget, not hang."""
+    import psycopg
+
+    from coordination.core.model import ClaimItem, ClaimType
+    from coordination.errors import Unavailable
+    from coordination.service import ClaimRequest, ClaimService
+    from coordination.store import open_store
+
+    settings = make_settings(tmp_path, database_url=pg_url, db_busy_timeout_sec=0.3)
+    store = open_store(settings)
+    store.migrate()
+    service = ClaimService(settings, store)
+    request = ClaimRequest(engineer="a", repo_id="held/repo", items=[ClaimItem(ClaimType.FILE, "x.py")])
+    try:
+        with psycopg.connect(pg_url) as other:
+            other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("held/repo",))
+            with pytest.raises(Unavailable, match="COORD_DB_BUSY_TIMEOUT_SEC"):
+                service.create_claims(request)
+            other.rollback()
+        assert service.create_claims(request).claims
     finally:
         store.close()

@@ -109,6 +109,7 @@ class SqliteStore:
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            self._refuse_if_unusable()
             # Only the first open may create the file: a later one finding it gone must
             # not start an empty database in its place (a restart would then use it).
             mode = "rwc" if self._identity is None else "rw"
@@ -154,18 +155,24 @@ class SqliteStore:
         try:
             yield
         except sqlite3.Error as exc:
-            problem = storage_problem(exc, self.path, self.busy_timeout_sec)
-            if problem is None:
-                raise
-            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if record and code not in (SQLITE_BUSY, SQLITE_LOCKED):
-                self._fault = problem
-            raise Unavailable(problem) from None
+            raise self._unavailable(exc, record) from None
+
+    def _unavailable(self, exc: sqlite3.Error, record: bool = True) -> BaseException:
+        problem = storage_problem(exc, self.path, self.busy_timeout_sec)
+        if problem is None:
+            return exc
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if record and code not in (SQLITE_BUSY, SQLITE_LOCKED):
+            self._fault = problem
+        return Unavailable(problem)
 
     def _begin(self, conn: sqlite3.Connection, statement: str) -> None:
-        # SQLite's busy wait gets what is left of this request's budget.
-        wait_ms = int(waits.remaining(self.busy_timeout_sec) * 1000)
-        conn.execute(f"PRAGMA busy_timeout={wait_ms}")
+        # SQLite's busy wait gets what is left of this request's budget, in 100 ms steps
+        # so that an uncontended request sets the same value as the last and skips it.
+        wait_ms = int(waits.remaining(self.busy_timeout_sec) * 10) * 100
+        if getattr(self._local, "busy_ms", None) != wait_ms:
+            conn.execute(f"PRAGMA busy_timeout={wait_ms}")
+            self._local.busy_ms = wait_ms
         conn.execute(statement)
 
     def _refuse_if_unusable(self) -> None:
@@ -176,16 +183,21 @@ class SqliteStore:
     @contextmanager
     def write(self, repo_id: str | None) -> Iterator[SqlTx]:
         del repo_id  # SQLite has one writer for the whole file anyway
-        with self._writer, self._faults():
-            self._refuse_if_unusable()
-            conn = self._connection()
-            self._begin(conn, "BEGIN IMMEDIATE")
+        with self._writer:
+            try:
+                conn = self._connection()
+                self._begin(conn, "BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from None
             try:
                 yield SqlTx(conn, pyformat=False)
                 # Checked under the write lock, just before the commit: a write into a
                 # file the path no longer names would be acknowledged and then lost.
                 self._refuse_if_unusable()
                 conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                raise self._unavailable(exc) from None
             except BaseException:
                 _rollback(conn)
                 raise
@@ -194,7 +206,11 @@ class SqliteStore:
     @contextmanager
     def read(self) -> Iterator[SqlTx]:
         with self._faults():
-            self._refuse_if_unusable()
+            # Reads check the file only (one stat): a read from a deleted file would answer
+            # from data no one else sees. The guards (the lock file) matter to writes.
+            problem = self._identity.problem() if self._identity is not None else None
+            if problem:
+                raise Unavailable(problem)
             conn = self._connection()
             self._begin(conn, "BEGIN")
             try:
