@@ -94,6 +94,20 @@ class Settings(BaseSettings):
         None, max_length=128, description="Reported by /readyz as `instance`; default: random per process"
     )
 
+    db_busy_timeout_sec: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description="Longest a request waits for the database (locks, connections) before a 503",
+    )
+    db_connect_timeout_sec: int = Field(3, ge=1, le=600, description="PostgreSQL connect timeout, in seconds")
+    header_timeout_sec: float = Field(
+        10.0, gt=0, le=3600, description="A client must send a request's headers within this many seconds"
+    )
+    body_timeout_sec: float = Field(
+        30.0, gt=0, le=3600, description="A client must send a request's whole body within this many seconds"
+    )
+
     home: Path = Field(Path("~/.coord"), description="coord start state directory")
     start_ready_timeout_sec: float = Field(30.0, gt=0)
 

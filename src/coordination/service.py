@@ -31,6 +31,7 @@ from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from coordination.repo_files import RepoFiles
 from coordination.store import Store, Tx
+from coordination.store.waits import DEFAULT_BUSY_TIMEOUT_SEC, WaitLock
 
 log = logging.getLogger("coordination.service")
 
@@ -83,7 +84,8 @@ class ClaimResult:
 class _RepoCache:
     """This process's copy of a repo's active claims, as of sequence number `seq`."""
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Bounded: a request queued behind a writer stuck on the database gets a 503, not an endless wait.
+    lock: WaitLock = field(default_factory=lambda: WaitLock(DEFAULT_BUSY_TIMEOUT_SEC, "this repo's other requests"))
     seq: int = 0
     book: ClaimBook = field(default_factory=ClaimBook)
 
@@ -916,19 +918,37 @@ class ClaimService:
             row = tx.one("SELECT MAX(id) AS last FROM request_event", [])
         return int(row["last"] or 0) if row else 0
 
+    def readiness_checks(self) -> list[tuple[str, Callable[[], str | None]]]:
+        """What must hold before /readyz says ready, in order: (name, check returning the problem or None)."""
+        return [("database", self.store.health), ("schema", self._schema_problem), ("books", self._books_problem)]
+
     def ready(self) -> tuple[bool, str]:
+        from coordination.store.migrate import head_revision
+
+        for _name, check in self.readiness_checks():
+            problem = check()
+            if problem:
+                return False, problem
+        return True, head_revision()
+
+    def _schema_problem(self) -> str | None:
         from coordination.store.migrate import head_revision
 
         try:
             current = self.store.schema_revision()
+        except Unavailable as exc:
+            return exc.detail
         except Exception as exc:  # the database is unreachable: not ready, say why
-            return False, f"database unreachable: {type(exc).__name__}"
+            return f"database unreachable: {type(exc).__name__}"
         head = head_revision()
         if current != head:
-            return False, f"schema at {current}, expected {head}"
+            return f"schema at {current}, expected {head}"
+        return None
+
+    def _books_problem(self) -> str | None:
         if not self._books_loaded and self.warm() is None:
-            return False, "active claims not loaded yet (the database could not be read at start-up)"
-        return True, head
+            return "active claims not loaded yet (the database could not be read at start-up)"
+        return None
 
     # --------------------------------------------------------------- helpers
 
@@ -936,7 +956,8 @@ class ClaimService:
         with self._caches_lock:
             cache = self._caches.get(repo_id)
             if cache is None:
-                cache = self._caches[repo_id] = _RepoCache()
+                lock = WaitLock(self.settings.db_busy_timeout_sec, "this repo's other requests")
+                cache = self._caches[repo_id] = _RepoCache(lock=lock)
             return cache
 
     def _advance(self, tx: Tx, repo_id: str, cache: _RepoCache) -> int:

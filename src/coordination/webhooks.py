@@ -10,7 +10,8 @@ one writer for the whole file), so no other replica or process picks them up
 while they are being sent. It then POSTs each row outside any transaction and
 records the outcome. A process that dies mid-send leaves its rows to be sent
 again when the lease runs out: delivery is at least once, and receivers dedupe
-on `X-Coord-Delivery` (the outbox row id, the same on every attempt).
+on `X-Coord-Delivery` (the outbox row id, the same on every attempt). The
+signature covers the attempt's timestamp, the delivery id and the body.
 """
 
 from __future__ import annotations
@@ -45,9 +46,41 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The X-Coord-Signature value: `sha256=` and the hex HMAC-SHA256 of the body bytes."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+SIGNATURE_TOLERANCE_SEC = 300
+
+
+def sign(secret: str, timestamp: int, delivery_id: str, body: bytes) -> str:
+    """The X-Coord-Signature value: `t=<unix seconds>,v1=<hex>`.
+
+    `v1` is the hex HMAC-SHA256, keyed with the secret, of `<t>.<delivery id>.<body bytes>`:
+    a captured delivery cannot be replayed later (the receiver checks `t`) nor under
+    another `X-Coord-Delivery` (the receiver dedupes on it).
+    """
+    return f"t={timestamp},v1={_digest(secret, timestamp, delivery_id, body)}"
+
+
+def _digest(secret: str, timestamp: int, delivery_id: str, body: bytes) -> str:
+    signed = f"{timestamp}.{delivery_id}.".encode() + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: str,
+    header: str | None,
+    delivery_id: str,
+    body: bytes,
+    now: float,
+    tolerance_sec: float = SIGNATURE_TOLERANCE_SEC,
+) -> bool:
+    """The receiver's check (the same code as docs/webhooks.md): signed with `secret`, and recent."""
+    if not header:
+        return False
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    stamp = fields.get("t", "")
+    if not stamp.isdigit() or abs(now - int(stamp)) > tolerance_sec:
+        return False
+    expected = _digest(secret, int(stamp), delivery_id, body)
+    return hmac.compare_digest(fields.get("v1", ""), expected)
 
 
 def payload(
@@ -162,7 +195,9 @@ class WebhookDelivery:
             "X-Coord-Delivery": str(row["id"]),
         }
         if self.secret:
-            headers["X-Coord-Signature"] = sign(self.secret, body)
+            # Signed at each attempt: the timestamp is when this attempt was sent.
+            stamp = int(records.to_epoch(self.clock()))
+            headers["X-Coord-Signature"] = sign(self.secret, stamp, str(row["id"]), body)
         try:
             resp = self.client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:

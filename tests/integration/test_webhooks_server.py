@@ -22,6 +22,17 @@ SECRET = "integration-secret"
 ALEX = "alex/claude/1"
 
 
+def receiver_accepts(secret: str, headers: dict[str, str], body: bytes, now: float) -> bool:
+    """The receiver check of docs/webhooks.md, written independently of coord's code."""
+    fields = dict(p.split("=", 1) for p in headers.get("X-Coord-Signature", "").split(",") if "=" in p)
+    stamp, delivery = fields.get("t", ""), headers["X-Coord-Delivery"]
+    if not stamp.isdigit() or abs(now - int(stamp)) > 300:
+        return False
+    signed = f"{stamp}.{delivery}.".encode() + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(fields.get("v1", ""), expected)
+
+
 class Receiver:
     """An HTTP server on 127.0.0.1 that answers 500 to the first POST and 200 after."""
 
@@ -86,9 +97,13 @@ def test_a_grant_arrives_signed_and_a_failed_delivery_is_retried(tmp_path: Path,
             assert first["body"] == second["body"]
             assert first["headers"]["X-Coord-Delivery"] == second["headers"]["X-Coord-Delivery"]
             for g in got:
-                expected = "sha256=" + hmac.new(SECRET.encode(), g["body"], hashlib.sha256).hexdigest()
-                assert hmac.compare_digest(g["headers"]["X-Coord-Signature"], expected)
-                assert g["headers"]["X-Coord-Event"] == "claim_granted"
+                headers = g["headers"]
+                assert receiver_accepts(SECRET, headers, g["body"], now=time.time())
+                assert headers["X-Coord-Event"] == "claim_granted"
+                # Replayed under another delivery id (to slip past dedupe) or much later: refused.
+                replayed = {**headers, "X-Coord-Delivery": str(int(headers["X-Coord-Delivery"]) + 1)}
+                assert not receiver_accepts(SECRET, replayed, g["body"], now=time.time())
+                assert not receiver_accepts(SECRET, headers, g["body"], now=time.time() + 600)
             event = json.loads(second["body"])
             assert (event["event"], event["claim_id"], event["engineer"]) == ("claim_granted", claim_id, ALEX)
             # The panel's numbers follow once the retry's outcome is recorded.

@@ -134,8 +134,18 @@ def test_delivery_is_signed_and_marked_delivered(hooked: ClaimService, clock: Fa
     (sent,) = receiver.requests
     row = outbox(hooked)[0]
     assert sent.content == row["payload"].encode()
-    expected = "sha256=" + hmac.new(SECRET.encode(), sent.content, hashlib.sha256).hexdigest()
+    stamp = int(clock.now.timestamp())
+    signed = f"{stamp}.{row['id']}.".encode() + sent.content
+    expected = f"t={stamp},v1=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(sent.headers["X-Coord-Signature"], expected)
+    header = sent.headers["X-Coord-Signature"]
+    assert webhooks.verify(SECRET, header, str(row["id"]), sent.content, now=stamp + 10)
+    # A replay under another delivery id, an edited body, an old timestamp or another key fails.
+    assert not webhooks.verify(SECRET, header, str(row["id"] + 1), sent.content, now=stamp)
+    assert not webhooks.verify(SECRET, header, str(row["id"]), sent.content + b" ", now=stamp)
+    assert not webhooks.verify(SECRET, header, str(row["id"]), sent.content, now=stamp + 301)
+    assert not webhooks.verify("other", header, str(row["id"]), sent.content, now=stamp)
+    assert not webhooks.verify(SECRET, None, str(row["id"]), sent.content, now=stamp)
     assert sent.headers["X-Coord-Event"] == "claim_granted"
     assert sent.headers["X-Coord-Delivery"] == str(row["id"])
     assert sent.headers["Content-Type"] == "application/json"

@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
             store = open_store(settings)
             store.migrate()
             svc = ClaimService(settings, store)
+        if lock:
+            # Someone deleting or replacing <db>.lock would let a second server start on the file.
+            svc.store.watch(lock.problem)
         # Index every repo's active claims before serving (and so before /readyz says ready):
         # otherwise the first request of each repo pays for it, seconds with tens of thousands.
         await asyncio.to_thread(svc.warm)
@@ -113,7 +116,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
     # Tells this process apart from any other service answering on the same port (`coord start` checks it).
     app.state.instance = settings.instance_id or secrets.token_hex(8)
     errors.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout_sec=settings.body_timeout_sec)
     _document_400_not_422(app)
     for module in (health, claims, config, gate, audit, requests, metrics, dashboard):
         app.include_router(module.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,6 +15,10 @@ class Store(Protocol):
     writer of that repo (all processes, all replicas) for the length of the
     transaction, so check-then-insert is atomic. `write(None)` is a plain
     write transaction for rows outside any repo (sessions).
+
+    Faults (database locked, unreachable, full, read-only, corrupted, its file
+    deleted or replaced) raise `Unavailable` with the reason, within the
+    request's wait budget (`coordination.store.waits`), never a bare driver error.
     """
 
     dialect: str
@@ -26,6 +31,18 @@ class Store(Protocol):
     def write(self, repo_id: str | None) -> AbstractContextManager[Tx]: ...
     def read(self) -> AbstractContextManager[Tx]: ...
     def close(self) -> None: ...
+
+    def verify(self) -> None:
+        """At start-up: raise `Unavailable` if the database is damaged (SQLite: a quick page check)."""
+        ...
+
+    def health(self) -> str | None:
+        """None when writes can go through now, else the reason they cannot (for /readyz)."""
+        ...
+
+    def watch(self, check: Callable[[], str | None]) -> None:
+        """Refuse transactions (503 with the reason) while `check()` names a problem."""
+        ...
 
 
 class Tx(Protocol):

@@ -1,48 +1,127 @@
-"""SQLite store: WAL, one writer at a time, `BEGIN IMMEDIATE` for check-then-insert."""
+"""SQLite store: WAL, one writer at a time, `BEGIN IMMEDIATE` for check-then-insert.
+
+Faults of the file itself (locked by another process, disk full, read-only,
+corrupted, deleted or replaced under the server) end the transaction with
+`Unavailable`: a 503 with the reason, the transaction rolled back, and
+`health()` (which `/readyz` reads) saying what is wrong.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import sqlalchemy.exc
+
 from coordination.errors import Unavailable
-from coordination.store import migrate
+from coordination.store import migrate, waits
+from coordination.store.identity import FileIdentity
 from coordination.store.sqltx import SqlTx
 
-BUSY_TIMEOUT_MS = 30_000
+DEFAULT_BUSY_TIMEOUT_SEC = waits.DEFAULT_BUSY_TIMEOUT_SEC
+# /readyz waits at most this long for the write lock before calling the database stuck.
+LOCK_PROBE_SEC = 1.0
+
+# Primary SQLite result codes (the low byte of the extended code).
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR = 5, 6, 8, 10
+SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 13, 14, 26
+
+
+def storage_problem(exc: BaseException, path: Path, busy_sec: float) -> str | None:
+    """The reason to give for a fault of the database file, or None when `exc` is not one (a bug)."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    if isinstance(exc, OSError):
+        return f"cannot use the database directory {path.parent}: {exc.strerror or exc}"
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    if not isinstance(exc, sqlite3.OperationalError) and type(exc) is not sqlite3.DatabaseError:
+        return None  # integrity, programming and interface errors are bugs, not faults
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in (SQLITE_BUSY, SQLITE_LOCKED):
+        return (
+            f"database locked by another process for more than {busy_sec:g}s (COORD_DB_BUSY_TIMEOUT_SEC); retry shortly"
+        )
+    if primary == SQLITE_FULL:
+        return f"the disk holding the database {path} is full ({exc}); free space, then retry"
+    if primary == SQLITE_READONLY:
+        return f"the database {path} is read-only ({exc}); make the file and its directory writable by coord"
+    if primary in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        return f"the database {path} is corrupted ({exc}); stop coord and restore the file from a backup"
+    if primary == SQLITE_IOERR:
+        return f"disk I/O error on the database {path} ({exc}); check the disk and free space"
+    if primary == SQLITE_CANTOPEN:
+        return f"cannot open the database {path} ({exc}); check that the file and its directory exist and are writable"
+    return None
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # A full disk or an I/O error may already have rolled the transaction back.
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 class SqliteStore:
     dialect = "sqlite"
     shared_clock = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout_sec: float = DEFAULT_BUSY_TIMEOUT_SEC) -> None:
         self.path = path
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.busy_timeout_sec = busy_timeout_sec
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Unavailable(f"cannot create the database directory {path.parent}: {exc.strerror or exc}") from None
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         # Threads of this process queue here, so SQLite's own busy wait (which
-        # sleeps in coarse steps) only arbitrates between processes.
-        self._writer = threading.Lock()
+        # sleeps in coarse steps) only arbitrates between processes. The wait is
+        # bounded: a writer stuck behind another process must not queue the rest.
+        self._writer = waits.WaitLock(busy_timeout_sec, "the database write lock")
+        self._identity: FileIdentity | None = None
+        self._guards: list[Callable[[], str | None]] = []
+        self._fault: str | None = None
+
+    def watch(self, check: Callable[[], str | None]) -> None:
+        """Also refuse transactions while `check()` names a problem (the instance lock file, say)."""
+        self._guards.append(check)
 
     def migrate(self) -> None:
-        migrate.upgrade_sqlite(self.path)
-        self._connection()  # puts the file in WAL mode once, at start-up
+        try:
+            migrate.upgrade_sqlite(self.path)
+            self._connection()  # puts the file in WAL mode once, at start-up
+        except Unavailable:
+            raise
+        except Exception as exc:
+            problem = storage_problem(exc, self.path, self.busy_timeout_sec)
+            if problem is None:
+                raise
+            raise Unavailable(problem) from None
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            self._refuse_if_unusable()
+            # Only the first open may create the file: a later one finding it gone must
+            # not start an empty database in its place (a restart would then use it).
+            mode = "rwc" if self._identity is None else "rw"
+            uri = f"file:{urllib.parse.quote(os.fspath(self.path))}?mode={mode}"
             # isolation_level=None: we issue BEGIN ourselves; Python's implicit
             # deferred BEGIN would fail read-then-write with SQLITE_BUSY at once.
             conn = sqlite3.connect(
-                self.path,
+                uri,
+                uri=True,
                 isolation_level=None,
                 check_same_thread=False,
-                timeout=BUSY_TIMEOUT_MS / 1000,
+                timeout=self.busy_timeout_sec,
             )
             conn.row_factory = sqlite3.Row
             # Switching to WAL takes a lock; skip it when the file already is (every open but the first).
@@ -50,12 +129,56 @@ class SqliteStore:
                 conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process; see docs/architecture.md.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys=ON")
+            if self._identity is None:
+                self._identity = FileIdentity(self.path, "database file")
             self._local.conn = conn
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
+
+    def _problem(self) -> str | None:
+        """A reason the file must not be used now: deleted, replaced, or a guard's complaint."""
+        if self._identity is not None:
+            problem = self._identity.problem()
+            if problem:
+                return problem
+        for check in self._guards:
+            problem = check()
+            if problem:
+                return problem
+        return None
+
+    @contextmanager
+    def _faults(self, record: bool = True) -> Iterator[None]:
+        """Turn faults of the file into `Unavailable` with the reason; let bugs through."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc, record) from None
+
+    def _unavailable(self, exc: sqlite3.Error, record: bool = True) -> BaseException:
+        problem = storage_problem(exc, self.path, self.busy_timeout_sec)
+        if problem is None:
+            return exc
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if record and code not in (SQLITE_BUSY, SQLITE_LOCKED):
+            self._fault = problem
+        return Unavailable(problem)
+
+    def _begin(self, conn: sqlite3.Connection, statement: str) -> None:
+        # SQLite's busy wait gets what is left of this request's budget, in 100 ms steps
+        # so that an uncontended request sets the same value as the last and skips it.
+        wait_ms = int(waits.remaining(self.busy_timeout_sec) * 10) * 100
+        if getattr(self._local, "busy_ms", None) != wait_ms:
+            conn.execute(f"PRAGMA busy_timeout={wait_ms}")
+            self._local.busy_ms = wait_ms
+        conn.execute(statement)
+
+    def _refuse_if_unusable(self) -> None:
+        problem = self._problem()
+        if problem:
+            raise Unavailable(problem)
 
     @contextmanager
     def write(self, repo_id: str | None) -> Iterator[SqlTx]:
@@ -63,25 +186,69 @@ class SqliteStore:
         with self._writer:
             try:
                 conn = self._connection()
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                # Another process held the write lock for the whole busy timeout.
-                raise Unavailable(f"database busy ({exc}); retry shortly") from None
+                self._begin(conn, "BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from None
             try:
                 yield SqlTx(conn, pyformat=False)
+                # Checked under the write lock, just before the commit: a write into a
+                # file the path no longer names would be acknowledged and then lost.
+                self._refuse_if_unusable()
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                raise self._unavailable(exc) from None
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
-            conn.execute("COMMIT")
+            self._fault = None
 
     @contextmanager
     def read(self) -> Iterator[SqlTx]:
-        conn = self._connection()
-        conn.execute("BEGIN")
-        try:
-            yield SqlTx(conn, pyformat=False)
-        finally:
+        with self._faults():
+            # Reads check the file only (one stat): a read from a deleted file would answer
+            # from data no one else sees. The guards (the lock file) matter to writes.
+            problem = self._identity.problem() if self._identity is not None else None
+            if problem:
+                raise Unavailable(problem)
+            conn = self._connection()
+            self._begin(conn, "BEGIN")
+            try:
+                yield SqlTx(conn, pyformat=False)
+            except BaseException:
+                _rollback(conn)
+                raise
             conn.execute("COMMIT")
+
+    def verify(self) -> None:
+        """Refuse to start on a file with damaged pages (linear in the file's size, once)."""
+        with self.read() as tx:
+            rows = [next(iter(r.values())) for r in tx.all("PRAGMA quick_check(3)")]
+        if rows != ["ok"]:
+            raise Unavailable(
+                f"the database {self.path} is corrupted ({'; '.join(map(str, rows))[:300]}); "
+                "stop coord and restore the file from a backup"
+            )
+
+    def health(self) -> str | None:
+        """None when writes can go through now; otherwise why not (for /readyz)."""
+        problem = self._problem()
+        if problem:
+            return problem
+        if self._fault:
+            return f"the last write failed: {self._fault}"
+        # Another process holding the write lock passes every read and fails every write.
+        waits.begin(min(self.busy_timeout_sec, LOCK_PROBE_SEC))
+        try:
+            with self._writer, self._faults(record=False):
+                conn = self._connection()
+                self._begin(conn, "BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+        except Unavailable as exc:
+            return exc.detail
+        finally:
+            waits.end()
+        return None
 
     def schema_revision(self) -> str | None:
         with self.read() as tx:
