@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from coordination import parsers
+from coordination.core import globs
 from coordination.core.model import ClaimItem
 from coordination.errors import Invalid
 from coordination.repo_files import RepoFiles
@@ -16,7 +17,8 @@ def check(item: ClaimItem, repo_files: RepoFiles | None) -> None:
     Without a checkout (or for a file that does not exist yet) only the language
     is checked: there is nothing to parse.
     """
-    path = item.pattern
+    # The file's real name: `pages/\[id\].tsx` is the file `pages/[id].tsx`.
+    path = globs.literal_path(item.pattern) or item.pattern
     if parsers.language_for(path) is None:
         raise Invalid(
             f"symbol claims are not supported for {path!r}: no parser for this file type "
