@@ -159,7 +159,13 @@ class ClaimService:
         # them, so the queue stores and re-decides that spelling too.
         spelled = [spelling.respell(item, files) for item in req.items]
         req = dataclasses.replace(req, items=[item for item, _ in spelled])
-        notes = [note for _, note in spelled]
+        # Symbols are checked against the file (a parse) before any lock is taken;
+        # a file whose parse met errors gives a note instead of "unknown symbol".
+        checked = self._check_symbols(req.items)
+        notes = [
+            "; ".join(n for n in (spelled_note, symbol_note) if n) or None
+            for (_, spelled_note), symbol_note in zip(spelled, checked, strict=True)
+        ]
         self._warm(files, req.repo_id, req.items)
         spelled_req = req
         return self._restarting_idle(lambda: self._create_locked(spelled_req, files, notes))
@@ -177,7 +183,6 @@ class ClaimService:
                 self._touch_session(tx, req.session_id, req.engineer, now)
             rules = self._ownership(tx, req.repo_id)
             items = [self._as_stored_type(item, rules) for item in req.items]
-            self._check_symbols(items)
             is_live = self._liveness(tx, now)
             ctx = Context(overlap_function(files), is_live)
             try:
@@ -1163,12 +1168,14 @@ class ClaimService:
             return ClaimItem(ClaimType.SHARED_FILE, item.pattern, ())
         return item
 
-    def _check_symbols(self, items: Iterable[ClaimItem]) -> None:
+    def _check_symbols(self, items: Iterable[ClaimItem]) -> list[str | None]:
+        """Per item: raise Invalid for an unknown symbol; a note for one that could not be verified."""
         from coordination import symbol_check
 
-        for item in items:
-            if item.symbols and not globs.validate(item.pattern):
-                symbol_check.check(item, self.repo_files)
+        return [
+            symbol_check.check(item, self.repo_files) if item.symbols and not globs.validate(item.pattern) else None
+            for item in items
+        ]
 
     def _files(self) -> FileSet | None:
         return self.repo_files.snapshot() if self.repo_files else None
