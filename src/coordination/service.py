@@ -1190,7 +1190,10 @@ class ClaimService:
         for pattern in patterns:
             files.matching(pattern)
         cache = self._cache(repo_id)
-        with cache.lock:  # the in-process copy is enough to know what to warm; no store lock
+        with cache.lock:  # a read brings the book up to date; no write lock is taken
+            with self.store.read() as tx:
+                current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+                self._load_changes(tx, repo_id, cache, int(current))
             held = {c.pattern for p in patterns for c in cache.book.candidates(p)}
         for pattern in held - patterns:
             files.matching(pattern)
