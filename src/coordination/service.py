@@ -1186,7 +1186,7 @@ class ClaimService:
         to seconds, and the snapshot caches the answer for the decision that follows."""
         if files is None:
             return
-        patterns = {effective_pattern(i) for i in items if globs.validate(i.pattern) is None}
+        patterns = {p for p in map(effective_pattern, items) if globs.validate(p) is None}
         for pattern in patterns:
             files.matching(pattern)
         cache = self._cache(repo_id)

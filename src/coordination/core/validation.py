@@ -56,6 +56,11 @@ def item_problem(item: ClaimItem, files: FileSet | None, limits: Limits) -> str 
     reason = globs.validate(item.pattern)
     if reason:
         return f"invalid pattern {item.pattern!r}: {reason}{_literal_hint(item.pattern)}"
+    if item.type is ClaimType.MODULE:
+        # A module means its subtree (`dir/**`): that pattern must be within the limits too.
+        reason = globs.validate(globs.module_pattern(item.pattern))
+        if reason:
+            return f"invalid module {item.pattern!r}: {reason}"
     if item.symbols:
         reason = _symbols_problem(item)
         if reason:
