@@ -170,9 +170,7 @@ class ClaimService:
         spelled_req = req
         return self._restarting_idle(lambda: self._create_locked(spelled_req, files, notes))
 
-    def _create_locked(
-        self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()
-    ) -> ClaimResult:
+    def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
         cache = self._cache(req.repo_id)
         with cache.lock, self.store.write(req.repo_id) as tx:
             seq = self._advance(tx, req.repo_id, cache)
@@ -849,6 +847,14 @@ class ClaimService:
             with self.store.read() as tx:
                 repos = [r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
             for repo_id in sorted(repos):
+                with self._synced(repo_id) as (book, is_live, _):
+                    patterns = {c.pattern for c in book if is_live(c)}
+                # Matching every held pattern against the new list is the costly part:
+                # done outside the repo's lock, so the comparison below only reads caches.
+                for pattern in patterns:
+                    files.matching(pattern)
+                    if before is not None:
+                        before.matching(pattern)
                 with self._synced(repo_id) as (book, is_live, _):
                     found = drift.new_overlaps(book, before, files, is_live)
                 if found:
