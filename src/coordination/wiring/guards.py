@@ -20,7 +20,6 @@ from coordination.client import CoordClient, CoordError, CoordUnreachable
 from coordination.wiring import git
 
 PUSH_TIMEOUT_SEC = 10.0
-VERIFY_BATCH = 1000  # paths per POST /claims/verify
 
 
 def _timeout(default: float) -> float:
@@ -153,7 +152,7 @@ def verify_paths(
             return VerifyOutcome(1, [head, f"coord: {what} blocked because COORD_PREPUSH_STRICT=1."])
         return VerifyOutcome(0, [head, f"coord: {what} allowed without the claim check."])
     ours, theirs = _split_mine(answer, engineer)
-    unchecked = answer["unchecked"]
+    unchecked = [u for u in answer.get("unchecked") or [] if isinstance(u, dict)]
     lines: list[str] = []
     if unchecked:
         lines.append(f"coord: {what} blocked: {len(unchecked)} changed file(s) could not be checked:")
