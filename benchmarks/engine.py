@@ -24,6 +24,13 @@ another's caches; each decision is timed on its own with
 ``time.perf_counter_ns`` after untimed warm-ups (the process, then the run),
 and the naive loop stops early once its time budget is spent.
 
+Then the adversarial pattern pairs (``ADVERSARIAL``): patterns chosen to make
+the overlap search expensive (``**/`` repeated, ``*a`` x500, ``.*`` x500, big
+numeric brace ranges next to stars, long literals around the most wildcards a
+pattern may hold). Each pair is decided from cold caches, validation
+included, and its wall time and outcome (refused at validation, refused by
+the search budget, overlap or disjoint) reported; ``adv_max_ms`` is the worst.
+
 A table is printed, then, last, one JSON line.
 """
 
@@ -39,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from coordination.core import globs
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide
 from coordination.core.files import FileSet
@@ -180,6 +188,60 @@ def measure(
     )
 
 
+ADVERSARIAL: tuple[tuple[str, str, str], ...] = (
+    ("globstar_x100", "**/" * 100 + "a", "**/" * 99 + "b/a"),
+    ("globstar_x150", "**/" * 150 + "a", "**/" * 149 + "b/a"),
+    ("globstar_x8", "**/x" * 8, "**/x" * 7 + "/**/y"),
+    ("star_a_x500", "*a" * 500, "*a" * 499 + "*b"),
+    ("star_a_x16", "*a" * 16, "*a" * 15 + "*b"),
+    ("dot_star_x500", ".*" * 500, ".*" * 499 + "x"),
+    ("dot_star_x16", ".*" * 16, ".*" * 15 + "x"),
+    ("range_stars_x40", "{1..200}" + "*" * 40 + "x", "*" * 40 + "{1..200}y"),
+    ("range_star_a_x6", "{1..256}" + "*a" * 6 + "x", "*a" * 6 + "{1..256}y"),
+    ("range_dir", "{1..100}/**/*a*b*c*d*e", "**/{1..100}*/*e"),
+    ("range_both", "*{1..100}*a*", "*a*{1..100}*"),
+    ("long_star_a_x16", "*a" * 16 + "a" * 900, "a" * 900 + "*a" * 15 + "*b"),
+    ("long_qmark_x16", "?a" * 16 + "b" * 900, "a" * 900 + "?" * 16),
+    ("classes_x16", "[ab]*" * 8, "*[bc]" * 8),
+)
+
+
+def _cold_globs() -> None:
+    for cached in (globs._parse_cached, globs._automaton, globs._tail_automaton, globs._split, globs._tail_overlap):
+        cached.cache_clear()
+
+
+def adversarial(repeats: int) -> list[dict[str, object]]:
+    """Wall time of validate + overlap per pair from cold caches (median of `repeats`)."""
+    rows: list[dict[str, object]] = []
+    for name, a, b in ADVERSARIAL:
+        times: list[float] = []
+        outcome = ""
+        for _ in range(repeats):
+            _cold_globs()
+            gc.collect()
+            start = time.perf_counter_ns()
+            reason = globs.validate(a) or globs.validate(b)
+            if reason:
+                outcome = "refused: " + reason.split(":")[-1].strip()
+            else:
+                try:
+                    outcome = "overlap" if globs.overlap(a, b) is not None else "disjoint"
+                except globs.PatternTooComplex:
+                    outcome = "refused: search budget"
+            times.append((time.perf_counter_ns() - start) / 1e6)
+        rows.append({"name": name, "ms": statistics.median(times), "outcome": outcome})
+    return rows
+
+
+def print_adversarial(rows: list[dict[str, object]], summary: dict[str, float | int]) -> None:
+    print("adversarial pattern pairs (cold caches, validate + overlap):")
+    for row in rows:
+        print(f"  {row['name']:<18}{row['ms']:>9.2f} ms  {row['outcome']}")
+        summary[f"adv_{row['name']}_ms"] = round(float(str(row["ms"])), 2)
+    summary["adv_max_ms"] = max(float(str(r["ms"])) for r in rows)
+
+
 def signature(decision: Decision) -> tuple[object, ...]:
     return (
         decision.outcome,
@@ -197,7 +259,14 @@ def main() -> None:
     parser.add_argument("--naive-seconds", type=float, default=6.0, help="time budget of each naive run")
     parser.add_argument("--no-files", action="store_true", help="skip the tracked-file (FileSet) mode")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--adversarial-only", action="store_true", help="only the adversarial pattern pairs")
+    parser.add_argument("--adversarial-repeats", type=int, default=5)
     args = parser.parse_args()
+    if args.adversarial_only:
+        only: dict[str, float | int] = {}
+        print_adversarial(adversarial(args.adversarial_repeats), only)
+        print(json.dumps(only, sort_keys=True))
+        return
 
     tree = make_tree()
     assert len(tree.files) == 20_000
@@ -290,6 +359,7 @@ def main() -> None:
     for row in rows:
         if row["mode"] == "glob":
             print(f"  {row['size']:>6} claims: {json.dumps(row['outcomes'], sort_keys=True)}")
+    print_adversarial(adversarial(args.adversarial_repeats), summary)
     print(json.dumps(summary, sort_keys=True))
 
 

@@ -134,7 +134,7 @@ class ClaimQueue:
         book = ClaimBook(svc._cache(repo_id).book)
         _overlay(tx, repo_id, book, seq)
         files = svc._files()
-        ctx = Context(overlap_function(files), svc._liveness(tx, now))
+        ctx = Context(overlap_function(files, strict=False), svc._liveness(tx, now))
         rules = svc._ownership(tx, repo_id)
         by_id = {r["id"]: r for r in rows}
         granted: list[int] = []
@@ -305,7 +305,7 @@ class ClaimQueue:
         files = svc._files()
         with svc._synced(row["repo_id"]) as (book, is_live, rules):
             items = [svc._as_stored_type(i, rules) for i in req.items]
-            ctx = Context(overlap_function(files), is_live)
+            ctx = Context(overlap_function(files, strict=False), is_live)
             decisions = decide(req.engineer, items, book, ctx, files, svc.limits)
         blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
         conflicts: list[dict[str, Any]] = []

@@ -63,11 +63,13 @@ class CoordUnreachable(CoordError):
         self.url = url
 
 
-def claim_item(pattern: str, type: str = "file", symbols: Sequence[str] | None = None) -> JSON:
-    """One entry of the `claims` list of `POST /claims`."""
+def claim_item(pattern: str, type: str = "file", symbols: Sequence[str] | None = None, literal: bool = False) -> JSON:
+    """One entry of the `claims` list of `POST /claims` (`literal`: the pattern is a path, as written)."""
     item: JSON = {"type": type, "pattern": pattern}
     if symbols:
         item["symbols"] = list(symbols)
+    if literal:
+        item["literal"] = True
     return item
 
 

@@ -406,7 +406,7 @@ class Negotiation:
             raise Invalid(problem)
         live = svc._liveness(tx, now)
         # The one waiver of a coexist answer: this holder no longer blocks the requester.
-        ctx = Context(overlap_function(files), lambda c: c.id != holder.id and live(c))
+        ctx = Context(overlap_function(files, strict=False), lambda c: c.id != holder.id and live(c))
         decision = decide_item(req["requester"], item, cache.book, ctx)
         if decision.outcome is Outcome.CONFLICT:
             err = svc._conflict_error([decision], rules, now)
@@ -684,7 +684,7 @@ def _claim_api(tx: Tx, claim_id: int, now: datetime) -> dict[str, Any]:
 
 def _blocked_by(requester: str, item: ClaimItem, holder: ActiveClaim, files: FileSet | None) -> str | None:
     """None when `holder` blocks `item`; else the engine's outcome without it."""
-    ctx = Context(overlap_function(files), lambda c: True)
+    ctx = Context(overlap_function(files, strict=False), lambda c: True)
     decision = decide_item(requester, item, ClaimBook([holder]), ctx)
     return None if decision.outcome is Outcome.CONFLICT else decision.outcome.value
 

@@ -9,6 +9,7 @@ insert that follows it are one atomic step.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
-from coordination.core import drift, globs, identity, lifetimes, symbols, validation, webhook_events
+from coordination.core import drift, globs, identity, lifetimes, spelling, symbols, validation, webhook_events
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide, decide_item, effective_pattern
 from coordination.core.files import FileSet, overlap_function
@@ -147,6 +148,8 @@ class ClaimService:
         if len(req.items) > self.limits.max_items:
             raise Invalid(f"at most {self.limits.max_items} claim items per request")
         problem = validation.ttl_problem(req.ttl_hours, self.limits)
+        for name, text, multiline in (("branch", req.branch, False), ("description", req.description, True)):
+            problem = problem or (text is not None and validation.control_problem(name, text, multiline)) or None
         if problem:
             raise Invalid(problem)
         from coordination.claim_queue import check_wait
@@ -154,9 +157,22 @@ class ClaimService:
         check_wait(req.wait_seconds, req.urgency)
         files = self._files()
         self.check_drift(files)
-        return self._restarting_idle(lambda: self._create_locked(req, files))
+        # Literal paths get their one escaped spelling before anything compares
+        # them, so the queue stores and re-decides that spelling too.
+        spelled = [spelling.respell(item, files) for item in req.items]
+        req = dataclasses.replace(req, items=[item for item, _ in spelled])
+        # Symbols are checked against the file (a parse) before any lock is taken;
+        # a file whose parse met errors gives a note instead of "unknown symbol".
+        checked = self._check_symbols(req.items)
+        notes = [
+            "; ".join(n for n in (spelled_note, symbol_note) if n) or None
+            for (_, spelled_note), symbol_note in zip(spelled, checked, strict=True)
+        ]
+        self._warm(files, req.repo_id, req.items)
+        spelled_req = req
+        return self._restarting_idle(lambda: self._create_locked(spelled_req, files, notes))
 
-    def _create_locked(self, req: ClaimRequest, files: FileSet | None) -> ClaimResult:
+    def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
         cache = self._cache(req.repo_id)
         with cache.lock, self.store.write(req.repo_id) as tx:
             seq = self._advance(tx, req.repo_id, cache)
@@ -167,10 +183,12 @@ class ClaimService:
                 self._touch_session(tx, req.session_id, req.engineer, now)
             rules = self._ownership(tx, req.repo_id)
             items = [self._as_stored_type(item, rules) for item in req.items]
-            self._check_symbols(items)
             is_live = self._liveness(tx, now)
             ctx = Context(overlap_function(files), is_live)
-            decisions = decide(req.engineer, items, cache.book, ctx, files, self.limits)
+            try:
+                decisions = decide(req.engineer, items, cache.book, ctx, files, self.limits)
+            except globs.PatternTooComplex as exc:
+                raise Invalid(str(exc)) from None
             invalid = [d for d in decisions if d.outcome is Outcome.INVALID]
             if invalid:
                 raise Invalid(invalid[0].reason or "invalid claim", item=invalid[0].item.pattern)
@@ -199,7 +217,7 @@ class ClaimService:
                     self._end_dead(tx, dead, seq, now)
                     return ClaimResult([], [], [], queue=queued)
             else:
-                result = self._grant(tx, req, decisions, seq, now)
+                result = self._grant(tx, req, decisions, seq, now, notes=notes)
             self._end_dead(tx, dead, seq, now)
         if blocked:
             raise self._conflict_error(blocked, rules, now)
@@ -225,10 +243,11 @@ class ClaimService:
         seq: int,
         now: datetime,
         take_notices: bool = True,
+        notes: Sequence[str | None] = (),
     ) -> ClaimResult:
         granted_ids: list[int] = []
         summary: list[dict[str, Any]] = []
-        for asked, d in zip(req.items, decisions, strict=True):
+        for index, (asked, d) in enumerate(zip(req.items, decisions, strict=True)):
             if d.refreshes is not None:
                 claim_id = self._refresh(tx, d.refreshes, req, seq, now)
             else:
@@ -246,7 +265,10 @@ class ClaimService:
                     "refreshed": d.refreshes is not None,
                     "coexists_with": [c.id for c in d.coexists_with],
                     "narrowed": [c.id for c in d.narrowed],
-                    "note": _type_note(asked, d.item),
+                    "note": "; ".join(
+                        n for n in (notes[index] if index < len(notes) else None, _type_note(asked, d.item)) if n
+                    )
+                    or None,
                 }
             )
         rows = self._claims_by_id(tx, granted_ids)
@@ -673,25 +695,40 @@ class ClaimService:
         self._check_identity(engineer, repo_id, None)
         if not paths and not symbol_specs:
             raise Invalid("give at least one path (paths=...) or symbol (symbols=path::Name)")
+        if len(paths) + len(symbol_specs) > self.limits.max_items:
+            raise Invalid(
+                f"at most {self.limits.max_items} paths and symbols per request, got "
+                f"{len(paths) + len(symbol_specs)}; split the check into several requests",
+                field="paths",
+            )
         wanted: dict[str, list[str]] = {p: [] for p in paths}
         for spec in symbol_specs:
             path, sep, symbol = spec.partition("::")
             if not sep or not symbol:
                 raise Invalid(f"symbols entries look like 'path::Name', got {spec!r}")
             wanted.setdefault(path, []).append(symbol)
-        items = [ClaimItem(ClaimType.FILE, p, tuple(s)) for p, s in wanted.items()]
+        files = self._files()
+        items = [spelling.respell(ClaimItem(ClaimType.FILE, p, tuple(s)), files)[0] for p, s in wanted.items()]
         for item in items:
             problem = validation.item_problem(item, None, self.limits)
             if problem:
                 raise Invalid(problem)
-        files = self._files()
         self.check_drift(files)
         now = self.clock()
+        # The costly part, matching patterns against the file list, runs outside
+        # the repo's lock: the lock only hands out the candidate claims.
+        self._warm(files, repo_id, items)
         with self._synced(repo_id) as (book, is_live, rules):
-            ctx = Context(overlap_function(files), is_live)
             # Ask exactly what POST /claims would decide: a path in shared_files is a shared claim.
             items = [self._as_stored_type(item, rules) for item in items]
-            decisions = [decide_item(engineer or "", i, book, ctx) for i in items]
+            subset = ClaimBook(
+                {c.id: c for i in items for c in book.candidates(effective_pattern(i)) if is_live(c)}.values()
+            )
+        ctx = Context(overlap_function(files), is_live)
+        try:
+            decisions = [decide_item(engineer or "", i, subset, ctx) for i in items]
+        except globs.PatternTooComplex as exc:
+            raise Invalid(str(exc)) from None
         blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
         entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
         owners = sorted({o for d in blocked for o in rules.owners_for(d.item.pattern)})
@@ -705,19 +742,32 @@ class ClaimService:
         }
 
     def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> dict[str, Any]:
-        """For each path, whether the engineer's own or someone else's claim covers it."""
+        """For each path, whether the engineer's own or someone else's claim covers it.
+
+        Paths are file names, never globs: `pages/[id].tsx` is that one file. A
+        path that cannot name a repo file (`..`, a backslash, a control
+        character) is answered in `unchecked` with the reason; it never turns
+        the check of the other paths off.
+        """
         self._check_identity(engineer, repo_id, None)
-        for path in paths:
-            reason = globs.validate(path)
-            if reason or not globs.is_literal(path):
-                raise Invalid(f"paths must be plain repo-relative file paths: {path!r} ({reason or 'glob'})")
+        patterns: dict[str, str] = {}
+        unchecked: list[dict[str, str]] = []
+        for path in dict.fromkeys(paths):
+            pattern = globs.escape(path)
+            reason = globs.validate(pattern)
+            if reason:
+                unchecked.append({"path": path, "reason": f"not a repo file path: {reason}"})
+            else:
+                patterns[path] = pattern
         files = self._files()
         self.check_drift(files)
         overlaps = overlap_function(files)
         ours: list[dict[str, Any]] = []
         theirs: list[dict[str, Any]] = []
         with self._synced(repo_id) as (book, is_live, _):
-            covered = {p: [c for c in book.candidates(p) if is_live(c) and overlaps(p, c.pattern)] for p in paths}
+            candidates = {p: [c for c in book.candidates(pattern) if is_live(c)] for p, pattern in patterns.items()}
+        # Matching held patterns against the file list happens outside the repo's lock.
+        covered = {p: [c for c in found if overlaps(patterns[p], c.pattern)] for p, found in candidates.items()}
         for path, covering in covered.items():
             mine = [c for c in covering if c.engineer == engineer]
             ours += [_verify_entry(path, c) for c in mine]
@@ -729,7 +779,7 @@ class ClaimService:
                     theirs.append(entry)
         for entry in ours:
             entry["same_person"] = True
-        return {"ours": ours, "theirs": theirs}
+        return {"ours": ours, "theirs": theirs, "unchecked": unchecked}
 
     # ------------------------------------------------------------------ sweep
 
@@ -804,6 +854,14 @@ class ClaimService:
             with self.store.read() as tx:
                 repos = [r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
             for repo_id in sorted(repos):
+                with self._synced(repo_id) as (book, is_live, _):
+                    patterns = {c.pattern for c in book if is_live(c)}
+                # Matching every held pattern against the new list is the costly part:
+                # done outside the repo's lock, so the comparison below only reads caches.
+                for pattern in patterns:
+                    files.matching(pattern)
+                    if before is not None:
+                        before.matching(pattern)
                 with self._synced(repo_id) as (book, is_live, _):
                     found = drift.new_overlaps(book, before, files, is_live)
                 if found:
@@ -1155,15 +1213,35 @@ class ClaimService:
             return ClaimItem(ClaimType.SHARED_FILE, item.pattern, ())
         return item
 
-    def _check_symbols(self, items: Iterable[ClaimItem]) -> None:
+    def _check_symbols(self, items: Iterable[ClaimItem]) -> list[str | None]:
+        """Per item: raise Invalid for an unknown symbol; a note for one that could not be verified."""
         from coordination import symbol_check
 
-        for item in items:
-            if item.symbols and not globs.validate(item.pattern):
-                symbol_check.check(item, self.repo_files)
+        return [
+            symbol_check.check(item, self.repo_files) if item.symbols and not globs.validate(item.pattern) else None
+            for item in items
+        ]
 
     def _files(self) -> FileSet | None:
         return self.repo_files.snapshot() if self.repo_files else None
+
+    def _warm(self, files: FileSet | None, repo_id: str, items: Iterable[ClaimItem]) -> None:
+        """Match the requested patterns, and the held ones they may meet, against the file
+        list before any lock is taken: a fresh glob over a large checkout costs milliseconds
+        to seconds, and the snapshot caches the answer for the decision that follows."""
+        if files is None:
+            return
+        patterns = {p for p in map(effective_pattern, items) if globs.validate(p) is None}
+        for pattern in patterns:
+            files.matching(pattern)
+        cache = self._cache(repo_id)
+        with cache.lock:  # a read brings the book up to date; no write lock is taken
+            with self.store.read() as tx:
+                current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+                self._load_changes(tx, repo_id, cache, int(current))
+            held = {c.pattern for p in patterns for c in cache.book.candidates(p)}
+        for pattern in held - patterns:
+            files.matching(pattern)
 
     def _holders_row(self, tx: Tx, claim_id: int, engineer: str | None, action: str) -> dict[str, Any]:
         """The claim's row, read under the repo lock; Forbidden unless `engineer` holds it (None: anyone)."""

@@ -101,8 +101,13 @@ def test_verify_endpoint(client: TestClient) -> None:
     claim(client, "alex/claude/1", "src/a.ts")
     body = client.post("/claims/verify", json={"repo_id": "org/app", "engineer": "bob", "paths": ["src/a.ts"]}).json()
     assert body["ours"] == [] and body["theirs"][0]["engineer"] == "alex/claude/1"
-    bad = client.post("/claims/verify", json={"repo_id": "org/app", "engineer": "bob", "paths": ["src/*.ts"]})
-    assert bad.status_code == 400
+    # Paths are file names, never globs; one that names no repo file is answered on its own.
+    paths = ["src/*.ts", "../x.ts", "src/a.ts"]
+    mixed = client.post("/claims/verify", json={"repo_id": "org/app", "engineer": "bob", "paths": paths})
+    assert mixed.status_code == 200
+    body = mixed.json()
+    assert [e["path"] for e in body["theirs"]] == ["src/a.ts"]
+    assert [u["path"] for u in body["unchecked"]] == ["../x.ts"]
 
 
 def test_ownership_round_trip_keeps_comments(client: TestClient) -> None:

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from coordination.core.validation import control_problem
 
 MAX_ID = 2**63 - 1
 ClaimTypeName = Literal["file", "module", "shared_file"]
 UrgencyName = Literal["low", "normal", "high", "blocking"]
+
+
+def _plain(value: str) -> str:
+    problem = control_problem("", value)
+    if problem:
+        raise PydanticCustomError("control_character", problem)
+    return value
+
+
+def _text(value: str) -> str:
+    problem = control_problem("", value, multiline=True)
+    if problem:
+        raise PydanticCustomError("control_character", problem)
+    return value
+
+
+# One line of text (names, ids, patterns, symbols) / free text that may keep newlines and tabs:
+# both refuse control and bidirectional-override characters (core.validation.control_problem).
+Plain = Annotated[str, AfterValidator(_plain)]
+Text = Annotated[str, AfterValidator(_text)]
 
 
 class Strict(BaseModel):
@@ -23,16 +46,23 @@ class ErrorOut(BaseModel):
 
 class ClaimItemIn(Strict):
     type: ClaimTypeName = "file"
-    pattern: str = Field(max_length=4096, description="repo-relative path or glob")
-    symbols: list[str] | None = Field(None, max_length=500, description="canonical symbol paths in that file")
+    pattern: Plain = Field(max_length=4096, description="repo-relative path or glob")
+    symbols: list[Plain] | None = Field(None, max_length=500, description="canonical symbol paths in that file")
+    literal: bool = Field(
+        False,
+        description=(
+            "take `pattern` as a path, glob characters included (Next.js `pages/[id].tsx`); "
+            "stored escaped (`pages/\\[id\\].tsx`)"
+        ),
+    )
 
 
 class CreateClaimsIn(Strict):
-    engineer: str = Field(max_length=200, examples=["alex/claude/main"])
-    repo_id: str = Field("default", max_length=200)
-    session_id: str | None = Field(None, max_length=64)
-    branch: str | None = Field(None, max_length=500)
-    description: str | None = Field(None, max_length=4000)
+    engineer: Plain = Field(max_length=200, examples=["alex/claude/main"])
+    repo_id: Plain = Field("default", max_length=200)
+    session_id: Plain | None = Field(None, max_length=64)
+    branch: Plain | None = Field(None, max_length=500)
+    description: Text | None = Field(None, max_length=4000)
     claims: list[ClaimItemIn] = Field(min_length=1, max_length=500)
     ttl_hours: float | None = Field(None, description="defaults to COORD_DEFAULT_TTL_HOURS")
     wait_seconds: float = Field(
@@ -134,10 +164,10 @@ class ClaimListOut(BaseModel):
 
 
 class ReleaseIn(Strict):
-    repo_id: str = Field("default", max_length=200)
-    engineer: str | None = Field(None, max_length=200)
-    session_id: str | None = Field(None, max_length=64)
-    pattern: str | None = Field(None, max_length=4096)
+    repo_id: Plain = Field("default", max_length=200)
+    engineer: Plain | None = Field(None, max_length=200)
+    session_id: Plain | None = Field(None, max_length=64)
+    pattern: Plain | None = Field(None, max_length=4096)
     claim_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=1000)
 
 
@@ -146,7 +176,7 @@ class ReleaseOut(BaseModel):
 
 
 class ExtendIn(Strict):
-    engineer: str = Field(max_length=200)
+    engineer: Plain = Field(max_length=200)
     ttl_hours: float | None = None
 
 
@@ -155,8 +185,8 @@ class ExtendOut(ClaimOut):
 
 
 class HeartbeatIn(Strict):
-    engineer: str | None = Field(None, max_length=200)
-    repo_id: str | None = Field(None, max_length=200)
+    engineer: Plain | None = Field(None, max_length=200)
+    repo_id: Plain | None = Field(None, max_length=200)
 
 
 class HeartbeatOut(BaseModel):
@@ -175,8 +205,9 @@ class ConflictsOut(BaseModel):
 
 
 class VerifyIn(Strict):
-    repo_id: str = Field("default", max_length=200)
-    engineer: str = Field(max_length=200)
+    repo_id: Plain = Field("default", max_length=200)
+    engineer: Plain = Field(max_length=200)
+    # Not Plain: a path that cannot be checked is answered in `unchecked`, never a 400 for all.
     paths: list[str] = Field(max_length=10_000)
 
 
@@ -187,13 +218,22 @@ class VerifyEntry(ClaimBrief):
     )
 
 
+class UncheckedPath(BaseModel):
+    path: str
+    reason: str
+
+
 class VerifyOut(BaseModel):
     ours: list[VerifyEntry]
     theirs: list[VerifyEntry]
+    unchecked: list[UncheckedPath] = Field(
+        default_factory=list,
+        description="paths that cannot name a repo file (with the reason); the others were checked",
+    )
 
 
 class OwnershipIn(Strict):
-    repo_id: str = Field("default", max_length=200)
+    repo_id: Plain = Field("default", max_length=200)
     yaml: str = Field(max_length=262_144, description="the owners.yaml text; comments are kept")
     replace_managed: bool = Field(
         False,

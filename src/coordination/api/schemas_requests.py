@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coordination.api.schemas import MAX_ID, ClaimOut, Strict, UrgencyName
+from coordination.api.schemas import MAX_ID, ClaimOut, Plain, Strict, Text, UrgencyName
 
 AnswerName = Literal["release", "narrow", "coexist", "deny"]
 RequestState = Literal["open", "answered", "cancelled"]
@@ -14,35 +14,35 @@ Role = Literal["holder", "requester"]
 
 
 class ReleaseRequestIn(Strict):
-    repo_id: str = Field("default", max_length=200)
-    requester: str = Field(max_length=200, examples=["bob/codex/1"], description="who asks")
+    repo_id: Plain = Field("default", max_length=200)
+    requester: Plain = Field(max_length=200, examples=["bob/codex/1"], description="who asks")
     claim_id: int = Field(ge=1, le=MAX_ID, description="the blocking claim (from the 409's conflicts)")
-    reason: str = Field(min_length=1, max_length=2000, description="why you need the scope")
+    reason: Text = Field(min_length=1, max_length=2000, description="why you need the scope")
     urgency: UrgencyName = "normal"
-    pattern: str | None = Field(
+    pattern: Plain | None = Field(
         None, max_length=4096, description="the scope you want; default: the claim's whole pattern"
     )
-    symbols: list[str] | None = Field(None, max_length=200, description="symbols you want in that file")
-    session_id: str | None = Field(
+    symbols: list[Plain] | None = Field(None, max_length=200, description="symbols you want in that file")
+    session_id: Plain | None = Field(
         None, max_length=64, description="your session: tags the claim a 'coexist' answer grants"
     )
     ttl_hours: float | None = Field(None, description="TTL of the claim a 'coexist' answer grants")
 
 
 class RespondIn(Strict):
-    engineer: str = Field(max_length=200, description="the holder answering")
+    engineer: Plain = Field(max_length=200, description="the holder answering")
     answer: AnswerName
-    keep_pattern: str | None = Field(
+    keep_pattern: Plain | None = Field(
         None, max_length=4096, description="narrow: the part of the pattern you keep (inside the old one)"
     )
-    keep_symbols: list[str] | None = Field(
+    keep_symbols: list[Plain] | None = Field(
         None, max_length=200, description="narrow: the symbols you keep (a subset of the claim's)"
     )
-    note: str | None = Field(None, max_length=2000, description="a word for the requester")
+    note: Text | None = Field(None, max_length=2000, description="a word for the requester")
 
 
 class CancelIn(Strict):
-    engineer: str = Field(max_length=200, description="the requester withdrawing the request")
+    engineer: Plain = Field(max_length=200, description="the requester withdrawing the request")
 
 
 class ReleaseRequestOut(BaseModel):
@@ -142,9 +142,9 @@ class HotspotsOut(BaseModel):
 
 
 class PromoteIn(Strict):
-    repo_id: str = Field("default", max_length=200)
+    repo_id: Plain = Field("default", max_length=200)
     action: Literal["shared_file", "split"]
-    pattern: str = Field(min_length=1, max_length=1000)
+    pattern: Plain = Field(min_length=1, max_length=1000)
 
 
 class PromoteOut(BaseModel):

@@ -34,6 +34,12 @@ class FileSet:
     def __contains__(self, path: object) -> bool:
         return path in self._members
 
+    def has_directory(self, path: str) -> bool:
+        """Whether some tracked file lies below the directory `path`."""
+        prefix = path.rstrip("/") + "/"
+        at = bisect_left(self._paths, prefix)
+        return at < len(self._paths) and self._paths[at].startswith(prefix)
+
     def matching(self, pattern: str) -> frozenset[str]:
         cached = self._cache.get(pattern)
         if cached is None:
@@ -44,8 +50,9 @@ class FileSet:
         return cached
 
     def _match(self, pattern: str) -> frozenset[str]:
-        if globs.is_literal(pattern):
-            return frozenset([pattern]) if pattern in self._members else frozenset()
+        literal = globs.literal_path(pattern)
+        if literal is not None:
+            return frozenset([literal]) if literal in self._members else frozenset()
         found: set[str] = set()
         for prefix in globs.literal_prefixes(pattern):
             found.update(globs.filter_paths(pattern, self._slice(prefix)))
@@ -66,8 +73,26 @@ class FileSet:
         return globs.overlap(a, b) is not None
 
 
-def overlap_function(files: FileSet | None) -> Callable[[str, str], bool]:
-    """The overlap test to use: file-list based when a snapshot exists."""
-    if files is not None:
-        return files.overlap
-    return lambda a, b: globs.overlap(a, b) is not None
+def overlap_function(files: FileSet | None, strict: bool = True) -> Callable[[str, str], bool]:
+    """The overlap test to use: file-list based when a snapshot exists.
+
+    Strict tests raise globs.PatternTooComplex for a pair too costly to compare
+    (a request answers 400); the others, for decisions nobody is asking about
+    right now (queue grants, negotiation), assume such a pair overlaps, which
+    can delay a grant but never grants one scope twice.
+    """
+    test = files.overlap if files is not None else _glob_overlap
+    if strict:
+        return test
+
+    def cautious(a: str, b: str) -> bool:
+        try:
+            return test(a, b)
+        except globs.PatternTooComplex:
+            return True
+
+    return cautious
+
+
+def _glob_overlap(a: str, b: str) -> bool:
+    return globs.overlap(a, b) is not None

@@ -29,6 +29,18 @@ gitignore, a pattern never matches "at any depth"): ``*.md`` matches
 * Matching is case-sensitive. One trailing ``/`` on a pattern is ignored.
 * ``!``, ``(``, ``)``, ``|``, ``@``, ``+``, ``~`` and ``,`` outside braces
   are ordinary characters.
+* A backslash escapes the next character when it is one of ``*?[]{},``:
+  ``pages/\\[id\\].tsx`` matches the one file ``pages/[id].tsx``. Any other
+  backslash is refused (``/`` separates directories), as is one inside a
+  character class (a class takes its members literally already: ``[*]``).
+  ``escape(path)`` writes a path so; ``literal_path(pattern)`` reads it back.
+* Bounded work: an alternative may hold at most MAX_WILDCARDS wildcards
+  (``*``, ``?``, classes and ``**`` segments, each counting one) and at most
+  MAX_GLOBSTARS ``**`` segments, and all alternatives together at most
+  MAX_EXPANDED_LENGTH characters and MAX_EXPANDED_WILDCARDS wildcards; consecutive ``**`` segments mean the same as
+  one and are merged. The overlap search below also has a step budget: a pair
+  of valid patterns whose comparison would exceed it raises PatternTooComplex
+  instead of spinning.
 
 Valid paths have no empty, ``.`` or ``..`` segment, no NUL character and no
 leading ``/``. Such malformed "paths" never match anything; they are not
@@ -61,10 +73,18 @@ from wcmatch import glob as _wcglob
 
 __all__ = [
     "MAX_ALTERNATIVES",
+    "MAX_EXPANDED_LENGTH",
+    "MAX_EXPANDED_WILDCARDS",
+    "MAX_GLOBSTARS",
     "MAX_PATTERN_LENGTH",
+    "MAX_WILDCARDS",
     "GlobError",
+    "PatternTooComplex",
+    "canonical",
+    "escape",
     "filter_paths",
     "is_literal",
+    "literal_path",
     "literal_prefixes",
     "matches",
     "module_pattern",
@@ -74,6 +94,13 @@ __all__ = [
 
 MAX_PATTERN_LENGTH = 1024
 MAX_ALTERNATIVES = 256
+MAX_WILDCARDS = 16  # per alternative: '*', '?', classes and '**' segments
+MAX_GLOBSTARS = 8  # per alternative, before consecutive ones are merged
+MAX_EXPANDED_LENGTH = 2048  # characters of all brace alternatives together
+MAX_EXPANDED_WILDCARDS = 128  # wildcards of all brace alternatives together
+# Edge checks one overlap search may make (about 10 ms); see PatternTooComplex.
+SEARCH_BUDGET = 20_000
+_POP_COST = 4  # a state pair taken from the queue costs about four edge checks
 # Parsed patterns and automata are kept for every active claim a busy repo may
 # hold (10,000 and more) plus the patterns being asked for, so a decision does
 # not re-parse the held patterns it compares with (about 1 kB per entry).
@@ -83,6 +110,9 @@ _DFA_STEPS = 4096  # memoised subset-construction steps per automaton
 
 _WC_FLAGS = _wcglob.GLOBSTAR | _wcglob.DOTGLOB | _wcglob.FORCEUNIX | _wcglob.CASE
 _META_CHARS = frozenset("*?[]{}")
+_ESCAPABLE = frozenset("*?[]{},")  # what a backslash may escape
+_TO_ESCAPE = re.compile(r"([*?\[\]{}])")  # ',' only means something between braces
+_ESCAPED = re.compile(r"\\[*?\[\]{},]")
 _DRIVE = re.compile(r"^[A-Za-z]:[/\\]")
 # An empty, '.' or '..' segment, a leading '/' (an empty first segment) or a NUL.
 _BAD_PATH = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|\x00")
@@ -91,6 +121,10 @@ _MAX_CODEPOINT = 0x10FFFF
 
 class GlobError(ValueError):
     """An invalid pattern; the message is a human-readable reason."""
+
+
+class PatternTooComplex(GlobError):
+    """Two valid patterns whose exact comparison would cost more than SEARCH_BUDGET steps."""
 
 
 # ---------------------------------------------------------------------------
@@ -233,10 +267,17 @@ _Token = _Label | _Star
 
 @dataclass(frozen=True, slots=True)
 class _Segment:
-    text: str
+    text: str  # as written (escapes kept)
     globstar: bool
     tokens: tuple[_Token, ...]
     literal: bool
+    name: str = ""  # a literal segment's path segment, escapes removed
+
+    @property
+    def wildcards(self) -> int:
+        if self.globstar:
+            return 1
+        return sum(1 for t in self.tokens if isinstance(t, _Star) or t.lit is None)
 
     def regex(self) -> re.Pattern[str]:
         return _segment_regex(self)
@@ -275,12 +316,24 @@ def _parse_segment(text: str) -> _Segment:
     if text == "**":
         return _Segment(text, True, (), False)
     # Literal means written without wildcards or classes: `[.]x` is not literal.
-    if not any(c in "*?[" for c in text):
-        return _Segment(text, False, tuple(map(_char_label, text)), True)
+    if "\\" not in text and not any(c in "*?[" for c in text):
+        return _Segment(text, False, tuple(map(_char_label, text)), True, text)
     tokens: list[_Token] = []
+    name: list[str] = []  # the literal characters, while there is no wildcard
+    literal = True
     i, n = 0, len(text)
     while i < n:
         char = text[i]
+        if char == "\\":
+            # Validated before: a backslash is always followed by an escapable character.
+            tokens.append(_char_label(text[i + 1]))
+            name.append(text[i + 1])
+            i += 2
+            continue
+        if char in "*?[":
+            literal = False
+        else:
+            name.append(char)
         if char == "*":
             if not tokens or tokens[-1] is not _STAR:
                 tokens.append(_STAR)
@@ -294,7 +347,7 @@ def _parse_segment(text: str) -> _Segment:
         else:
             tokens.append(_char_label(char))
             i += 1
-    return _Segment(text, False, tuple(tokens), False)
+    return _Segment(text, False, tuple(tokens), literal, "".join(name) if literal else "")
 
 
 def _parse_class(text: str, start: int) -> tuple[_Label, int]:
@@ -308,6 +361,8 @@ def _parse_class(text: str, start: int) -> tuple[_Label, int]:
     if close == -1:
         raise GlobError("unbalanced '[' in pattern")
     body = text[j:close]
+    if "\\" in body:
+        raise GlobError("a backslash inside a character class is not supported; a class takes its members literally")
     if "[" in body:
         raise GlobError("'[' inside a character class is not supported (nor are POSIX classes such as [[:alpha:]])")
     ranges: list[tuple[int, int]] = []
@@ -328,10 +383,27 @@ def _parse_class(text: str, start: int) -> tuple[_Label, int]:
     return _label(neg, ranges), close + 1
 
 
+def _escape_problem(pattern: str) -> str | None:
+    i = pattern.find("\\")
+    while i != -1:
+        if i + 1 >= len(pattern) or pattern[i + 1] not in _ESCAPABLE:
+            return (
+                "pattern contains a backslash; use '/' to separate directories "
+                "(a backslash may only escape one of * ? [ ] { } ,)"
+            )
+        i = pattern.find("\\", i + 2)
+    return None
+
+
 def _brace_problem(pattern: str) -> str | None:
     depth = 0
+    escaped = False
     for char in pattern:
-        if char == "{":
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "{":
             depth += 1
         elif char == "}":
             depth -= 1
@@ -353,23 +425,27 @@ def _parse_or_reason(pattern: object) -> _Parsed | str:
         return "pattern contains a NUL or control character"
     if pattern.startswith("/") or _DRIVE.match(pattern):
         return "absolute path; patterns are relative to the repo root"
-    if "\\" in pattern:
-        return "pattern contains a backslash; use '/' to separate directories"
+    reason = _escape_problem(pattern)
+    if reason:
+        return reason
     text = pattern[:-1] if pattern.endswith("/") else pattern
     reason = _brace_problem(text)
     if reason:
         return reason
     if "{" in text:
         try:
-            expanded = bracex.expand(text, limit=MAX_ALTERNATIVES)
+            expanded = bracex.expand(text, keep_escapes=True, limit=MAX_ALTERNATIVES)
         except bracex.ExpansionLimitException:
             return f"braces expand to more than {MAX_ALTERNATIVES} alternatives"
         alternatives = tuple(dict.fromkeys(expanded))
-    else:  # nothing to expand (backslashes, bracex's only other syntax, are refused above)
+    else:
         alternatives = (text,)
     if not alternatives or "" in alternatives:
         return "empty pattern (or an empty brace alternative)"
+    if sum(map(len, alternatives)) > MAX_EXPANDED_LENGTH:
+        return f"pattern too complex: its braces expand to more than {MAX_EXPANDED_LENGTH} characters"
     segments: list[tuple[_Segment, ...]] = []
+    wildcards = 0
     for alternative in alternatives:
         if alternative.startswith("/"):
             return "absolute path; patterns are relative to the repo root"
@@ -380,14 +456,38 @@ def _parse_or_reason(pattern: object) -> _Parsed | str:
             return "'.' path segment"
         if ".." in parts:
             return "'..' path segment; patterns cannot leave the repo"
+        if parts.count("**") > MAX_GLOBSTARS:
+            return f"pattern too complex: more than {MAX_GLOBSTARS} '**' segments"
         try:
-            segments.append(tuple(_parse_segment(part) for part in parts))
+            parsed_parts = tuple(_parse_segment(part) for part in parts)
         except GlobError as exc:
             return str(exc)
+        count = sum(part.wildcards for part in parsed_parts)
+        if count > MAX_WILDCARDS:
+            return (
+                f"pattern too complex: more than {MAX_WILDCARDS} wildcards ('*', '?', classes, '**') in one alternative"
+            )
+        wildcards += count
+        if wildcards > MAX_EXPANDED_WILDCARDS:
+            return f"pattern too complex: its braces expand to more than {MAX_EXPANDED_WILDCARDS} wildcards"
+        segments.append(_merge_globstars(parsed_parts))
+    alternatives = tuple(dict.fromkeys("/".join(s.text for s in alt) for alt in segments))
+    segments = list(dict.fromkeys(segments))
     literal = None
-    if len(alternatives) == 1 and all(s.literal for s in segments[0]):
-        literal = alternatives[0]
+    if len(segments) == 1 and all(s.literal for s in segments[0]):
+        literal = "/".join(s.name for s in segments[0])
     return _Parsed(alternatives, tuple(segments), literal)
+
+
+def _merge_globstars(segments: tuple[_Segment, ...]) -> tuple[_Segment, ...]:
+    """`a/**/**/b` means `a/**/b`: (zero or more segments) twice is zero or more, and
+    before a trailing `**` (one or more) still one or more."""
+    merged: list[_Segment] = []
+    for segment in segments:
+        if segment.globstar and merged and merged[-1].globstar:
+            continue
+        merged.append(segment)
+    return tuple(merged)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -429,12 +529,46 @@ def module_pattern(pattern: str) -> str:
 
 
 def is_literal(pattern: str) -> bool:
-    """True when the pattern has no glob metacharacter (``*?[]{}``) at all."""
+    """True when the pattern has no unescaped glob metacharacter (``*?[]{}``).
+
+    Such a valid pattern names exactly one path: ``pages/\\[id\\].tsx`` is
+    the file ``pages/[id].tsx`` (see literal_path).
+    """
+    if "\\" in pattern:
+        pattern = _ESCAPED.sub("", pattern)
     return not any(c in _META_CHARS for c in pattern)
 
 
+def literal_path(pattern: str) -> str | None:
+    """The one path a literal pattern names (escapes removed), or None for a glob.
+
+    Raises GlobError on an invalid pattern.
+    """
+    return _parse(pattern).literal
+
+
+def escape(path: str) -> str:
+    """A pattern matching exactly the path `path`: ``pages/[id].tsx`` -> ``pages/\\[id\\].tsx``.
+
+    Plain paths come back unchanged, so ``escape`` is also the one spelling a
+    literal path is stored under.
+    """
+    return _TO_ESCAPE.sub(r"\\\1", path)
+
+
+def canonical(pattern: str) -> str:
+    """One spelling per escaped literal path: ``a/\\[b].ts`` and ``a/\\[b\\].ts`` are both
+    stored as ``a/\\[b\\].ts``. Anything else (globs, plain paths) is kept as written."""
+    if "\\" not in pattern:
+        return pattern
+    parsed = _parse_cached(pattern)
+    if isinstance(parsed, str) or parsed.literal is None:
+        return pattern
+    return escape(parsed.literal)
+
+
 def literal_prefixes(pattern: str) -> tuple[tuple[str, ...], ...]:
-    """Per brace alternative, the leading whole segments that are literal.
+    """Per brace alternative, the leading whole segments that are literal (escapes removed).
 
     Every path an alternative matches starts with that alternative's prefix
     segments. Duplicates are dropped; order follows the expansion.
@@ -445,7 +579,7 @@ def literal_prefixes(pattern: str) -> tuple[tuple[str, ...], ...]:
         for segment in segments:
             if not segment.literal:
                 break
-            prefix.append(segment.text)
+            prefix.append(segment.name)
         prefixes[tuple(prefix)] = None
     return tuple(prefixes)
 
@@ -640,7 +774,8 @@ _Split = tuple[tuple[str, ...], tuple[str, ...]]
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _split(pattern: str) -> _Split | None:
-    """(leading literal segments, the rest) of a one-alternative pattern; None with braces.
+    """(leading literal segments as path segments, the rest as written) of a
+    one-alternative pattern; None with braces.
 
     The rest keeps at least one segment. Every path the pattern matches is
     the literal segments followed by a path the rest matches.
@@ -652,8 +787,8 @@ def _split(pattern: str) -> _Split | None:
     cut = 0
     while cut < len(segments) - 1 and segments[cut].literal:
         cut += 1
-    texts = tuple(segment.text for segment in segments)
-    return texts[:cut], texts[cut:]
+    head = tuple(segment.name for segment in segments[:cut])
+    return head, tuple(segment.text for segment in segments[cut:])
 
 
 def _reduce(automaton: _Automaton) -> _Automaton:
@@ -702,8 +837,18 @@ _AFTER_DOT = (1, 2, 3, 3)
 def overlap(a: str, b: str) -> str | None:
     """A path matching both patterns, or None when no valid path can match both.
 
-    Exact in both directions. Raises GlobError when either pattern is invalid.
+    Exact in both directions. Raises GlobError when either pattern is invalid,
+    PatternTooComplex when the search would exceed SEARCH_BUDGET steps.
     """
+    try:
+        return _overlap(a, b)
+    except PatternTooComplex:
+        raise PatternTooComplex(
+            f"pattern too complex: comparing {a!r} with {b!r} exceeds the overlap search budget; use fewer wildcards"
+        ) from None
+
+
+def _overlap(a: str, b: str) -> str | None:
     literal_a = _parse(a).literal
     literal_b = _parse(b).literal
     if literal_a is not None:
@@ -762,7 +907,8 @@ def _matches_literal(pattern: str, path: str) -> bool:
 def _search(first: _Automaton, second: _Automaton, starts: frozenset[int] = _START) -> str | None:
     """A valid path both automata accept (breadth-first over state pairs), or None.
 
-    `first` starts in its start state, `second` in any of `starts`.
+    `first` starts in its start state, `second` in any of `starts`. Raises
+    PatternTooComplex once SEARCH_BUDGET edge pairs have been looked at.
     """
     a_chars, a_seps, a_accept = first.chars, first.seps, first.accept
     b_chars, b_seps, b_accept = second.chars, second.seps, second.accept
@@ -771,6 +917,7 @@ def _search(first: _Automaton, second: _Automaton, starts: frozenset[int] = _STA
     queue: deque[int] = deque(qb * 4 for qb in sorted(starts))
     parents: dict[int, tuple[int, str]] = {key: (-1, "") for key in queue}
     picks = _PICKS
+    budget = SEARCH_BUDGET
     while queue:
         key = queue.popleft()
         qa, rest = divmod(key, width)
@@ -787,7 +934,11 @@ def _search(first: _Automaton, second: _Automaton, starts: frozenset[int] = _STA
         b_edges = b_chars[qb]
         if not b_edges:
             continue
-        for la, ta in a_chars[qa]:
+        a_edges = a_chars[qa]
+        budget -= len(a_edges) * len(b_edges) + _POP_COST
+        if budget < 0:
+            raise PatternTooComplex("pattern too complex")
+        for la, ta in a_edges:
             base = ta * width
             for lb, tb in b_edges:
                 pick = picks.get((la, lb), _UNKNOWN)

@@ -60,7 +60,7 @@ def _filings(pattern: str) -> tuple[_Filing, ...]:
         for segment in segments:
             if not segment.literal:
                 break
-            prefix.append(segment.text)
+            prefix.append(segment.name)
         filings[(tuple(prefix), len(prefix) == len(segments))] = None
     return tuple(filings)
 
@@ -142,7 +142,7 @@ class ClaimIndex(Generic[K]):
             nxt: list[_Node[K]] = []
             if segment.literal:
                 for node in frontier:
-                    child = node.children.get(segment.text)
+                    child = node.children.get(segment.name)
                     if child is not None:
                         nxt.append(child)
             else:

@@ -40,11 +40,17 @@ _URGENCY_RANK = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.BLO
 
 @dataclass(frozen=True, slots=True)
 class ClaimItem:
-    """One scope asked for in a request, before any decision."""
+    """One scope asked for in a request, before any decision.
+
+    `literal` means `pattern` is a path to take as written, glob characters
+    included (`pages/[id].tsx`); core.spelling turns it into the escaped
+    pattern the engine reads before anything is decided.
+    """
 
     type: ClaimType
     pattern: str
     symbols: tuple[str, ...] = ()
+    literal: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,8 @@ class Ownership:
         """A file claim on a path listed (or matched) in shared_files becomes shared."""
         if not globs.is_literal(pattern):
             return pattern in self.shared_files
-        return any(entry == pattern or globs.matches(entry, pattern) for entry in self.shared_files)
+        path = globs.literal_path(pattern) if globs.validate(pattern) is None else None
+        return any(entry == pattern or (path is not None and globs.matches(entry, path)) for entry in self.shared_files)
 
 
 def from_document(doc: Any) -> Ownership:

@@ -9,6 +9,13 @@ from coordination.core import globs, symbols
 from coordination.core.files import FileSet
 from coordination.core.model import ClaimItem, ClaimType
 
+# C0 and C1 control characters (ESC starts ANSI sequences; NUL ends C strings)
+# and the Unicode bidirectional controls that reorder how text is displayed
+# (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069). Refused in every
+# text a request carries: they reach terminals, logs and the dashboard.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Free text (a claim's description) may keep its line breaks and tabs.
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ENGINEER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-/]{0,199}$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$")
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -23,11 +30,37 @@ class Limits:
     max_items: int = 100
 
 
+def control_problem(field: str, value: str, multiline: bool = False) -> str | None:
+    """Why `value` may not be stored: a control or bidi character (newline and tab allowed
+    when `multiline`); None when it is clean. The one definition every text field uses."""
+    found = (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value)
+    if found is None:
+        return None
+    allowed = " (newline and tab are allowed)" if multiline else ""
+    subject = f"{field} contains" if field else "contains"
+    return (
+        f"{subject} the control character U+{ord(found.group()):04X} at position {found.start()}; "
+        f"control and bidirectional-override characters are not allowed{allowed}"
+    )
+
+
 def item_problem(item: ClaimItem, files: FileSet | None, limits: Limits) -> str | None:
     """Why `item` cannot be claimed, or None. `files` is the tracked-file snapshot."""
+    reason = control_problem("pattern", item.pattern)
+    if reason:
+        return reason
+    for symbol in item.symbols:
+        reason = control_problem("symbols", symbol)
+        if reason:
+            return reason
     reason = globs.validate(item.pattern)
     if reason:
-        return f"invalid pattern {item.pattern!r}: {reason}"
+        return f"invalid pattern {item.pattern!r}: {reason}{_literal_hint(item.pattern)}"
+    if item.type is ClaimType.MODULE:
+        # A module means its subtree (`dir/**`): that pattern must be within the limits too.
+        reason = globs.validate(globs.module_pattern(item.pattern))
+        if reason:
+            return f"invalid module {item.pattern!r}: {reason}"
     if item.symbols:
         reason = _symbols_problem(item)
         if reason:
@@ -35,6 +68,16 @@ def item_problem(item: ClaimItem, files: FileSet | None, limits: Limits) -> str 
     if files is not None:
         return _size_problem(item, files, limits)
     return None
+
+
+def _literal_hint(pattern: str) -> str:
+    """How to name the path instead, when the pattern is a valid path with glob characters."""
+    if globs.is_literal(pattern) or globs.validate(globs.escape(pattern)) is not None:
+        return ""
+    return (
+        f"; to claim a path whose name holds glob characters, escape them ({globs.escape(pattern)}) "
+        "or send the item with literal: true"
+    )
 
 
 def _symbols_problem(item: ClaimItem) -> str | None:
@@ -80,18 +123,27 @@ def ttl_problem(ttl_hours: float | None, limits: Limits) -> str | None:
 
 
 def engineer_problem(engineer: str) -> str | None:
+    control = control_problem("engineer", engineer)
+    if control:
+        return control
     if not _ENGINEER.match(engineer):
         return "engineer must be 1-200 characters of letters, digits and ._@+-/ (for example 'alex/claude/main')"
     return None
 
 
 def repo_problem(repo_id: str) -> str | None:
+    control = control_problem("repo_id", repo_id)
+    if control:
+        return control
     if not _REPO_ID.match(repo_id):
         return "repo_id must be 1-200 characters of letters, digits and ._-/"
     return None
 
 
 def session_problem(session_id: str) -> str | None:
+    control = control_problem("session_id", session_id)
+    if control:
+        return control
     if not _SESSION_ID.match(session_id):
         return "session_id must be 1-64 characters of letters, digits, '_' and '-'"
     return None

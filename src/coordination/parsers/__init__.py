@@ -8,7 +8,7 @@ Python and Go; see each language module for exactly what counts as a symbol.
 
 from __future__ import annotations
 
-from .base import SEPARATOR, UnsupportedLanguage
+from .base import SEPARATOR, SymbolSet, UnsupportedLanguage
 from .cache import (
     CacheInfo,
     SymbolCache,
@@ -24,6 +24,7 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "CacheInfo",
     "SymbolCache",
+    "SymbolSet",
     "UnsupportedLanguage",
     "clear_symbol_cache",
     "closest_symbols",

@@ -10,7 +10,7 @@ their ancestors*, so a file holding ``class Router { handleAuth() {} }`` yields
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 import tree_sitter
@@ -24,6 +24,22 @@ MAX_DEPTH: Final = 128
 
 class UnsupportedLanguage(ValueError):
     """Raised when a file's extension maps to no supported language."""
+
+
+class SymbolSet(frozenset[str]):
+    """The symbols a parse found, and whether that parse was clean.
+
+    `complete` is False when the parser met syntax errors: declarations it
+    could not recognise may be missing, so a name absent from the set is
+    "could not verify", never "unknown" (see coordination.symbol_check).
+    """
+
+    complete: bool
+
+    def __new__(cls, paths: Iterable[str] = (), complete: bool = True) -> SymbolSet:
+        made = super().__new__(cls, paths)
+        made.complete = complete
+        return made
 
 
 class SymbolCollector:
@@ -48,8 +64,8 @@ class SymbolCollector:
             self._paths.add(SEPARATOR.join(path[:depth]))
         return path
 
-    def result(self) -> frozenset[str]:
-        return frozenset(self._paths)
+    def result(self, complete: bool = True) -> SymbolSet:
+        return SymbolSet(self._paths, complete)
 
 
 def normalize_name(name: str) -> str:

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
 
+from .base import SymbolSet
 from .registry import EXTRACTORS, require_language
 
 DEFAULT_MAXSIZE: Final = 512
@@ -35,12 +36,12 @@ class SymbolCache:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self._maxsize = maxsize
-        self._entries: OrderedDict[tuple[str, bytes], frozenset[str]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, bytes], SymbolSet] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
 
-    def symbols_for_file(self, path: str, source: bytes) -> frozenset[str]:
+    def symbols_for_file(self, path: str, source: bytes) -> SymbolSet:
         language = require_language(path)
         key = (language, hashlib.sha256(source).digest())
         with self._lock:
@@ -75,7 +76,7 @@ class SymbolCache:
 _DEFAULT_CACHE: Final = SymbolCache()
 
 
-def symbols_for_file(path: str, source: bytes) -> frozenset[str]:
+def symbols_for_file(path: str, source: bytes) -> SymbolSet:
     """Like :func:`extract_symbols`, memoised in a process-wide LRU (512 entries)."""
     return _DEFAULT_CACHE.symbols_for_file(path, source)
 

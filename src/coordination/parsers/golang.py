@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import tree_sitter
 
-from .base import MAX_DEPTH, PARSERS, SymbolCollector, node_text
+from .base import MAX_DEPTH, PARSERS, SymbolCollector, SymbolSet, node_text
 
 Scope = tuple[str, ...]
 
 
-def extract(source: bytes) -> frozenset[str]:
+def extract(source: bytes) -> SymbolSet:
     """Return the canonical symbol paths of a Go source file."""
     tree = PARSERS.parse("go", source)
     out = SymbolCollector()
     _top_level(tree.root_node, out, 0)
-    return out.result()
+    return out.result(complete=not tree.root_node.has_error)
 
 
 def _top_level(container: tree_sitter.Node, out: SymbolCollector, depth: int) -> None:

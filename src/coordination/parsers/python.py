@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 import tree_sitter
 
-from .base import MAX_DEPTH, PARSERS, SymbolCollector, node_text
+from .base import MAX_DEPTH, PARSERS, SymbolCollector, SymbolSet, node_text
 
 Scope = tuple[str, ...]
 
@@ -41,7 +41,7 @@ Scope = tuple[str, ...]
 _AST_LOCK = threading.Lock()
 
 
-def extract(source: bytes) -> frozenset[str]:
+def extract(source: bytes) -> SymbolSet:
     """Return the canonical symbol paths of a Python source file."""
     try:
         with _AST_LOCK:
@@ -121,12 +121,13 @@ _TRANSPARENT = frozenset(
 _PATTERNS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern"})
 
 
-def extract_tree_sitter(source: bytes) -> frozenset[str]:
+def extract_tree_sitter(source: bytes) -> SymbolSet:
     """The same rules as :func:`extract`, on an error-tolerant tree-sitter parse."""
     tree = PARSERS.parse("python", source)
     out = SymbolCollector()
     _ts_statements(tree.root_node, (), out, 0)
-    return out.result()
+    # Only used when ast.parse failed: the file does not parse, so the set may miss names.
+    return out.result(complete=False)
 
 
 def _ts_statements(container: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Final
 
 from . import golang, python, typescript
-from .base import UnsupportedLanguage
+from .base import SymbolSet, UnsupportedLanguage
 
 LANGUAGE_BY_EXTENSION: Final[dict[str, str]] = {
     ".ts": "typescript",
@@ -22,7 +22,7 @@ LANGUAGE_BY_EXTENSION: Final[dict[str, str]] = {
     ".go": "go",
 }
 
-EXTRACTORS: Final[dict[str, Callable[[bytes], frozenset[str]]]] = {
+EXTRACTORS: Final[dict[str, Callable[[bytes], SymbolSet]]] = {
     "typescript": lambda source: typescript.extract("typescript", source),
     "tsx": lambda source: typescript.extract("tsx", source),
     "javascript": lambda source: typescript.extract("javascript", source),
@@ -52,11 +52,11 @@ def require_language(path: str) -> str:
     return language
 
 
-def extract_symbols(path: str, source: bytes) -> frozenset[str]:
+def extract_symbols(path: str, source: bytes) -> SymbolSet:
     """Canonical symbol paths declared in ``source`` (ancestors included).
 
     Raises :class:`UnsupportedLanguage` when ``path``'s extension is not
     supported.  Never raises on syntax errors: the declarations that could be
-    recognised are returned.
+    recognised are returned, in a set whose ``complete`` is False.
     """
     return EXTRACTORS[require_language(path)](source)

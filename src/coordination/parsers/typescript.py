@@ -31,15 +31,25 @@ parameter properties, index signatures, static blocks, and anything declared
 inside a function or method body.  Syntax errors never raise: ``ERROR`` nodes
 are walked as if they were transparent, so the declarations tree-sitter could
 still recognise are reported.
+
+Recovery: tree-sitter-typescript can lose its way on valid code (an interface
+of generic call-signature overloads, as in hono's ``src/types.ts``) and then
+swallow every declaration after it into error nodes. When the tree has
+errors, the source after the first error is cut at each line that starts a
+top-level declaration (``export``, ``interface``, ``type``, ``class``, ... at
+column 0) and every piece is parsed on its own; what those parses find is
+added. The result is then marked incomplete (``SymbolSet.complete`` False): a
+name still missing may be declared in a part no parse could read.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import tree_sitter
 
-from .base import MAX_DEPTH, PARSERS, SymbolCollector, node_text
+from .base import MAX_DEPTH, PARSERS, SymbolCollector, SymbolSet, node_text
 
 Scope = tuple[str, ...]
 
@@ -63,12 +73,43 @@ _ANONYMOUS_DEFAULTS: Final = frozenset(
 _REFERENCES: Final = frozenset({"identifier", "member_expression", "nested_identifier"})
 
 
-def extract(language: str, source: bytes) -> frozenset[str]:
+# A line that starts a top-level statement worth re-parsing from.
+_RESYNC: Final = re.compile(
+    rb"^(?:export|declare|interface|type|class|abstract|function|async|const|let|var|enum|namespace|module)\b",
+    re.MULTILINE,
+)
+MAX_RESYNC_PIECES: Final = 2000
+
+
+def extract(language: str, source: bytes) -> SymbolSet:
     """Return the canonical symbol paths of a TypeScript/TSX/JavaScript source."""
     tree = PARSERS.parse(language, source)
     out = SymbolCollector()
     _statements(tree.root_node, (), out, 0)
-    return out.result()
+    if not tree.root_node.has_error:
+        return out.result()
+    for piece in _pieces_after_error(tree.root_node, source):
+        _statements(PARSERS.parse(language, piece).root_node, (), out, 0)
+    return out.result(complete=False)
+
+
+def _pieces_after_error(root: tree_sitter.Node, source: bytes) -> list[bytes]:
+    """The source after the first error, cut before each top-level declaration line."""
+    first = _first_error(root)
+    start = first.start_byte if first is not None else 0
+    line_start = source.rfind(b"\n", 0, start) + 1
+    cuts = [m.start() for m in _RESYNC.finditer(source, line_start)][:MAX_RESYNC_PIECES]
+    ends = [*cuts[1:], len(source)] if cuts else []
+    return [source[a:b] for a, b in zip(cuts, ends, strict=True)]
+
+
+def _first_error(root: tree_sitter.Node) -> tree_sitter.Node | None:
+    node = root
+    while True:
+        child = next((c for c in node.children if c.has_error or c.is_error or c.is_missing), None)
+        if child is None or child.is_error or child.is_missing:
+            return child if child is not None else (node if node is not root else None)
+        node = child
 
 
 def _statements(container: tree_sitter.Node, scope: Scope, out: SymbolCollector, depth: int) -> None:

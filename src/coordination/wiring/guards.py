@@ -118,10 +118,18 @@ def verify_paths(
     strict: bool,
     engineer: str | None = None,
 ) -> VerifyOutcome:
-    """One `POST /claims/verify`; block (exit 1) when someone else holds a changed file."""
+    """`POST /claims/verify` in batches; block (exit 1) when someone else holds a changed file.
+
+    Fails closed when the service answers but cannot check: a refused request
+    (400, 413, 422) or a path it could not check (`unchecked`) blocks, with the
+    reason, so one odd file name never turns the whole check off. An
+    unreachable service, an auth error or a 5xx allow the push with a warning
+    (block with COORD_PREPUSH_STRICT=1).
+    """
     engineer = engineer or env.engineer
     if not paths:
         return VerifyOutcome(0, [])
+    answer: dict[str, Any] = {"ours": [], "theirs": [], "unchecked": []}
     try:
         with CoordClient.from_env(env, timeout=_timeout(PUSH_TIMEOUT_SEC)) as client:
             answer = client.verify(paths=list(paths), engineer=engineer, repo_id=env.repo_id)
@@ -131,11 +139,25 @@ def verify_paths(
     except CoordError as exc:
         kind = "unreachable" if isinstance(exc, CoordUnreachable) else f"error ({exc.status})"
         head = f"coord: service {kind}: {exc.detail}."
+        if exc.status in (400, 413, 422):
+            return VerifyOutcome(
+                1,
+                [
+                    head,
+                    f"coord: {what} blocked: the service refused the claim check, so it could not be done. "
+                    "Fix the cause above (`coord doctor`), or override once (you take the risk): git push --no-verify.",
+                ],
+            )
         if strict:
             return VerifyOutcome(1, [head, f"coord: {what} blocked because COORD_PREPUSH_STRICT=1."])
         return VerifyOutcome(0, [head, f"coord: {what} allowed without the claim check."])
     ours, theirs = _split_mine(answer, engineer)
+    unchecked = [u for u in answer.get("unchecked") or [] if isinstance(u, dict)]
     lines: list[str] = []
+    if unchecked:
+        lines.append(f"coord: {what} blocked: {len(unchecked)} changed file(s) could not be checked:")
+        lines += [f"  {u.get('path')!r}: {u.get('reason')}" for u in unchecked]
+        lines.append("coord: rename them, or override once (you take the risk): git push --no-verify.")
     if theirs:
         lines.append(f"coord: {what} blocked: {len(theirs)} changed file(s) are claimed by other engineers:")
         for c in theirs:
@@ -167,7 +189,7 @@ def verify_paths(
             )
             if held:
                 lines.append(f"  as {holder}: coord release --engineer {holder} {' '.join(map(str, held))}")
-    return VerifyOutcome(1 if theirs else 0, lines)
+    return VerifyOutcome(1 if theirs or unchecked else 0, lines)
 
 
 def _record_unclaimed(

@@ -53,7 +53,7 @@ def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str
         branch=body.branch,
         description=body.description,
         ttl_hours=body.ttl_hours,
-        items=[ClaimItem(ClaimType(i.type), i.pattern, tuple(i.symbols or ())) for i in body.claims],
+        items=[ClaimItem(ClaimType(i.type), i.pattern, tuple(i.symbols or ()), i.literal) for i in body.claims],
         wait_seconds=body.wait_seconds,
         urgency=body.urgency,
     )
