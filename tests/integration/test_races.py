@@ -137,10 +137,6 @@ def test_race_one_server_sqlite(tmp_path: Path) -> None:
         server.stop()
 
 
-@pytest.mark.xfail(
-    reason="an idle session's heartbeat before the sweep revives its claims (idle expiry is not one-way yet)",
-    strict=False,
-)
 def test_race_with_idle_sessions_that_come_back(tmp_path: Path) -> None:
     """Clients go silent past the idle timeout and heartbeat the same session again
     soon after, often before the sweep: claims that stopped counting must stay ended."""
