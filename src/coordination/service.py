@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
-from coordination.core import drift, globs, identity, lifetimes, spelling, symbols, validation, webhook_events
+from coordination.core import carves, drift, globs, identity, lifetimes, spelling, symbols, validation, webhook_events
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide, decide_item, effective_pattern
 from coordination.core.files import FileSet, overlap_function
@@ -352,8 +352,11 @@ class ClaimService:
                 },
             )
         for holder in d.narrowed:
-            carves = tuple(Carve(d.item.pattern, s, claim_id) for s in symbols.normalise(d.item.symbols))
-            self._add_partner(tx, holder.id, claim_id, seq, carves=carves)
+            # Symbols already carved out of the holder's scope (by an earlier claim)
+            # do not narrow it further: no notice, but this claim still takes its own carve.
+            narrows = not all(carves.covered(holder.carved, d.item.pattern, s) for s in d.item.symbols)
+            cut = carves.carves_for(d.item.pattern, d.item.symbols, claim_id)
+            self._add_partner(tx, holder.id, claim_id, seq, carves=cut)
             self._event(
                 tx,
                 req.repo_id,
@@ -364,6 +367,8 @@ class ClaimService:
                 now,
                 {"narrowed": holder.id, "holder": holder.engineer, "symbols": list(d.item.symbols)},
             )
+            if not narrows:
+                continue
             self._notice(
                 tx,
                 req.repo_id,
@@ -454,9 +459,13 @@ class ClaimService:
         now: datetime,
         actor: str | None = None,
     ) -> None:
-        """End claims and give their carved symbols back to the partners they narrowed."""
+        """End claims; every path that ends a claim comes through here.
+
+        In the same transaction, the partners of the ended claims drop them, the
+        carves they held are handed over to the claims still inside them
+        (`core.carves.after_end`), and the freed scope goes to the claim queue.
+        """
         stamp = records.to_epoch(now)
-        ending = {r["id"] for r in rows}
         for row in rows:
             tx.execute(
                 "UPDATE claims SET state = ?, ended_at = ?, seq = ? WHERE id = ?",
@@ -472,23 +481,56 @@ class ClaimService:
                 now,
                 {"holder": row["engineer"], "seq": seq},
             )
-            for partner_id in json.loads(row["coexists_with"]):
-                if partner_id not in ending:
-                    self._drop_partner(tx, partner_id, row["id"], seq)
-        # Freed scope goes to the claim queue's waiters in the same transaction.
         for repo_id in sorted({r["repo_id"] for r in rows}):
+            self._settle_partners(tx, repo_id, [r for r in rows if r["repo_id"] == repo_id], seq, now)
+            # Freed scope goes to the claim queue's waiters in the same transaction.
             self.queue.promote(tx, repo_id, seq, now)
 
-    def _drop_partner(self, tx: Tx, claim_id: int, gone: int, seq: int) -> None:
-        row = tx.one("SELECT coexists_with, carved, state FROM claims WHERE id = ?", (claim_id,))
-        if row is None or row["state"] != "active":
+    def _settle_partners(self, tx: Tx, repo_id: str, ended_rows: list[dict[str, Any]], seq: int, now: datetime) -> None:
+        """Drop ended claims from their partners and re-home the carves they held."""
+        ended = {r["id"] for r in ended_rows}
+        partner_ids = sorted({p for r in ended_rows for p in json.loads(r["coexists_with"])} - ended)
+        if not partner_ids:
             return
-        partners = [p for p in json.loads(row["coexists_with"]) if p != gone]
-        carved = [c for c in records.carves_from_json(row["carved"]) if c.by != gone]
-        tx.execute(
-            "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
-            (json.dumps(partners), records.carves_to_json(carved), seq, claim_id),
-        )
+        holders = [
+            records.to_active(r)
+            for r in self._claims_by_id(tx, partner_ids)
+            if r["state"] == "active" and r["repo_id"] == repo_id
+        ]
+        paths = sorted({c.path for h in holders for c in h.carved if c.by in ended})
+        inside: list[ActiveClaim] = []
+        if paths:
+            marks = ", ".join("?" * len(paths))
+            inside = [
+                records.to_active(r)
+                for r in tx.all(
+                    f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active'"
+                    f" AND symbols <> '[]' AND pattern IN ({marks})",
+                    [repo_id, *paths],
+                )
+            ]
+        for holder in holders:
+            after = carves.after_end(holder, ended, inside)
+            tx.execute(
+                "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
+                (json.dumps(list(after.partners)), records.carves_to_json(after.carved), seq, holder.id),
+            )
+            for taker in after.takers:
+                self._add_partner(tx, taker, holder.id, seq, carves=())
+                self._event(
+                    tx,
+                    repo_id,
+                    "carve-handover",
+                    None,
+                    taker,
+                    holder.pattern,
+                    now,
+                    {
+                        "holder": holder.id,
+                        "ended": sorted(ended),
+                        "carved": [{"path": c.path, "symbol": c.symbol} for c in after.carved if c.by == taker],
+                    },
+                )
 
     # ----------------------------------------------------------------- extend
 

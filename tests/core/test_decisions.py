@@ -126,9 +126,19 @@ def test_symbol_rules(symbols: tuple[str, ...], claim: ActiveClaim, expected: Ou
         assert decision.narrowed == (claim,)
 
 
-def test_symbols_already_carved_out_of_a_file_claim_need_no_second_narrow() -> None:
+def test_symbols_already_carved_out_of_a_file_claim_still_take_their_own_carve() -> None:
+    """A carve lives as long as the claim holding it: a second symbol claim inside
+    an earlier carve narrows the holder again instead of riding on that carve."""
     claim = held(1, "src/r.ts", carved=(Carve("src/r.ts", "Router", 7),))
-    assert one(ClaimItem(F, "src/r.ts", ("Router::handleAuth",)), claim).outcome is Outcome.GRANT
+    decision = one(ClaimItem(F, "src/r.ts", ("Router::handleAuth",)), claim)
+    assert decision.outcome is Outcome.AUTO_NARROW and decision.narrowed == (claim,)
+
+
+def test_a_carve_is_keyed_by_path_and_symbol() -> None:
+    """A carve of `Foo` in src/a.ts says nothing about `Foo` in src/b.ts."""
+    glob = held(1, "src/*.ts", carved=(Carve("src/a.ts", "Foo", 7),))
+    decision = one(ClaimItem(F, "src/b.ts", ("Foo",)), glob)
+    assert decision.outcome is Outcome.AUTO_NARROW and decision.narrowed == (glob,)
 
 
 def test_narrowed_file_claim_still_blocks_a_whole_file_claim() -> None:

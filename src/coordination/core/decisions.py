@@ -124,17 +124,11 @@ def relate(new_type: ClaimType, new_symbols: tuple[str, ...], held: ActiveClaim)
             return _Relation.CONFLICT
         return _Relation.COEXIST
     if new_symbols:
-        if held.narrowable and not _already_carved(held, new_symbols):
-            return _Relation.NARROW
-        if held.narrowable:
-            return _Relation.NONE
-        return _Relation.CONFLICT
+        # Every symbol claim inside a whole-file claim takes its own carve, even
+        # where another claim already carved those symbols on that path: a carve
+        # then lives exactly as long as the claim that holds it (core.carves).
+        return _Relation.NARROW if held.narrowable else _Relation.CONFLICT
     return _Relation.CONFLICT
-
-
-def _already_carved(held: ActiveClaim, wanted: tuple[str, ...]) -> bool:
-    carved = {c.symbol for c in held.carved}
-    return all(any(symbols.covers(c, w) for c in carved) for w in wanted)
 
 
 def _same_scope(held: ActiveClaim, type_: ClaimType, pattern: str, wanted: tuple[str, ...]) -> bool:
