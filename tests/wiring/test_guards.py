@@ -3,6 +3,7 @@ is tested in tests/gate)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,27 @@ def test_recording_failure_never_changes_the_answer(repo: Path, monkeypatch: pyt
     fake_api(monkeypatch, handler)
     outcome = guards.verify_paths(["a"], clientenv.resolve({}, start=repo), what="check", strict=True)
     assert outcome.exit_code == 1 and "held by bob/x/y" in "\n".join(outcome.lines)
+
+
+def test_a_big_push_is_checked_in_batches_and_every_batch_counts(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = "vendor/lib/f2345.js"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/claims/verify":
+            return httpx.Response(200, json={"recorded": []})
+        paths = json.loads(request.content)["paths"]
+        assert len(paths) <= guards.VERIFY_BATCH
+        theirs = [
+            {"path": p, "claim_id": 9, "engineer": "bob/claude/main", "pattern": p, "expires_at": soon(), "fence": 9}
+            for p in paths
+            if p == held
+        ]
+        return httpx.Response(200, json={"ours": [], "theirs": theirs, "unchecked": []})
+
+    seen = fake_api(monkeypatch, answer)
+    env = clientenv.resolve({}, start=repo)
+    paths = [f"vendor/lib/f{i}.js" for i in range(2 * guards.VERIFY_BATCH + 500)]
+    outcome = guards.verify_paths(paths, env, what="push", strict=False)
+    verifies = [r for r in seen if r.url.path == "/claims/verify"]
+    assert len(verifies) == 3
+    assert outcome.exit_code == 1 and any(held in line for line in outcome.lines)

@@ -110,6 +110,10 @@ def _split_mine(answer: dict[str, Any], engineer: str) -> tuple[list[dict[str, A
     return ours, theirs
 
 
+#: Paths per `POST /claims/verify` call (the service takes up to 10,000).
+VERIFY_BATCH = 1000
+
+
 def verify_paths(
     paths: Sequence[str],
     env: clientenv.ClientEnv,
@@ -132,10 +136,17 @@ def verify_paths(
     answer: dict[str, Any] = {"ours": [], "theirs": [], "unchecked": []}
     try:
         with CoordClient.from_env(env, timeout=_timeout(PUSH_TIMEOUT_SEC)) as client:
-            answer = client.verify(paths=list(paths), engineer=engineer, repo_id=env.repo_id)
-            _, others = _split_mine(answer, engineer)
-            if others:
-                _record_unclaimed(client, engineer, env.repo_id, others, "pre-push" if what == "push" else "check")
+            # A big push (a vendored tree, a mass rename) is checked in batches the service accepts.
+            for start in range(0, len(paths), VERIFY_BATCH):
+                part = client.verify(
+                    paths=list(paths[start : start + VERIFY_BATCH]), engineer=engineer, repo_id=env.repo_id
+                )
+                for key in ("ours", "theirs", "unchecked"):
+                    answer[key].extend(part.get(key, []))
+                _, others = _split_mine(part, engineer)
+                if others:
+                    kind = "pre-push" if what == "push" else "check"
+                    _record_unclaimed(client, engineer, env.repo_id, others, kind)
     except CoordError as exc:
         kind = "unreachable" if isinstance(exc, CoordUnreachable) else f"error ({exc.status})"
         head = f"coord: service {kind}: {exc.detail}."
