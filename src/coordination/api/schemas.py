@@ -134,10 +134,13 @@ class ClaimListOut(BaseModel):
 
 class ReleaseIn(Strict):
     repo_id: str = Field("default", max_length=200)
-    engineer: str | None = Field(None, max_length=200)
+    engineer: str = Field(max_length=200, description="the engineer releasing: only its own claims unless force")
     session_id: str | None = Field(None, max_length=64)
-    pattern: str | None = Field(None, max_length=4096)
+    pattern: str | None = Field(None, max_length=4096, description="claims on exactly this pattern")
     claim_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=1000)
+    force: bool = Field(
+        False, description="match every engineer's claims (needs session_id, pattern or claim_ids); audited"
+    )
 
 
 class ReleaseOut(BaseModel):
@@ -145,8 +148,10 @@ class ReleaseOut(BaseModel):
 
 
 class ExtendIn(Strict):
-    engineer: str = Field(max_length=200)
+    engineer: str = Field(max_length=200, description="the engineer extending (the holder's exact id)")
     ttl_hours: float | None = None
+    force: bool = Field(False, description="extend another engineer's claim (recorded with you as actor)")
+    if_fence: int | None = Field(None, ge=0, le=MAX_ID, description="only if the claim's fence is still this")
 
 
 class ExtendOut(ClaimOut):

@@ -92,22 +92,35 @@ def get_claim(claim_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     tags=["claims"],
     summary="Release one claim",
     response_model=schemas.ReleaseOut,
-    responses={403: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}},
+    responses={
+        403: {"model": schemas.ErrorOut, "description": "another engineer holds it and force is not set"},
+        404: {"model": schemas.ErrorOut},
+        409: {"model": schemas.ErrorOut, "description": "if_fence differs from the claim's fence"},
+    },
 )
 def release_claim(
-    claim_id: IdPath, service: ServiceDep, engineer: str | None = None, force: bool = False
+    claim_id: IdPath,
+    service: ServiceDep,
+    engineer: Annotated[str, Query(max_length=200, description="the engineer releasing (the holder's exact id)")],
+    force: Annotated[bool, Query(description="release another engineer's claim (recorded with you as actor)")] = False,
+    if_fence: Annotated[
+        int | None, Query(ge=0, le=schemas.MAX_ID, description="only if the claim's fence is still this")
+    ] = None,
 ) -> dict[str, Any]:
-    return {"released": service.release(claim_id, engineer, force)}
+    return {"released": service.release(claim_id, engineer, force, if_fence)}
 
 
 @router.post(
     "/claims/release",
     tags=["claims"],
-    summary="Release in bulk by engineer, session, pattern or ids",
+    summary="Release your claims in bulk (by session, pattern or ids); force=true for everyone's",
     response_model=schemas.ReleaseOut,
+    responses={403: {"model": schemas.ErrorOut, "description": "claim_ids names another engineer's claim"}},
 )
 def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]:
-    released = service.release_many(body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids)
+    released = service.release_many(
+        body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids, body.force
+    )
     return {"released": released}
 
 
@@ -123,7 +136,7 @@ def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]
     },
 )
 def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
-    return service.extend(claim_id, body.engineer, body.ttl_hours)
+    return service.extend(claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
 
 
 @router.post(
