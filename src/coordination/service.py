@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
@@ -31,6 +31,9 @@ from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from coordination.repo_files import RepoFiles
 from coordination.store import Store, Tx
+
+if TYPE_CHECKING:
+    from coordination.claim_queue import Presence
 
 log = logging.getLogger("coordination.service")
 
@@ -129,10 +132,13 @@ class ClaimService:
 
     # ----------------------------------------------------------------- claims
 
-    def claim(self, req: ClaimRequest) -> ClaimResult:
-        """`POST /claims`: answer at once, or with `wait_seconds` queue and wait for the grant."""
+    def claim(self, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:
+        """`POST /claims`: answer at once, or with `wait_seconds` queue and wait for the grant.
+
+        `presence` tells a waiting call that its caller went away (see `claim_queue`).
+        """
         if req.wait_seconds > 0:
-            return self.queue.claim_and_wait(req)
+            return self.queue.claim_and_wait(req, presence)
         return self.create_claims(req)
 
     def create_claims(self, req: ClaimRequest) -> ClaimResult:

@@ -117,7 +117,7 @@ class ConflictEntry(ClaimBrief):
 
 class QueueEndOut(BaseModel):
     id: int
-    state: Literal["expired", "cancelled"]
+    state: Literal["expired", "cancelled", "abandoned"]
 
 
 class ConflictOut(ErrorOut):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import anyio.to_thread
+from fastapi import APIRouter, Query, Request
 
 from coordination import __version__
-from coordination.api import schemas
+from coordination.api import schemas, waiting
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.service import ClaimRequest
@@ -34,13 +35,17 @@ def auth_check() -> dict[str, Any]:
             "model": schemas.ConflictOut,
             "description": "overlaps claims held by others (with wait_seconds: the wait ended or was cancelled)",
         },
-        503: {"model": schemas.ErrorOut, "description": "too many queue waiters on this server"},
+        503: {
+            "model": schemas.ErrorOut,
+            "description": "too many queue waiters on this server, or it is shutting down (the wait ended)",
+        },
     },
 )
-def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str, Any]:
+async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http: Request) -> dict[str, Any]:
     """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
     this call long-polls (in a worker thread) until the queue grants it, the entry is
-    cancelled (`DELETE /requests/{queue_id}`) or the wait ends."""
+    cancelled (`DELETE /requests/{queue_id}`) or the wait ends. Closing the connection
+    ends the wait: the entry is abandoned and never granted."""
     request = ClaimRequest(
         engineer=body.engineer,
         repo_id=body.repo_id,
@@ -52,7 +57,10 @@ def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str
         wait_seconds=body.wait_seconds,
         urgency=body.urgency,
     )
-    result = service.claim(request)
+    if request.wait_seconds > 0:
+        result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
+    else:
+        result = await anyio.to_thread.run_sync(service.claim, request)
     out: dict[str, Any] = {
         "claims": result.claims,
         "decisions": result.decisions,
