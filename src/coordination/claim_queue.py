@@ -327,6 +327,11 @@ class ClaimQueue:
         for event in events:
             event.set()
 
+    def resume(self) -> None:
+        """Serve waiters again (a new app started on this service)."""
+        with self._events_lock:
+            self._stopping = None
+
     def drain(self, timeout: float) -> None:
         """Wait (bounded) until this process's waiters have ended their entries."""
         deadline = time.monotonic() + timeout

@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         # otherwise the first request of each repo pays for it, seconds with tens of thousands.
         await asyncio.to_thread(svc.warm)
         app.state.service = svc
+        svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
         # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
         # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
         # 40 threads that serve everything else (the releases the waiters wait for).
