@@ -23,6 +23,16 @@ reads the committed row). A waiter whose grant happened in another process or
 replica notices it by polling its row every `POLL_SEC`; the waiters of a repo
 also run `promote` themselves at most every `POLL_SEC` per process.
 
+Liveness: an entry is only ever granted while a waiter stands behind it. The
+waiting call holds a lease on its entry (`lease_until`), renewed every third of
+`COORD_QUEUE_WAITER_LEASE_SEC` by its process; `promote`, in whichever replica it
+runs, ends a waiting entry whose lease has run out as `abandoned` instead of
+granting it (its server died or was killed). A waiter whose caller went away
+(the HTTP connection closed: `Presence.leave`) ends its own entry at once, and
+gives back a grant that raced with the departure, since nobody will receive it.
+A server that is stopping (`stop`) ends its waiters' entries and answers them
+503: they can retry elsewhere, and after a restart nothing is granted to them.
+
 Waiting occupies one worker thread of the server for up to `MAX_WAIT_SECONDS`;
 a process serves at most `COORD_QUEUE_MAX_WAITERS` waiters at once (more are
 answered 503) and sizes its thread pool above that so releases still run.
@@ -33,6 +43,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,12 +62,48 @@ if TYPE_CHECKING:
 POLL_SEC = 0.5
 MAX_WAIT_SECONDS = 900.0
 URGENCIES = tuple(u.value for u in Urgency)
-STATES = ("waiting", "granted", "cancelled", "expired")
+STATES = ("waiting", "granted", "cancelled", "expired", "abandoned")
+STOPPING = "the server is shutting down: the wait ended and nothing was claimed; retry (another replica, or this one)"
+LAPSED = "no live waiter: the waiting call's lease ran out (its server stopped or died)"
 
 QUEUE_COLUMNS = (
     "id, repo_id, engineer, session_id, request, urgency, priority, position, state, created_at, "
-    "deadline, ended_at, granted_claims, decisions, blocking_claims"
+    "deadline, ended_at, granted_claims, decisions, blocking_claims, lease_until"
 )
+
+
+class Presence:
+    """Whether the caller of a long wait is still there.
+
+    A front door creates one per waiting call and calls `leave()` when its caller
+    goes away (the HTTP connection closed); the wait then ends its entry.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gone = False
+        self.reason = ""
+        self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def gone(self) -> bool:
+        return self._gone
+
+    def leave(self, reason: str = "the caller went away") -> None:
+        with self._lock:
+            if self._gone:
+                return
+            self.reason, self._gone = reason, True
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def on_leave(self, listener: Callable[[], None]) -> None:
+        with self._lock:
+            if not self._gone:
+                self._listeners.append(listener)
+                return
+        listener()
 
 
 class ClaimQueue:
@@ -68,6 +115,9 @@ class ClaimQueue:
         self._events_lock = threading.Lock()
         self._last_promote: dict[str, float] = {}
         self._waiters = threading.BoundedSemaphore(max(1, service.settings.queue_max_waiters))
+        self._lease = float(service.settings.queue_waiter_lease_sec)
+        self._last_renew = 0.0
+        self._stopping: str | None = None
 
     # ----------------------------------------------------------------- join
 
@@ -84,8 +134,8 @@ class ClaimQueue:
         queue_id = int(
             tx.scalar(
                 "INSERT INTO claim_queue (repo_id, engineer, session_id, request, urgency, priority, position,"
-                " state, created_at, deadline, granted_claims, decisions, blocking_claims)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, '[]', '[]', ?) RETURNING id",
+                " state, created_at, deadline, granted_claims, decisions, blocking_claims, lease_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, '[]', '[]', ?, ?) RETURNING id",
                 (
                     req.repo_id,
                     req.engineer,
@@ -97,6 +147,7 @@ class ClaimQueue:
                     stamp,
                     stamp + req.wait_seconds,
                     json.dumps(sorted(set(blocking))),
+                    stamp + self._lease,
                 ),
             )
         )
@@ -142,6 +193,9 @@ class ClaimQueue:
             row = by_id[entry.id]
             if row["deadline"] <= stamp:
                 self._end_entry(tx, row, "expired", "queue_expire", now, {"reason": "the wait ended"})
+                continue
+            if row["lease_until"] is None or row["lease_until"] <= stamp:
+                self._end_entry(tx, row, "abandoned", "queue_abandon", now, {"reason": LAPSED})
                 continue
             req = _request(row)
             items = [svc._as_stored_type(i, rules) for i in req.items]
@@ -192,23 +246,27 @@ class ClaimQueue:
             return self.promote(tx, repo_id, seq, svc._now(tx))
 
     def expire_overdue(self) -> None:
-        """Sweep: end waiting entries whose wait is over (their waiter is gone)."""
+        """Sweep: end waiting entries whose wait is over or whose waiter is gone (lease lapsed)."""
         with self.service.store.read() as tx:
             stamp = records.to_epoch(self.service._now(tx))
             repos = tx.all(
-                "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting' AND deadline <= ?", (stamp,)
+                "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting'"
+                " AND (deadline <= ? OR lease_until IS NULL OR lease_until <= ?)",
+                (stamp, stamp),
             )
         for row in repos:
             self.promote_repo(row["repo_id"])
 
     def expired_count(self) -> int:
         with self.service.store.read() as tx:
-            return int(tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state = 'expired'") or 0)
+            return int(tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state IN ('expired', 'abandoned')") or 0)
 
     # ----------------------------------------------------------------- wait
 
-    def claim_and_wait(self, req: ClaimRequest) -> ClaimResult:
+    def claim_and_wait(self, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:
         """`POST /claims` with a wait: grant now, or queue and block until granted, cancelled or over."""
+        if self._stopping is not None:
+            raise Unavailable(self._stopping)
         if not self._waiters.acquire(blocking=False):
             raise Unavailable(
                 f"this server already has {self.service.settings.queue_max_waiters} waiting claim requests "
@@ -218,19 +276,29 @@ class ClaimQueue:
             result = self.service.create_claims(req)
             if result.queue is None:
                 return result
-            return self.wait(int(result.queue["id"]), req.wait_seconds)
+            return self.wait(int(result.queue["id"]), req.wait_seconds, presence)
         finally:
             self._waiters.release()
 
-    def wait(self, queue_id: int, wait_seconds: float) -> ClaimResult:
-        """Block until the entry leaves `waiting` or `wait_seconds` pass; then the grant or a Conflict."""
+    def wait(self, queue_id: int, wait_seconds: float, presence: Presence | None = None) -> ClaimResult:
+        """Block until the entry leaves `waiting` or `wait_seconds` pass; then the grant or a Conflict.
+
+        While it waits it renews the entry's lease. If `presence` says the caller
+        left, or the server is stopping, the entry ends (`abandoned`) instead.
+        """
         event = self._register(queue_id)
+        if presence is not None:
+            presence.on_leave(event.set)
         try:
             row = self._read(queue_id)
             repo_id = row["repo_id"]
             cache = self.service._cache(repo_id)
             end = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
             while row["state"] == "waiting":
+                if presence is not None and presence.gone:
+                    return self._leave(queue_id, presence.reason, caller_gone=True)
+                if self._stopping is not None:
+                    return self._leave(queue_id, self._stopping, caller_gone=False)
                 left = end - time.monotonic()
                 if left <= 0:
                     row = self._finish(queue_id)
@@ -242,16 +310,93 @@ class ClaimQueue:
                         pass
                 else:
                     self._throttled_promote(repo_id)
+                self._keep_alive()
                 row = self._read(queue_id)
+            if presence is not None and presence.gone and row["state"] == "granted":
+                return self._leave(queue_id, presence.reason, caller_gone=True)
             return self._outcome(row)
         finally:
             with self._events_lock:
                 self._events.pop(queue_id, None)
 
+    def stop(self, reason: str = STOPPING) -> None:
+        """The server is stopping: every waiter of this process ends its entry and answers 503."""
+        with self._events_lock:
+            self._stopping = reason
+            events = list(self._events.values())
+        for event in events:
+            event.set()
+
+    def resume(self) -> None:
+        """Serve waiters again (a new app started on this service)."""
+        with self._events_lock:
+            self._stopping = None
+
+    def drain(self, timeout: float) -> None:
+        """Wait (bounded) until this process's waiters have ended their entries."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._events_lock:
+                if not self._events:
+                    return
+            time.sleep(0.02)
+
+    def renew(self, queue_ids: list[int]) -> None:
+        """Extend the lease of these entries (those still waiting): their waiters are alive."""
+        if not queue_ids:
+            return
+        svc = self.service
+        with svc.store.write(None) as tx:
+            marks = ", ".join("?" * len(queue_ids))
+            tx.execute(
+                f"UPDATE claim_queue SET lease_until = ? WHERE state = 'waiting' AND id IN ({marks})",
+                [records.to_epoch(svc._now(tx)) + self._lease, *queue_ids],
+            )
+
+    def _keep_alive(self) -> None:
+        """Renew, at most every third of a lease, the leases of every entry this process waits on."""
+        with self._events_lock:
+            if time.monotonic() - self._last_renew < self._lease / 3:
+                return
+            self._last_renew = time.monotonic()
+            ids = sorted(self._events)
+        self.renew(ids)
+
+    def _leave(self, queue_id: int, reason: str, caller_gone: bool) -> ClaimResult:
+        """End the entry of a waiter that is going away (its caller left, or the server stops).
+
+        A waiting entry becomes `abandoned`. A grant that came first is given back
+        when the caller is gone (nobody will receive it); a stopping server still
+        answers it. Raises Conflict (caller gone) or Unavailable (stopping).
+        """
+        svc = self.service
+        repo_id = self._read(queue_id)["repo_id"]
+        cache = svc._cache(repo_id)
+        with cache.lock, svc.store.write(repo_id) as tx:
+            seq = svc._advance(tx, repo_id, cache)
+            now = svc._now(tx)
+            row = self._row(tx, queue_id)
+            if row["state"] == "waiting":
+                self._end_entry(tx, row, "abandoned", "queue_abandon", now, {"reason": reason})
+            elif row["state"] == "granted" and caller_gone:
+                ids = json.loads(row["granted_claims"])
+                held = [c for c in svc._claims_by_id(tx, ids) if c["state"] == "active"] if ids else []
+                self._end_entry(
+                    tx, row, "abandoned", "queue_abandon", now, {"reason": reason, "released": [c["id"] for c in held]}
+                )
+                if held:
+                    svc._end(tx, held, "released", "release", seq, now, actor=row["engineer"])
+        if row["state"] == "granted" and not caller_gone:
+            return self._outcome(row)
+        if caller_gone:
+            raise Conflict(f"queue entry {queue_id} abandoned: {reason}; nothing was claimed", queue_id=queue_id)
+        raise Unavailable(reason, queue={"id": queue_id, "state": "abandoned"})
+
     def poll(self, queue_id: int) -> dict[str, Any]:
         """One step of a wait without blocking: promote the entry's repo, then return the entry."""
         row = self._read(queue_id)
         if row["state"] == "waiting":
+            self.renew([queue_id])  # a poll is a waiter showing it is alive
             self.promote_repo(row["repo_id"])
         with self.service.store.read() as tx:
             return self._present(tx, self._row(tx, queue_id), self.service.clock())
@@ -313,7 +458,11 @@ class ClaimQueue:
         if blocked:
             err = svc._conflict_error(blocked, rules, now)
             conflicts, suggestion = err.extra["conflicts"], err.extra["suggestion"]
-        why = "the wait ended" if row["state"] == "expired" else "the entry was cancelled"
+        why = {
+            "expired": "the wait ended",
+            "cancelled": "the entry was cancelled",
+            "abandoned": "its waiter went away",
+        }.get(row["state"], row["state"])
         raise Conflict(
             f"queue entry {row['id']} {row['state']}: {why} before the scope was free; nothing was claimed",
             conflicts=conflicts,

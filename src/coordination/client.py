@@ -225,35 +225,65 @@ class CoordClient:
         """`GET /claims/{id}`."""
         return dict(self.request("GET", f"/claims/{int(claim_id)}"))
 
-    def release_claim(self, claim_id: int, engineer: str) -> list[int]:
-        """`DELETE /claims/{id}?engineer=E` -> released ids (403 if E is not the holder)."""
-        body = self.request("DELETE", f"/claims/{int(claim_id)}", params={"engineer": engineer})
+    def release_claim(
+        self, claim_id: int, engineer: str, *, force: bool = False, if_fence: int | None = None
+    ) -> list[int]:
+        """`DELETE /claims/{id}?engineer=E` -> released ids.
+
+        `engineer` is the one releasing: 403 unless it is the holder's exact id or
+        `force` is set (then the audit names `engineer` as the actor). With
+        `if_fence`, 409 unless the claim's fence is still that value.
+        """
+        params: JSON = {"engineer": engineer}
+        if force:
+            params["force"] = "true"
+        if if_fence is not None:
+            params["if_fence"] = int(if_fence)
+        body = self.request("DELETE", f"/claims/{int(claim_id)}", params=params)
         return _ids(body)
 
     def release_claims(
         self,
         *,
+        engineer: str,
         repo_id: str = "default",
-        engineer: str | None = None,
         session_id: str | None = None,
         pattern: str | None = None,
         claim_ids: Iterable[int] | None = None,
+        force: bool = False,
     ) -> list[int]:
-        """`POST /claims/release` (bulk, by engineer/session/pattern/ids) -> released ids."""
-        body: JSON = {"repo_id": repo_id}
-        if engineer is not None:
-            body["engineer"] = engineer
+        """`POST /claims/release` -> released ids.
+
+        Releases `engineer`'s own claims (all of them in the repo, or those of a
+        session, on a pattern, or with these ids). `force` matches every
+        engineer's claims instead and needs a session, pattern or ids.
+        """
+        body: JSON = {"repo_id": repo_id, "engineer": engineer}
         if session_id is not None:
             body["session_id"] = session_id
         if pattern is not None:
             body["pattern"] = pattern
         if claim_ids is not None:
             body["claim_ids"] = [int(i) for i in claim_ids]
+        if force:
+            body["force"] = True
         return _ids(self.request("POST", "/claims/release", json=body))
 
-    def extend_claim(self, claim_id: int, *, engineer: str, ttl_hours: float) -> JSON:
-        """`POST /claims/{id}/extend` -> the updated Claim."""
-        body = {"engineer": engineer, "ttl_hours": ttl_hours}
+    def extend_claim(
+        self,
+        claim_id: int,
+        *,
+        engineer: str,
+        ttl_hours: float,
+        force: bool = False,
+        if_fence: int | None = None,
+    ) -> JSON:
+        """`POST /claims/{id}/extend` -> the updated Claim (same holder rules as `release_claim`)."""
+        body: JSON = {"engineer": engineer, "ttl_hours": ttl_hours}
+        if force:
+            body["force"] = True
+        if if_fence is not None:
+            body["if_fence"] = int(if_fence)
         return dict(self.request("POST", f"/claims/{int(claim_id)}/extend", json=body))
 
     # -- sessions, conflicts, verify ----------------------------------------

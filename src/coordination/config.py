@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         60.0, ge=0, description="A queue entry older than this counts one priority level higher; 0 disables"
     )
     queue_max_waiters: int = Field(64, ge=1, le=10_000, description="Long-polling queue waiters per process")
+    queue_waiter_lease_sec: float = Field(
+        10.0,
+        ge=1,
+        le=300,
+        description="A waiting call renews its queue entry's lease this often (a third of it); an entry whose "
+        "lease ran out (its server died) is never granted and ends as abandoned",
+    )
 
     auto_promote_threshold: int = Field(
         0, ge=0, description="Refused attempts on a file within the window that add it to shared_files; 0 disables"

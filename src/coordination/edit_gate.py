@@ -163,8 +163,10 @@ class EditGate:
         held = svc.list_claims(repo_id=repo_id, engineer=engineer)
         return {"session_id": session_id, "claims": held, "pending_requests": beat["pending_requests"]}
 
-    def session_end(self, session_id: str, engineer: str | None, repo_id: str) -> dict[str, Any]:
-        released = self.service.release_many(repo_id, session_id=session_id)
+    def session_end(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
+        # The session is over: every claim it took ends, its subagents' (`engineer+agent`) too,
+        # so this is a forced release scoped to the session, recorded with the session's engineer.
+        released = self.service.release_many(repo_id, engineer, session_id=session_id, force=True)
         return {"session_id": session_id, "released": released}
 
 

@@ -266,8 +266,10 @@ def build_server(bridge: Bridge) -> Any:
         engineer: str | None = None,
         session_only: bool = False,
     ) -> dict[str, Any]:
-        """Release claims when done: the given ids, or those matching `pattern`, or all
-        of the engineer's claims in this repo (only this session's with session_only)."""
+        """Release your claims when done: the given ids, or those on exactly `pattern`,
+        or all of the engineer's claims in this repo (only this session's with
+        session_only). Only claims held by that exact engineer id are released;
+        naming someone else's claim id is refused (ask them with request_release)."""
         released = bridge.call(
             "release_claims",
             bridge.client.release_claims,
@@ -285,8 +287,8 @@ def build_server(bridge: Bridge) -> Any:
         claim_ids: list[int] | None = None,
         engineer: str | None = None,
     ) -> dict[str, Any]:
-        """Extend claims to `ttl_hours` from now: the given ids, or all of the engineer's
-        active claims in this repo."""
+        """Extend your claims to `ttl_hours` from now: the given ids, or all of the
+        engineer's active claims in this repo. Another engineer's claim is refused."""
         who = bridge.engineer(engineer)
         ids = claim_ids
         if not ids:

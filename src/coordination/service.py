@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from coordination import ownership_yaml, records
 from coordination.config import Settings
@@ -33,6 +33,9 @@ from coordination.errors import Conflict, Forbidden, Invalid, NotFound, Unavaila
 from coordination.repo_files import RepoFiles
 from coordination.store import Store, Tx
 from coordination.store.waits import DEFAULT_BUSY_TIMEOUT_SEC, WaitLock
+
+if TYPE_CHECKING:
+    from coordination.claim_queue import Presence
 
 log = logging.getLogger("coordination.service")
 
@@ -135,10 +138,13 @@ class ClaimService:
 
     # ----------------------------------------------------------------- claims
 
-    def claim(self, req: ClaimRequest) -> ClaimResult:
-        """`POST /claims`: answer at once, or with `wait_seconds` queue and wait for the grant."""
+    def claim(self, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:
+        """`POST /claims`: answer at once, or with `wait_seconds` queue and wait for the grant.
+
+        `presence` tells a waiting call that its caller went away (see `claim_queue`).
+        """
         if req.wait_seconds > 0:
-            return self.queue.claim_and_wait(req)
+            return self.queue.claim_and_wait(req, presence)
         return self.create_claims(req)
 
     def create_claims(self, req: ClaimRequest) -> ClaimResult:
@@ -413,13 +419,15 @@ class ClaimService:
 
     # ---------------------------------------------------------------- release
 
-    def release(self, claim_id: int, engineer: str | None, force: bool = False) -> list[int]:
+    def release(self, claim_id: int, engineer: str, force: bool = False, if_fence: int | None = None) -> list[int]:
+        """End one claim on behalf of `engineer` (see `_acting_on`); [] when it had already ended."""
+        self._require_actor(engineer)
         repo_id = self._repo_of(claim_id)
         cache = self._cache(repo_id)
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
             now = self._now(tx)
-            row = self._holders_row(tx, claim_id, None if force else engineer, "releases it (or pass force=true)")
+            row = self._acting_on(tx, claim_id, engineer, force, if_fence, "releases")
             if row["state"] != "active":
                 return []
             self._end(tx, [row], "released", "release", seq, now, actor=engineer)
@@ -428,15 +436,25 @@ class ClaimService:
     def release_many(
         self,
         repo_id: str,
-        engineer: str | None = None,
+        engineer: str,
         session_id: str | None = None,
         pattern: str | None = None,
         claim_ids: Sequence[int] | None = None,
+        force: bool = False,
     ) -> list[int]:
-        if not (engineer or session_id or pattern or claim_ids):
-            raise Invalid("give at least one of engineer, session_id, pattern or claim_ids")
+        """End claims in bulk on behalf of `engineer`.
+
+        Without `force` only the engineer's own claims match (narrowed by session,
+        pattern or ids; naming another engineer's claim by id is Forbidden). With
+        `force` the filters match every engineer's claims and at least one of
+        session_id, pattern or claim_ids is required.
+        """
+        self._require_actor(engineer)
         self._check_identity(engineer, repo_id, session_id)
-        where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
+        if force and not (session_id or pattern or claim_ids):
+            raise Invalid("force=true releases other engineers' claims: give session_id, pattern or claim_ids")
+        holder = None if force else engineer
+        where, params = _equal_filters(repo_id=repo_id, engineer=holder, session_id=session_id, pattern=pattern)
         where.append("state = 'active'")
         if claim_ids:
             where.append(f"id IN ({', '.join('?' * len(claim_ids))})")
@@ -445,6 +463,19 @@ class ClaimService:
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
             now = self._now(tx)
+            if claim_ids and not force:
+                marks = ", ".join("?" * len(claim_ids))
+                others = tx.all(
+                    f"SELECT id, engineer FROM claims WHERE id IN ({marks}) AND engineer <> ? ORDER BY id",
+                    [*claim_ids, engineer],
+                )
+                if others:
+                    raise Forbidden(
+                        f"claim {others[0]['id']} is held by {others[0]['engineer']}; only the holder "
+                        "releases it (or pass force=true)",
+                        claim_id=others[0]["id"],
+                        holder=others[0]["engineer"],
+                    )
             rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE {' AND '.join(where)}", params)
             self._end(tx, rows, "released", "release", seq, now, actor=engineer)
         return [r["id"] for r in rows]
@@ -534,19 +565,35 @@ class ClaimService:
 
     # ----------------------------------------------------------------- extend
 
-    def extend(self, claim_id: int, engineer: str, ttl_hours: float | None) -> dict[str, Any]:
+    def extend(
+        self,
+        claim_id: int,
+        engineer: str,
+        ttl_hours: float | None,
+        force: bool = False,
+        if_fence: int | None = None,
+    ) -> dict[str, Any]:
+        self._require_actor(engineer)
         problem = validation.ttl_problem(ttl_hours, self.limits)
         if problem:
             raise Invalid(problem)
         repo_id = self._repo_of(claim_id)
-        return self._restarting_idle(lambda: self._extend(claim_id, repo_id, engineer, ttl_hours))
+        return self._restarting_idle(lambda: self._extend(claim_id, repo_id, engineer, ttl_hours, force, if_fence))
 
-    def _extend(self, claim_id: int, repo_id: str, engineer: str, ttl_hours: float | None) -> dict[str, Any]:
+    def _extend(
+        self,
+        claim_id: int,
+        repo_id: str,
+        engineer: str,
+        ttl_hours: float | None,
+        force: bool = False,
+        if_fence: int | None = None,
+    ) -> dict[str, Any]:
         cache = self._cache(repo_id)
         with cache.lock, self.store.write(repo_id) as tx:
             seq = self._advance(tx, repo_id, cache)
             now = self._now(tx)
-            row = self._holders_row(tx, claim_id, engineer, "extends it")
+            row = self._acting_on(tx, claim_id, engineer, force, if_fence, "extends")
             claim = records.to_active(row)
             self._check_extendable(tx, row, claim, now)
             expires = lifetimes.expires_at(now, claim.type, ttl_hours, self.ttl)
@@ -562,9 +609,9 @@ class ClaimService:
                 claim_id,
                 row["pattern"],
                 now,
-                {"expires_at": records.iso(records.to_epoch(expires))},
+                {"expires_at": records.iso(records.to_epoch(expires)), "holder": row["engineer"]},
             )
-            if row["session_id"]:
+            if row["session_id"] and row["engineer"] == engineer:  # a forced extend keeps no one's session alive
                 self._touch_session(tx, row["session_id"], engineer, now)
             updated = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
             assert updated is not None
@@ -1285,13 +1332,34 @@ class ClaimService:
         for pattern in held - patterns:
             files.matching(pattern)
 
-    def _holders_row(self, tx: Tx, claim_id: int, engineer: str | None, action: str) -> dict[str, Any]:
-        """The claim's row, read under the repo lock; Forbidden unless `engineer` holds it (None: anyone)."""
+    def _require_actor(self, engineer: str | None) -> None:
+        """Every change to a claim names the engineer making it (400 otherwise)."""
+        if engineer is None or not str(engineer).strip():
+            raise Invalid("engineer is required: the engineer making this change")
+        self._check_identity(engineer, None, None)
+
+    def _acting_on(
+        self, tx: Tx, claim_id: int, engineer: str, force: bool, if_fence: int | None, action: str
+    ) -> dict[str, Any]:
+        """The claim's row, read under the repo lock, if `engineer` may change it.
+
+        The holder is the exact engineer id the claim was granted to. Anyone else
+        needs `force` (and is then recorded as the actor); `if_fence` must equal
+        the claim's fence, so a holder only ends or extends the grant it still holds.
+        """
         row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
         if row is None:
             raise NotFound(f"no claim with id {claim_id}")
-        if engineer is not None and engineer != row["engineer"]:
-            raise Forbidden(f"claim {claim_id} is held by {row['engineer']}; only the holder {action}")
+        if engineer != row["engineer"] and not force:
+            raise Forbidden(
+                f"claim {claim_id} is held by {row['engineer']}; only the holder {action} it (or pass force=true)",
+                holder=row["engineer"],
+            )
+        if if_fence is not None and int(row["fence"]) != if_fence:
+            raise Conflict(
+                f"claim {claim_id} has fence {row['fence']}, not {if_fence}: it is not the grant you hold",
+                fence=int(row["fence"]),
+            )
         return row
 
     def _repo_of(self, claim_id: int) -> str:

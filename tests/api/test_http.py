@@ -72,7 +72,12 @@ def test_bulk_release_and_heartbeat(client: TestClient) -> None:
     claim(client, "alex/claude/1", "a.ts", "b.ts", session_id="abcdef0123456789")
     hb = client.post("/sessions/abcdef0123456789/heartbeat", json={"engineer": "alex/claude/1"})
     assert hb.status_code == 200 and hb.json()["active_claims"] == 2
-    resp = client.post("/claims/release", json={"repo_id": "org/app", "session_id": "abcdef0123456789"})
+    bare = client.post("/claims/release", json={"repo_id": "org/app", "session_id": "abcdef0123456789"})
+    assert bare.status_code == 400 and "engineer" in bare.json()["detail"]  # who releases is required
+    resp = client.post(
+        "/claims/release",
+        json={"repo_id": "org/app", "engineer": "alex/claude/1", "session_id": "abcdef0123456789"},
+    )
     assert len(resp.json()["released"]) == 2
     assert client.post("/claims/release", json={"repo_id": "org/app"}).status_code == 400
 

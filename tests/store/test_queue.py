@@ -107,6 +107,7 @@ def test_age_boost_lifts_an_old_entry_exactly_one_level(make_service, clock) -> 
     held = hold(service, ALEX, "src/a.ts")
     old_normal = queue(service, BOB, "src/a.ts")
     clock.advance(seconds=61)
+    service.queue.renew([old_normal])  # its waiter is still there
     new_high = queue(service, CAROL, "src/a.ts", urgency="high")
     new_blocking = queue(service, DAVE, "src/a.ts", urgency="blocking")
     # blocking (3) > old normal (1 + 1, joined first) > new high (2)
@@ -123,6 +124,7 @@ def test_no_age_boost_when_disabled(make_service, clock) -> None:
     held = hold(service, ALEX, "src/a.ts")
     old_normal = queue(service, BOB, "src/a.ts", wait=900)
     clock.advance(seconds=600)
+    service.queue.renew([old_normal])  # its waiter is still there
     new_high = queue(service, CAROL, "src/a.ts", urgency="high")
     service.release(held, ALEX)
     assert (state(service, new_high), state(service, old_normal)) == ("granted", "waiting")
@@ -278,6 +280,7 @@ def test_the_sweep_promotes_and_expires(service: ClaimService, clock) -> None:
     bob = queue(service, BOB, "src/a.ts", wait=900)
     carol = queue(service, CAROL, "src/b.ts", wait=60)
     clock.advance(minutes=7)
+    service.queue.renew([bob, carol])  # both waiters are still there; Carol's wait is over
     counts = service.sweep()
     assert counts["expired"] == 1 and counts["queue_expired"] == 1
     assert (state(service, bob), state(service, carol)) == ("granted", "expired")
@@ -312,3 +315,83 @@ def test_list_filters_by_engineer_and_repo(service: ClaimService) -> None:
     assert service.queue.list("org/other") == []
     with pytest.raises(Invalid):
         service.queue.list(REPO, "bad engineer!")
+
+
+def test_an_entry_whose_waiter_stopped_renewing_is_never_granted(make_service, clock) -> None:
+    service = make_service(queue_waiter_lease_sec=10)
+    held = hold(service, ALEX, "src/a.ts")
+    gone = queue(service, BOB, "src/a.ts", wait=900)
+    alive = queue(service, CAROL, "src/a.ts", wait=900)
+    clock.advance(seconds=11)  # Bob's server died: nobody renews his lease
+    service.queue.renew([alive])
+    service.release(held, ALEX)
+    assert (state(service, gone), state(service, alive)) == ("abandoned", "granted")
+    assert holders(service, "src/a.ts") == [CAROL]
+    (abandon,) = events(service, "queue_abandon")
+    assert abandon["detail"]["queue_id"] == gone and "lease" in abandon["detail"]["reason"]
+    with pytest.raises(Conflict) as err:
+        service.queue.outcome(gone)
+    assert err.value.extra["queue"] == {"id": gone, "state": "abandoned"}
+
+
+def test_the_sweep_ends_entries_whose_lease_lapsed(make_service, clock) -> None:
+    service = make_service(queue_waiter_lease_sec=10)
+    hold(service, ALEX, "src/a.ts")
+    gone = queue(service, BOB, "src/a.ts", wait=900)
+    clock.advance(seconds=11)
+    assert service.sweep()["queue_expired"] == 1
+    assert state(service, gone) == "abandoned" and service.queue.list(REPO) == []
+
+
+def test_a_waiter_whose_caller_leaves_abandons_its_entry(service: ClaimService) -> None:
+    from coordination.claim_queue import Presence
+
+    held = hold(service, ALEX, "src/a.ts")
+    presence = Presence()
+    outcome: dict[str, object] = {}
+
+    def wait() -> None:
+        try:
+            service.queue.claim_and_wait(req(BOB, "src/a.ts", wait_seconds=30), presence)
+        except Conflict as exc:
+            outcome["error"] = exc
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not service.queue.list(REPO) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (entry,) = service.queue.list(REPO)
+    presence.leave("the caller closed the connection")
+    waiter.join(10)
+    assert not waiter.is_alive() and "error" in outcome
+    assert state(service, entry["id"]) == "abandoned"
+    service.release(held, ALEX)
+    assert holders(service, "src/a.ts") == []
+
+
+def test_a_stopping_server_answers_its_waiters_unavailable(service: ClaimService) -> None:
+    from coordination.errors import Unavailable
+
+    hold(service, ALEX, "src/a.ts")
+    outcome: dict[str, object] = {}
+
+    def wait() -> None:
+        try:
+            service.queue.claim_and_wait(req(BOB, "src/a.ts", wait_seconds=30))
+        except Unavailable as exc:
+            outcome["error"] = exc
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not service.queue.list(REPO) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (entry,) = service.queue.list(REPO)
+    service.queue.stop()
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert "shutting down" in outcome["error"].detail  # type: ignore[attr-defined]
+    assert state(service, entry["id"]) == "abandoned"
+    with pytest.raises(Unavailable):
+        service.queue.claim_and_wait(req(CAROL, "src/a.ts", wait_seconds=30))

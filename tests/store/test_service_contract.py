@@ -152,12 +152,20 @@ def test_release_rules(service: ClaimService) -> None:
 def test_bulk_release(service: ClaimService) -> None:
     service.create_claims(req("alex/claude/1", "a.ts", "b.ts", session_id="s1"))
     service.create_claims(req("alex/claude/1", "c.ts", session_id="s2"))
-    service.create_claims(req("bob/codex/1", "d.ts"))
-    assert len(service.release_many("org/app", session_id="s1")) == 2
-    assert len(service.release_many("org/app", pattern="d.ts")) == 1
-    assert len(service.release_many("org/app", engineer="alex/claude/1")) == 1
+    bobs = service.create_claims(req("bob/codex/1", "d.ts")).claims[0]["id"]
+    assert len(service.release_many("org/app", "alex/claude/1", session_id="s1")) == 2
+    # A filter alone never reaches another engineer's claims.
+    assert service.release_many("org/app", "alex/claude/1", pattern="d.ts") == []
+    with pytest.raises(Forbidden):
+        service.release_many("org/app", "alex/claude/1", claim_ids=[bobs])
+    assert len(service.release_many("org/app", "alex/claude/1")) == 1
     with pytest.raises(Invalid):
-        service.release_many("org/app")
+        service.release_many("org/app", "")
+    with pytest.raises(Invalid):
+        service.release_many("org/app", "alex/claude/1", force=True)  # force needs a filter
+    assert service.release_many("org/app", "ops/human/1", pattern="d.ts", force=True) == [bobs]
+    (forced,) = [e for e in events(service, "release") if e["claim_id"] == bobs]
+    assert forced["engineer"] == "ops/human/1" and forced["detail"]["holder"] == "bob/codex/1"
 
 
 def test_extend(service: ClaimService, clock) -> None:

@@ -47,6 +47,14 @@ def check_auth_settings(settings: Settings) -> None:
         )
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """The server is about to stop: its queue waiters end their entries and get a 503 now,
+    while connections are still open (called from the signal handler of `coord-api`)."""
+    svc: ClaimService | None = getattr(app.state, "service", None)
+    if svc is not None:
+        svc.queue.stop()
+
+
 def create_app(settings: Settings | None = None, service: ClaimService | None = None) -> FastAPI:
     settings = settings or Settings()
     check_auth_settings(settings)
@@ -69,6 +77,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         # otherwise the first request of each repo pays for it, seconds with tens of thousands.
         await asyncio.to_thread(svc.warm)
         app.state.service = svc
+        svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
         # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
         # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
         # 40 threads that serve everything else (the releases the waiters wait for).
@@ -92,6 +101,9 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         try:
             yield
         finally:
+            # Waiters still here end their queue entries (503 to their callers) before the store closes.
+            svc.queue.stop()
+            await asyncio.to_thread(svc.queue.drain, 3.0)
             for task in tasks:
                 task.cancel()
             for task in tasks:

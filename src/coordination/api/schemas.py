@@ -147,7 +147,7 @@ class ConflictEntry(ClaimBrief):
 
 class QueueEndOut(BaseModel):
     id: int
-    state: Literal["expired", "cancelled"]
+    state: Literal["expired", "cancelled", "abandoned"]
 
 
 class ConflictOut(ErrorOut):
@@ -165,10 +165,13 @@ class ClaimListOut(BaseModel):
 
 class ReleaseIn(Strict):
     repo_id: Plain = Field("default", max_length=200)
-    engineer: Plain | None = Field(None, max_length=200)
+    engineer: Plain = Field(max_length=200, description="the engineer releasing: only its own claims unless force")
     session_id: Plain | None = Field(None, max_length=64)
-    pattern: Plain | None = Field(None, max_length=4096)
+    pattern: Plain | None = Field(None, max_length=4096, description="claims on exactly this pattern")
     claim_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=1000)
+    force: bool = Field(
+        False, description="match every engineer's claims (needs session_id, pattern or claim_ids); audited"
+    )
 
 
 class ReleaseOut(BaseModel):
@@ -176,8 +179,10 @@ class ReleaseOut(BaseModel):
 
 
 class ExtendIn(Strict):
-    engineer: Plain = Field(max_length=200)
+    engineer: Plain = Field(max_length=200, description="the engineer extending (the holder's exact id)")
     ttl_hours: float | None = None
+    force: bool = Field(False, description="extend another engineer's claim (recorded with you as actor)")
+    if_fence: int | None = Field(None, ge=0, le=MAX_ID, description="only if the claim's fence is still this")
 
 
 class ExtendOut(ClaimOut):

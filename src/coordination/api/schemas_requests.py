@@ -97,7 +97,9 @@ class QueueEntryOut(BaseModel):
     effective_priority: int = Field(description="priority plus one once older than COORD_QUEUE_AGE_BOOST_SECONDS")
     position: int = Field(description="join order in the repo (monotonic)")
     place: int | None = Field(None, description="1 = considered first among the repo's waiting entries")
-    state: Literal["waiting", "granted", "cancelled", "expired"]
+    state: Literal["waiting", "granted", "cancelled", "expired", "abandoned"] = Field(
+        description="abandoned: its waiter went away (disconnected, its server stopped or died); never granted"
+    )
     claims: list[QueueItemOut] = Field(description="the scopes asked for")
     ttl_hours: float | None
     created_at: str

@@ -130,16 +130,22 @@ def release(
     claim_ids: list[int] = typer.Argument(None, help="Claim ids; none with --all releases all of yours."),
     all_: bool = typer.Option(False, "--all", help="Release every claim of this engineer in this repo."),
     pattern: str | None = typer.Option(None, "--pattern", help="Release your claims on exactly this pattern."),
-    engineer: str | None = typer.Option(None, "--engineer", "-e"),
+    engineer: str | None = typer.Option(None, "--engineer", "-e", help="Who releases. Default: from local.env."),
+    force: bool = typer.Option(
+        False, "--force", help="Release other engineers' claims too (ids or --pattern); the audit names you."
+    ),
 ) -> None:
     """Release claims when you are done (or pushed)."""
     if not claim_ids and not all_ and not pattern:
         err.print("give claim ids, --pattern, or --all")
         raise typer.Exit(2)
+    if force and not (claim_ids or pattern):
+        err.print("--force needs claim ids or --pattern (it never releases a whole repo)")
+        raise typer.Exit(2)
     with _client() as (client, env):
         who = engineer or env.engineer
         released = client.release_claims(
-            repo_id=env.repo_id, engineer=who, pattern=pattern, claim_ids=claim_ids or None
+            repo_id=env.repo_id, engineer=who, pattern=pattern, claim_ids=claim_ids or None, force=force
         )
     out.print(f"released {len(released)} claim(s): {', '.join(map(str, released)) or '-'}")
 

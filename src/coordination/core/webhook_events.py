@@ -19,6 +19,7 @@ AUDIT_TO_WEBHOOK: dict[str, str] = {
     "queue_grant": "queue_grant",
     "queue_cancel": "queue_cancel",
     "queue_expire": "queue_expire",
+    "queue_abandon": "queue_abandon",
     "release": "claim_released",
     "expire": "claim_expired",
     "idle-expire": "claim_idle_expired",

@@ -205,7 +205,7 @@ def probe(root: Path, tools: list[str], env: clientenv.ClientEnv) -> list[ProbeR
                     client.release_claim(int(claim["id"]), engineer=stranger)
             # a gate that failed open may have claimed the probe file for the probe session
             with contextlib.suppress(CoordError):
-                client.release_claims(repo_id=env.repo_id, session_id=session)
+                client.release_claims(engineer=stranger, repo_id=env.repo_id, session_id=session, force=True)
     return results
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 
 from coordination import __version__
-from coordination.api import pagination, schemas
+from coordination.api import pagination, schemas, waiting
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.service import ClaimRequest
@@ -39,13 +40,17 @@ def auth_check() -> dict[str, Any]:
             "model": schemas.ConflictOut,
             "description": "overlaps claims held by others (with wait_seconds: the wait ended or was cancelled)",
         },
-        503: {"model": schemas.ErrorOut, "description": "too many queue waiters on this server"},
+        503: {
+            "model": schemas.ErrorOut,
+            "description": "too many queue waiters on this server, or it is shutting down (the wait ended)",
+        },
     },
 )
-def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str, Any]:
+async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http: Request) -> dict[str, Any]:
     """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
     this call long-polls (in a worker thread) until the queue grants it, the entry is
-    cancelled (`DELETE /requests/{queue_id}`) or the wait ends."""
+    cancelled (`DELETE /requests/{queue_id}`) or the wait ends. Closing the connection
+    ends the wait: the entry is abandoned and never granted."""
     request = ClaimRequest(
         engineer=body.engineer,
         repo_id=body.repo_id,
@@ -57,7 +62,10 @@ def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep) -> dict[str
         wait_seconds=body.wait_seconds,
         urgency=body.urgency,
     )
-    result = service.claim(request)
+    if request.wait_seconds > 0:
+        result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
+    else:
+        result = await anyio.to_thread.run_sync(service.claim, request)
     out: dict[str, Any] = {
         "claims": result.claims,
         "decisions": result.decisions,
@@ -105,22 +113,35 @@ def get_claim(claim_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     tags=["claims"],
     summary="Release one claim",
     response_model=schemas.ReleaseOut,
-    responses={403: {"model": schemas.ErrorOut}, 404: {"model": schemas.ErrorOut}},
+    responses={
+        403: {"model": schemas.ErrorOut, "description": "another engineer holds it and force is not set"},
+        404: {"model": schemas.ErrorOut},
+        409: {"model": schemas.ErrorOut, "description": "if_fence differs from the claim's fence"},
+    },
 )
 def release_claim(
-    claim_id: IdPath, service: ServiceDep, engineer: str | None = None, force: bool = False
+    claim_id: IdPath,
+    service: ServiceDep,
+    engineer: Annotated[str, Query(max_length=200, description="the engineer releasing (the holder's exact id)")],
+    force: Annotated[bool, Query(description="release another engineer's claim (recorded with you as actor)")] = False,
+    if_fence: Annotated[
+        int | None, Query(ge=0, le=schemas.MAX_ID, description="only if the claim's fence is still this")
+    ] = None,
 ) -> dict[str, Any]:
-    return {"released": service.release(claim_id, engineer, force)}
+    return {"released": service.release(claim_id, engineer, force, if_fence)}
 
 
 @router.post(
     "/claims/release",
     tags=["claims"],
-    summary="Release in bulk by engineer, session, pattern or ids",
+    summary="Release your claims in bulk (by session, pattern or ids); force=true for everyone's",
     response_model=schemas.ReleaseOut,
+    responses={403: {"model": schemas.ErrorOut, "description": "claim_ids names another engineer's claim"}},
 )
 def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]:
-    released = service.release_many(body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids)
+    released = service.release_many(
+        body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids, body.force
+    )
     return {"released": released}
 
 
@@ -136,7 +157,7 @@ def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]
     },
 )
 def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
-    return service.extend(claim_id, body.engineer, body.ttl_hours)
+    return service.extend(claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
 
 
 @router.post(
