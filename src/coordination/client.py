@@ -251,8 +251,8 @@ class CoordClient:
             body["claim_ids"] = [int(i) for i in claim_ids]
         return _ids(self.request("POST", "/claims/release", json=body))
 
-    def extend_claim(self, claim_id: int, *, engineer: str, ttl_hours: float) -> JSON:
-        """`POST /claims/{id}/extend` -> the updated Claim."""
+    def extend_claim(self, claim_id: int, *, engineer: str, ttl_hours: float | None = None) -> JSON:
+        """`POST /claims/{id}/extend` -> the updated Claim (`ttl_hours` None: the service's default)."""
         body = {"engineer": engineer, "ttl_hours": ttl_hours}
         return dict(self.request("POST", f"/claims/{int(claim_id)}/extend", json=body))
 

@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from coordination import clientenv, ownership_yaml
+from coordination.cli import output
 from coordination.client import CoordClient, CoordError
 
-out = Console()
-err = Console(stderr=True)
+out = output.console()
+err = output.console(stderr=True)
 
 ownership_app = typer.Typer(
     name="ownership",
