@@ -248,11 +248,9 @@ def conflicts(
         body = client.conflicts(paths=whole, symbols=specs, repo_id=env.repo_id, engineer=engineer or env.engineer)
     if as_json:
         output.emit_json(output.dump(_schemas().ConflictsOut, body))
-        if not body["safe"]:
-            raise typer.Exit(output.EXIT_CONFLICT)
-        return
     if body["safe"]:
-        out.print("[green]safe[/green]: nobody else holds these paths")
+        if not as_json:
+            out.print("[green]safe[/green]: nobody else holds these paths")
         return
     _conflict_table(body["conflicts"], "Conflicts")
     if body.get("suggestion"):
