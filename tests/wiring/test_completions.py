@@ -101,3 +101,9 @@ def test_zsh_completes_json_and_extend() -> None:
         body = zsh.split(f"                {command})")[1].split(";;")[0]
         assert "--json" in body, command
     assert "'install:" in zsh and "(bash zsh)" in zsh
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_the_edit_gate() -> None:
+    assert "gate" in _complete("coord", "hook", "")
+    assert set(_complete("coord", "init", "--enforce", "")) == {"standard", "strict"}

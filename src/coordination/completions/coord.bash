@@ -5,7 +5,7 @@
 # /etc/bash_completion.d/coord, or `source` it from ~/.bashrc.
 
 _coord_commands="start stop status init doctor claim release extend ls conflicts request-release respond requests cancel-request ownership check hook completions"
-_coord_hook_commands="pre-push claude-pre-tool-use codex-pre-tool-use"
+_coord_hook_commands="pre-push gate claude-pre-tool-use codex-pre-tool-use"
 _coord_ownership_commands="pull push"
 _coord_completions_commands="install show"
 
@@ -13,7 +13,7 @@ _coord_opts_for() {
     case "$1" in
         start)     echo "--background -b --host --port --help" ;;
         stop|status|doctor) echo "--help" ;;
-        init)      echo "--tool --mode --yes -y --url --token --repo-id --help" ;;
+        init)      echo "--tool --mode --yes -y --url --token --repo-id --enforce --help" ;;
         claim)     echo "--type -t --symbol -s --ttl --description -d --branch --engineer -e --wait -w --urgency -u --json --help" ;;
         release)   echo "--all --pattern --engineer -e --help" ;;
         extend)    echo "--ttl --engineer -e --json --help" ;;
@@ -51,6 +51,7 @@ _coord() {
     case "$prev" in
         --tool)   COMPREPLY=($(compgen -W "claude codex cursor" -- "$cur")); return ;;
         --mode)   COMPREPLY=($(compgen -W "local shared" -- "$cur")); return ;;
+        --enforce) COMPREPLY=($(compgen -W "standard strict" -- "$cur")); return ;;
         --type|-t) COMPREPLY=($(compgen -W "file module shared_file" -- "$cur")); return ;;
         --urgency|-u) COMPREPLY=($(compgen -W "low normal high blocking" -- "$cur")); return ;;
         --role)   COMPREPLY=($(compgen -W "holder requester" -- "$cur")); return ;;
