@@ -274,11 +274,12 @@ class CoordClient:
         claim_id: int,
         *,
         engineer: str,
-        ttl_hours: float,
+        ttl_hours: float | None = None,
         force: bool = False,
         if_fence: int | None = None,
     ) -> JSON:
-        """`POST /claims/{id}/extend` -> the updated Claim (same holder rules as `release_claim`)."""
+        """`POST /claims/{id}/extend` -> the updated Claim (same holder rules as `release_claim`;
+        `ttl_hours` None: the service's default)."""
         body: JSON = {"engineer": engineer, "ttl_hours": ttl_hours}
         if force:
             body["force"] = True

@@ -76,3 +76,34 @@ def test_zsh_completes_claim_queue_options() -> None:
 def test_bash_completes_ownership_commands() -> None:
     assert set(_complete("coord", "ownership", "")) == {"pull", "push"}
     assert {"--force", "--replace-managed"} <= set(_complete("coord", "ownership", "push", "--"))
+
+
+def test_packaged_copies_equal_the_scripts() -> None:
+    """`coord completions install` writes the package's copies: they are the shipped scripts."""
+    from coordination.cli import completions_cmd
+
+    assert completions_cmd.script("bash") == (COMPLETIONS / "coord.bash").read_text()
+    assert completions_cmd.script("zsh") == (COMPLETIONS / "_coord").read_text()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_json_extend_and_completions() -> None:
+    for command in ("claim", "ls", "conflicts", "requests", "extend"):
+        assert "--json" in _complete("coord", command, "--j"), command
+    assert "--ttl" in _complete("coord", "extend", "--")
+    assert set(_complete("coord", "completions", "")) == {"install", "show"}
+    assert set(_complete("coord", "completions", "install", "--shell", "")) == {"bash", "zsh"}
+
+
+def test_zsh_completes_json_and_extend() -> None:
+    zsh = (COMPLETIONS / "_coord").read_text()
+    for command in ("claim", "ls", "conflicts", "requests", "extend"):
+        body = zsh.split(f"                {command})")[1].split(";;")[0]
+        assert "--json" in body, command
+    assert "'install:" in zsh and "(bash zsh)" in zsh
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_the_edit_gate() -> None:
+    assert "gate" in _complete("coord", "hook", "")
+    assert set(_complete("coord", "init", "--enforce", "")) == {"standard", "strict"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from coordination import __version__
+from coordination.cli.output import EXIT_CODES_HELP
 
 app = typer.Typer(
     name="coord",
     help="Coordinate many coding-agent sessions on one repo: claim before you edit.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -34,6 +36,7 @@ def _register_commands() -> None:
     # whole surface of the CLI is visible in one place.
     from coordination.cli import (
         claims_cmds,
+        completions_cmd,
         doctor_cmd,
         hook_cmds,
         init_cmd,
@@ -51,6 +54,7 @@ def _register_commands() -> None:
         hook_cmds,
         requests_cmds,
         ownership_cmds,
+        completions_cmd,
         update_notice,
     ):
         module.register(app)

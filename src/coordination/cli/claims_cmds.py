@@ -1,45 +1,70 @@
-"""`coord claim`, `coord release`, `coord ls`, `coord conflicts`: the API for humans."""
+"""`coord claim`, `coord release`, `coord extend`, `coord ls`, `coord conflicts`: the API for humans.
+
+Exit codes and `--json`: see `coordination.cli.output`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from coordination import clientenv
+from coordination.cli import output, scopes
 from coordination.client import CoordClient, CoordError, claim_item
 
-out = Console()
-err = Console(stderr=True)
+out = output.console()
+err = output.console(stderr=True)
+
+JSON_OPTION = typer.Option(False, "--json", help=output.JSON_OPTION_HELP)
+
+
+def _schemas() -> ModuleType:
+    """The API's response models, imported only for --json (they cost a few hundred ms)."""
+    from coordination.api import schemas
+
+    return schemas
 
 
 @contextmanager
-def _client() -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
+def _client(as_json: bool = False) -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
     env = clientenv.resolve(tool="cli")
     # The CLI is not a long-lived session: its claims must not idle-expire with it.
     with CoordClient(env.api_url, env.token, session_id=None) as client:
         try:
             yield client, env
         except CoordError as exc:
-            _fail(exc)
+            _fail(exc, as_json)
 
 
 URGENCIES = ("low", "normal", "high", "blocking")
 
 
-def _fail(exc: CoordError) -> None:
-    err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
+def _report(exc: CoordError) -> None:
+    """An API error on stderr: the message, the blocking claims of a 409, the suggestion."""
+    output.print_error(exc, err)
     if exc.conflicts:
         _conflict_table(exc.conflicts, "Held by others")
     if exc.suggestion:
         err.print(escape(exc.suggestion))
-    raise typer.Exit(1 if exc.status != 409 else 3)
+
+
+def _fail(exc: CoordError, as_json: bool = False) -> None:
+    _report(exc)
+    output.fail(exc, as_json)
+
+
+def _wanted(paths: list[str], symbols: list[str], as_json: bool) -> dict[str, list[str]]:
+    """`PATH... -s SYMBOL` read the same way by `claim` and `conflicts` (exit 2 when ambiguous)."""
+    try:
+        return scopes.resolve(paths, symbols)
+    except scopes.ScopeError as exc:
+        output.usage_error(str(exc), err, as_json)
 
 
 def _left(expires_at: str) -> str:
@@ -57,9 +82,7 @@ def _scope(entry: dict[str, Any]) -> str:
 
 
 def _claims_table(claims: list[dict[str, Any]], title: str) -> None:
-    table = Table(title=title)
-    for column in ("id", "engineer", "type", "scope", "left", "fence", "description"):
-        table.add_column(column)
+    table = output.table(title, ("id", "engineer", "type", "scope", "left", "fence", "description"))
     for c in claims:
         table.add_row(
             str(c["id"]),
@@ -74,20 +97,25 @@ def _claims_table(claims: list[dict[str, Any]], title: str) -> None:
 
 
 def _conflict_table(conflicts: list[dict[str, Any]], title: str) -> None:
-    table = Table(title=title)
-    for column in ("wanted", "claim", "holder", "scope", "left"):
-        table.add_column(column)
+    table = output.table(title, ("wanted", "claim", "holder", "scope", "left"))
     for c in conflicts:
         table.add_row(
-            c.get("requested_pattern", ""), str(c["claim_id"]), c["engineer"], _scope(c), _left(c["expires_at"])
+            escape(c.get("requested_pattern", "")),
+            str(c["claim_id"]),
+            escape(c["engineer"]),
+            _scope(c),
+            _left(c["expires_at"]),
         )
     err.print(table)
 
 
+SYMBOL_HELP = "Only this symbol: Name (of the single path given) or path::Name (repeatable)."
+
+
 def claim(
-    patterns: list[str] = typer.Argument(..., help="Paths or globs, repo-relative."),
+    patterns: list[str] = typer.Argument(None, help="Paths or globs, repo-relative."),
     type_: str = typer.Option("file", "--type", "-t", help="file, module or shared_file."),
-    symbol: list[str] = typer.Option([], "--symbol", "-s", help="Claim only this symbol (repeatable)."),
+    symbol: list[str] = typer.Option([], "--symbol", "-s", help=SYMBOL_HELP),
     ttl_hours: float | None = typer.Option(None, "--ttl", help="Hours until the claim expires."),
     description: str | None = typer.Option(None, "--description", "-d"),
     branch: str | None = typer.Option(None, "--branch"),
@@ -98,12 +126,13 @@ def claim(
     urgency: str = typer.Option(
         "normal", "--urgency", "-u", help="Queue priority with --wait: low, normal, high or blocking."
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Claim files, globs, modules or symbols before editing them (--wait: queue behind the holder)."""
     if urgency not in URGENCIES:
-        err.print(f"[red]error[/red]: --urgency must be one of {', '.join(URGENCIES)}")
-        raise typer.Exit(2)
-    with _client() as (client, env):
+        output.usage_error(f"--urgency must be one of {', '.join(URGENCIES)}", err, as_json)
+    wanted = _wanted(patterns or [], symbol, as_json)
+    with _client(as_json) as (client, env):
         if wait:
             err.print(f"waiting up to {wait:g}s in the claim queue if the scope is held...")
         body = client.create_claims(
@@ -112,10 +141,13 @@ def claim(
             branch=branch,
             description=description,
             ttl_hours=ttl_hours,
-            claims=[claim_item(p, type_, symbol or None) for p in patterns],
+            claims=[claim_item(p, type_, names or None) for p, names in wanted.items()],
             wait_seconds=wait or None,
             urgency=urgency if wait else None,
         )
+    if as_json:
+        output.emit_json(output.dump(_schemas().CreateClaimsOut, body))
+        return
     if body.get("queue"):
         out.print(f"granted from the queue (entry {body['queue']['id']}) after {body['queue']['waited_sec']:g}s")
     _claims_table(body["claims"], "Granted")
@@ -150,36 +182,91 @@ def release(
     out.print(f"released {len(released)} claim(s): {', '.join(map(str, released)) or '-'}")
 
 
+def extend(
+    claim_ids: list[int] = typer.Argument(..., help="Your claim ids."),
+    ttl_hours: float | None = typer.Option(
+        None, "--ttl", help="Hours from now until the claims expire (default: the service's default TTL)."
+    ),
+    engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Extend your claims: each ends --ttl hours from now. With --json: a list, one answer per id."""
+    if ttl_hours is not None and ttl_hours <= 0:
+        output.usage_error("--ttl must be a positive number of hours", err, as_json)
+    answers: list[Any] = []
+    extended: list[dict[str, Any]] = []
+    worst = output.EXIT_OK
+    with _client(as_json) as (client, env):
+        who = engineer or env.engineer
+        for claim_id in claim_ids:
+            try:
+                body = client.extend_claim(claim_id, engineer=who, ttl_hours=ttl_hours)
+            except CoordError as exc:
+                # One refused id does not stop the others: report it and go on.
+                err.print(f"claim {claim_id}:", end=" ")
+                _report(exc)
+                if as_json:
+                    answers.append(output.error_body(exc))
+                worst = max(worst, output.exit_code_for(exc))
+                if exc.status == 0:
+                    break  # the service is down: the other ids would fail the same way
+                continue
+            if as_json:
+                answers.append(output.dump(_schemas().ExtendOut, body))
+            extended.append(body)
+    if as_json:
+        output.emit_json(answers)
+    else:
+        if extended:
+            _claims_table(extended, "Extended")
+        for body in extended:
+            for notice in body.get("pending_requests", []):
+                out.print(f"[yellow]notice[/yellow]: {escape(str(notice.get('message', notice)))}")
+    if worst:
+        raise typer.Exit(worst)
+
+
 def ls(
     everyone: bool = typer.Option(False, "--everyone", "-a", help="Show every engineer's claims."),
     engineer: str | None = typer.Option(None, "--engineer", "-e"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List active claims in this repo (yours unless --everyone)."""
-    with _client() as (client, env):
+    with _client(as_json) as (client, env):
         who = None if everyone else (engineer or env.engineer)
+        if as_json:
+            params = {k: v for k, v in {"repo_id": env.repo_id, "engineer": who, "active": "true"}.items() if v}
+            output.emit_json(output.dump(_schemas().ClaimListOut, client.request("GET", "/claims", params=params)))
+            return
         claims = client.list_claims(repo_id=env.repo_id, engineer=who)
     _claims_table(claims, f"Active claims in {env.repo_id}" + ("" if everyone else f" held by {who}"))
 
 
 def conflicts(
-    paths: list[str] = typer.Argument(..., help="Paths you are about to edit."),
-    symbol: list[str] = typer.Option([], "--symbol", "-s", help="path::Symbol (repeatable)."),
+    paths: list[str] = typer.Argument(None, help="Paths you are about to edit."),
+    symbol: list[str] = typer.Option([], "--symbol", "-s", help=SYMBOL_HELP),
     engineer: str | None = typer.Option(None, "--engineer", "-e"),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Would editing these paths collide with someone? Exit 0 safe, 3 conflicts."""
-    with _client() as (client, env):
-        body = client.conflicts(paths=paths, symbols=symbol, repo_id=env.repo_id, engineer=engineer or env.engineer)
+    whole, specs = scopes.symbol_specs(_wanted(paths or [], symbol, as_json))
+    with _client(as_json) as (client, env):
+        body = client.conflicts(paths=whole, symbols=specs, repo_id=env.repo_id, engineer=engineer or env.engineer)
+    if as_json:
+        output.emit_json(output.dump(_schemas().ConflictsOut, body))
     if body["safe"]:
-        out.print("[green]safe[/green]: nobody else holds these paths")
+        if not as_json:
+            out.print("[green]safe[/green]: nobody else holds these paths")
         return
     _conflict_table(body["conflicts"], "Conflicts")
     if body.get("suggestion"):
         err.print(escape(body["suggestion"]))
-    raise typer.Exit(3)
+    raise typer.Exit(output.EXIT_CONFLICT)
 
 
 def register(app: typer.Typer) -> None:
     app.command()(claim)
     app.command()(release)
+    app.command()(extend)
     app.command()(ls)
     app.command()(conflicts)

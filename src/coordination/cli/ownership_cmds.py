@@ -18,14 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from coordination import clientenv, ownership_yaml
+from coordination.cli import output
 from coordination.client import CoordClient, CoordError
 
-out = Console()
-err = Console(stderr=True)
+out = output.console()
+err = output.console(stderr=True)
 
 ownership_app = typer.Typer(
     name="ownership",
@@ -46,8 +46,8 @@ def _client() -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
         try:
             yield client, env
         except CoordError as exc:
-            err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
-            raise typer.Exit(1) from None
+            output.print_error(exc, err)
+            raise typer.Exit(output.exit_code_for(exc)) from None
 
 
 def _local_file(env: clientenv.ClientEnv, given: Path | None) -> Path:

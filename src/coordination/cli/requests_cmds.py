@@ -11,15 +11,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from coordination import clientenv
+from coordination.cli import output
 from coordination.client import CoordClient, CoordError
 
-out = Console()
-err = Console(stderr=True)
+out = output.console()
+err = output.console(stderr=True)
 
 ANSWERS = ("release", "narrow", "coexist", "deny")
 URGENCIES = ("low", "normal", "high", "blocking")
@@ -31,14 +30,14 @@ def _connect(env: clientenv.ClientEnv) -> CoordClient:
 
 
 @contextmanager
-def _client() -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
+def _client(as_json: bool = False) -> Iterator[tuple[CoordClient, clientenv.ClientEnv]]:
     env = clientenv.resolve(tool="cli")
     with _connect(env) as client:
         try:
             yield client, env
         except CoordError as exc:
-            err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
-            raise typer.Exit(3 if exc.status == 409 else 1) from None
+            output.print_error(exc, err)
+            output.fail(exc, as_json)
 
 
 def _scope(pattern: str, symbols: list[str] | None) -> str:
@@ -46,20 +45,20 @@ def _scope(pattern: str, symbols: list[str] | None) -> str:
 
 
 def _requests_table(requests: list[dict[str, Any]], title: str) -> None:
-    table = Table(title=title)
-    for column in ("id", "state", "requester", "holder", "claim", "wanted", "urgency", "answer", "reason"):
-        table.add_column(column)
+    table = output.table(
+        title, ("id", "state", "requester", "holder", "claim", "wanted", "urgency", "answer", "reason")
+    )
     for r in requests:
         table.add_row(
             str(r["id"]),
             r["state"],
-            r["requester"],
-            r["holder"],
+            escape(r["requester"]),
+            escape(r["holder"]),
             str(r["claim_id"]),
             _scope(r["wanted_pattern"], r["wanted_symbols"]),
             r["urgency"],
             r["answer"] or "",
-            r["reason"],
+            escape(r["reason"]),
         )
     out.print(table)
 
@@ -131,19 +130,27 @@ def requests(
     state: str | None = typer.Option(None, "--state", help="open, answered or cancelled."),
     everyone: bool = typer.Option(False, "--everyone", "-a", help="Every engineer's requests in this repo."),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
+    as_json: bool = typer.Option(False, "--json", help=output.JSON_OPTION_HELP),
 ) -> None:
     """List release requests you asked for or that are addressed to you."""
     if role is not None and role not in ("holder", "requester"):
-        err.print("--role must be holder or requester")
-        raise typer.Exit(2)
-    with _client() as (client, env):
+        output.usage_error("--role must be holder or requester", err, as_json)
+    if state is not None and state not in ("open", "answered", "cancelled"):
+        output.usage_error("--state must be open, answered or cancelled", err, as_json)
+    with _client(as_json) as (client, env):
         who = None if everyone else (engineer or env.engineer)
         params = {
             k: v
             for k, v in {"repo_id": env.repo_id, "engineer": who, "role": role if who else None, "state": state}.items()
             if v
         }
-        found = client.request("GET", "/requests", params=params)["requests"]
+        body = client.request("GET", "/requests", params=params)
+    if as_json:
+        from coordination.api import schemas_requests
+
+        output.emit_json(output.dump(schemas_requests.ReleaseRequestListOut, body))
+        return
+    found = body["requests"]
     title = f"Release requests in {env.repo_id}"
     if who:
         title += f" for {who}" + (f" as {role}" if role else "")

@@ -1,0 +1,1 @@
+"""The shell completion scripts shipped with coord (`coord completions install`)."""
