@@ -494,35 +494,52 @@ class ClaimQueue:
         with self.service.store.read() as tx:
             return self._present(tx, self._row(tx, queue_id), self.service.clock())
 
-    def list(self, repo_id: str | None = None, engineer: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        """Waiting entries in queue order per repo, each with the claims it waits on."""
+    def list(
+        self,
+        repo_id: str | None = None,
+        engineer: str | None = None,
+        limit: int = 200,
+        after: int | None = None,
+        state: str = "waiting",
+    ) -> list[dict[str, Any]]:
+        """Queue entries in arrival (id) order, each with the claims it waits on; a waiting
+        entry carries its `place` in its repo's queue order. `after` resumes past an id."""
         svc = self.service
         svc._check_identity(engineer, repo_id, None)
-        where, params = ["state = 'waiting'"], []
-        if repo_id:
-            where.append("repo_id = ?")
-            params.append(repo_id)
+        if state not in STATES:
+            raise Invalid(f"state must be one of {', '.join(STATES)}, not {state!r}", field="state")
         now = svc.clock()
         boost = svc.settings.queue_age_boost_seconds
-        out: list[dict[str, Any]] = []
+        where: list[str] = ["state = ?"]
+        params: list[Any] = [state]
+        for column, value in (("repo_id", repo_id), ("engineer", engineer)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if after is not None:
+            where.append("id > ?")
+            params.append(after)
         with svc.store.read() as tx:
-            rows = tx.all(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE {' AND '.join(where)}", params)
-            by_repo: dict[str, list[dict[str, Any]]] = {}
+            rows = tx.all(
+                f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
+                [*params, limit],
+            )
+            places = self._places(tx, {r["repo_id"] for r in rows}, now, boost) if state == "waiting" else {}
+            out = []
             for row in rows:
-                by_repo.setdefault(row["repo_id"], []).append(row)
-            for repo in sorted(by_repo):
-                repo_rows = {r["id"]: r for r in by_repo[repo]}
-                ranked = order.ordered((_entry(r) for r in repo_rows.values()), now, boost)
-                for place, entry in enumerate(ranked, start=1):
-                    row = repo_rows[entry.id]
-                    if engineer and row["engineer"] != engineer:
-                        continue
-                    item = self._present(tx, row, now)
-                    item["place"] = place
-                    out.append(item)
-                    if len(out) >= limit:
-                        return out
+                item = self._present(tx, row, now)
+                item["place"] = places.get(row["id"])
+                out.append(item)
         return out
+
+    def _places(self, tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, int]:
+        """Each waiting entry's place (1 = considered first) in its repo's queue order."""
+        places: dict[int, int] = {}
+        for repo in sorted(repos):
+            waiting = tx.all(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE state = 'waiting' AND repo_id = ?", [repo])
+            for place, entry in enumerate(order.ordered((_entry(r) for r in waiting), now, boost), start=1):
+                places[entry.id] = place
+        return places
 
     # -------------------------------------------------------------- helpers
 

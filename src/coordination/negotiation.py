@@ -486,7 +486,9 @@ class Negotiation:
         role: str | None = None,
         state: str | None = None,
         limit: int = 200,
+        before: int | None = None,
     ) -> list[dict[str, Any]]:
+        """Release requests, newest first; `before` lists only requests with a smaller id."""
         self.service._check_identity(engineer, repo_id, None)
         if role is not None and role not in ROLES:
             raise Invalid(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -510,6 +512,9 @@ class Negotiation:
         elif state is not None:
             # An open request whose claim has ended is shown as cancelled.
             where.append("state IN ('open', 'cancelled')")
+        if before is not None:
+            where.append("id < ?")
+            params.append(before)
         sql = f"SELECT {REQUEST_COLUMNS} FROM release_requests"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -43,3 +43,8 @@ def test_413_and_503_are_documented_on_every_authenticated_route(client: TestCli
             continue
         assert {"400", "401", "413", "503"} <= set(op["responses"]), (method, path, sorted(op["responses"]))
         assert "422" not in op["responses"]
+
+
+def test_every_route_has_a_description(client: TestClient) -> None:
+    missing = [(m, p) for m, p, op in operations(client) if not (op.get("description") or "").strip()]
+    assert not missing, missing

@@ -121,4 +121,4 @@ def test_queued_listing_rejects_release_request_filters(client: TestClient) -> N
     assert resp.status_code == 400
     assert client.get("/requests", params={"queued": "maybe"}).status_code == 400
     # Without queued=true the route still lists release requests.
-    assert client.get("/requests").json() == {"requests": []}
+    assert client.get("/requests").json() == {"requests": [], "next_cursor": None}

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from coordination import __version__, placeholders, webhooks, workers
 from coordination.api import dashboard, errors
 from coordination.api.limits import BodyLimit
-from coordination.api.routes import audit, claims, config, gate, health, metrics, requests
+from coordination.api.routes import audit, claims, config, gate, health, metrics, queue, requests
 from coordination.config import Settings
 from coordination.instance_lock import InstanceLock
 from coordination.service import ClaimService
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout_sec=settings.body_timeout_sec)
     _document_400_not_422(app)
-    for module in (health, claims, config, gate, audit, requests, metrics, dashboard):
+    for module in (health, claims, config, gate, audit, requests, queue, metrics, dashboard):
         app.include_router(module.router)
     return app
 

@@ -11,6 +11,7 @@ from coordination.api.schemas import MAX_ID, ClaimOut, Plain, Strict, Text, Urge
 AnswerName = Literal["release", "narrow", "coexist", "deny"]
 RequestState = Literal["open", "answered", "cancelled"]
 Role = Literal["holder", "requester"]
+QueueState = Literal["waiting", "granted", "cancelled", "expired", "abandoned"]
 
 
 class ReleaseRequestIn(Strict):
@@ -69,6 +70,7 @@ class RespondOut(ReleaseRequestOut):
 
 class ReleaseRequestListOut(BaseModel):
     requests: list[ReleaseRequestOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last page")
 
 
 class QueueItemOut(BaseModel):
@@ -88,7 +90,7 @@ class QueueBlockerOut(BaseModel):
 
 
 class QueueEntryOut(BaseModel):
-    id: int = Field(description="the queue id: DELETE /requests/{id}?engineer= cancels a waiting entry")
+    id: int = Field(description="the queue id: DELETE /queue/{id}?engineer= cancels a waiting entry")
     repo_id: str
     engineer: str
     session_id: str | None
@@ -97,7 +99,7 @@ class QueueEntryOut(BaseModel):
     effective_priority: int = Field(description="priority plus one once older than COORD_QUEUE_AGE_BOOST_SECONDS")
     position: int = Field(description="join order in the repo (monotonic)")
     place: int | None = Field(None, description="1 = considered first among the repo's waiting entries")
-    state: Literal["waiting", "granted", "cancelled", "expired", "abandoned"] = Field(
+    state: QueueState = Field(
         description="abandoned: its waiter went away (disconnected, its server stopped or died); never granted"
     )
     claims: list[QueueItemOut] = Field(description="the scopes asked for")
@@ -112,6 +114,7 @@ class QueueEntryOut(BaseModel):
 
 class QueueListOut(BaseModel):
     queue: list[QueueEntryOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last page")
 
 
 class AutoResolutionDay(BaseModel):

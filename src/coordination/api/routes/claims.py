@@ -27,6 +27,8 @@ router = APIRouter(dependencies=[AuthDep], responses=ERRORS)
 
 @router.get("/auth/check", tags=["health"], summary="The bearer token is valid")
 def auth_check() -> dict[str, Any]:
+    """200 when the bearer token is the service's token (401 otherwise); also reports the service version.
+    Clients call it to check their wiring."""
     return {"ok": True, "version": __version__}
 
 
@@ -49,7 +51,7 @@ def auth_check() -> dict[str, Any]:
 async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http: Request) -> dict[str, Any]:
     """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
     this call long-polls (in a worker thread) until the queue grants it, the entry is
-    cancelled (`DELETE /requests/{queue_id}`) or the wait ends. Closing the connection
+    cancelled (`DELETE /queue/{queue_id}`) or the wait ends. Closing the connection
     ends the wait: the entry is abandoned and never granted."""
     request = ClaimRequest(
         engineer=body.engineer,
@@ -105,6 +107,8 @@ def list_claims(
     responses={404: {"model": schemas.ErrorOut}},
 )
 def get_claim(claim_id: IdPath, service: ServiceDep) -> dict[str, Any]:
+    """One claim in any state (active, released, expired, idle_expired), with its fencing token; 404 for an
+    unknown id."""
     return service.get_claim(claim_id)
 
 
@@ -128,6 +132,9 @@ def release_claim(
         int | None, Query(ge=0, le=schemas.MAX_ID, description="only if the claim's fence is still this")
     ] = None,
 ) -> dict[str, Any]:
+    """Release one claim as `engineer` (required). Only the holder's exact id releases it, unless `force=true`
+    (audited with the real actor); `if_fence` makes it conditional on the grant still being the one you hold
+    (409 otherwise). Releasing an ended claim is a no-op (`released: []`)."""
     return {"released": service.release(claim_id, engineer, force, if_fence)}
 
 
@@ -139,6 +146,9 @@ def release_claim(
     responses={403: {"model": schemas.ErrorOut, "description": "claim_ids names another engineer's claim"}},
 )
 def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]:
+    """Release claims in bulk as `engineer`: yours in the repo, narrowed by `session_id`, `pattern` or
+    `claim_ids`. With `force=true` the filters match every engineer's claims (one of them is then required).
+    Answers the ids released."""
     released = service.release_many(
         body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids, body.force
     )
@@ -157,6 +167,9 @@ def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]
     },
 )
 def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
+    """Push a live claim's expiry out by `ttl_hours` (default: the type's TTL), as its holder or with
+    `force=true`; `if_fence` as for release. An expired or idle-expired claim cannot be extended: 409 with its
+    `state` and the reason."""
     return service.extend(claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
 
 
@@ -167,6 +180,9 @@ def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) 
     response_model=schemas.VerifyOut,
 )
 def verify(body: schemas.VerifyIn, service: ServiceDep) -> dict[str, Any]:
+    """The pre-push check: for each changed path, the live claims of others that cover it (`theirs`), your own
+    (`ours`), and paths that could not be checked (`unchecked`, never a 400 for the whole batch). Each entry
+    says whether its holder is the same person as you (`same_person`)."""
     return service.verify(body.repo_id, body.engineer, body.paths)
 
 
@@ -183,6 +199,9 @@ def conflicts(
     paths: Annotated[list[str] | None, Query()] = None,
     symbols: Annotated[list[str] | None, Query(description="path::Symbol")] = None,
 ) -> dict[str, Any]:
+    """Would claiming these paths (and symbols) conflict? Answers `safe`, `conflicts` (each holder with its
+    claim, pattern and expiry) and a `suggestion`, without claiming anything. At most as many paths as a claim
+    may carry items."""
     return service.check_conflicts(repo_id, engineer, paths or [], symbols or [])
 
 
@@ -193,5 +212,8 @@ def conflicts(
     response_model=schemas.HeartbeatOut,
 )
 def heartbeat(session_id: str, service: ServiceDep, body: schemas.HeartbeatIn | None = None) -> dict[str, Any]:
+    """Mark a session alive now (claims tagged with it then keep counting through COORD_IDLE_TIMEOUT_SEC) and
+    return its pending notices. A session already silent past the timeout first has its claims ended
+    (`idle_expired`); it then starts afresh."""
     body = body or schemas.HeartbeatIn()
     return service.heartbeat(session_id, body.engineer, body.repo_id)

@@ -30,6 +30,9 @@ def _out(repo_id: str, text: str, rules: Ownership, managed: dict[str, Any] | No
     response_model=schemas.OwnershipOut,
 )
 def put_ownership(body: schemas.OwnershipIn, service: ServiceDep) -> dict[str, Any]:
+    """Upload a repo's owners.yaml. Entries coord wrote itself (`# auto-promoted=`, `# coord-promoted=`) that
+    the upload lacks are kept, unless `replace_managed=true`; the answer lists what was kept or dropped.
+    Hostile YAML (aliases, deep nesting, too many values) is a 400."""
     stored = service.put_ownership(body.repo_id, body.yaml, body.replace_managed)
     return _out(body.repo_id, stored["text"], stored["rules"], stored["managed"])
 
@@ -40,5 +43,7 @@ def put_ownership(body: schemas.OwnershipIn, service: ServiceDep) -> dict[str, A
     response_model=schemas.OwnershipOut,
 )
 def get_ownership(service: ServiceDep, repo_id: str = "default") -> dict[str, Any]:
+    """The repo's stored owners.yaml and the rules read from it (`shared_files`...); empty when nothing was
+    uploaded."""
     text = service.get_ownership(repo_id)
     return _out(repo_id, text, service.ownership_rules(text))

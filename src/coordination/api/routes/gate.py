@@ -42,11 +42,15 @@ def gate_edit(body: schemas.GateEditIn, service: ServiceDep) -> dict[str, Any]:
     response_model=schemas.GateWrittenOut,
 )
 def gate_written(body: schemas.GateWrittenIn, service: ServiceDep) -> dict[str, Any]:
+    """Backstop of the edit gate: record files written by `engineer` that another engineer holds (an
+    `unclaimed-write` audit event, a notice to both, a webhook), once per claim, writer and file."""
     return service.gate.written(body.engineer, body.repo_id, body.paths, body.source, body.session_id)
 
 
 @router.post("/gate/session", summary="An agent session started (what it holds) or ended (release its claims)")
 def gate_session(body: schemas.GateSessionIn, service: ServiceDep) -> dict[str, Any]:
+    """The edit gate's session events: `start` announces the session and lists what it holds; `end` releases
+    every claim the session took (its subagents' too) so waiters get them."""
     if body.event == "start":
         return service.gate.session_start(body.session_id, body.engineer, body.repo_id)
     return service.gate.session_end(body.session_id, body.engineer, body.repo_id)

@@ -13,6 +13,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="The process is up")
 def healthz() -> dict[str, str]:
+    """Liveness: the process answers. No auth, no database; use `/readyz` to know whether it can serve."""
     return {"status": "ok"}
 
 
@@ -22,6 +23,8 @@ def healthz() -> dict[str, str]:
     responses={503: {"description": "not ready, with the reason"}},
 )
 def readyz(service: ServiceDep, request: Request) -> JSONResponse:
+    """Readiness: 200 once the database answers, the schema is at the head and the claim books are loaded; 503
+    with the reason (and which check failed) otherwise. No auth."""
     ok, detail = service.ready()
     instance = request.app.state.instance
     if ok:

@@ -24,6 +24,8 @@ def auto_resolutions(
     days: Annotated[int, Query(ge=1, le=metrics.MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
 ) -> dict[str, Any]:
+    """Per repo and UTC day, how many claims AUTO_COEXIST and AUTO_NARROW let through without a conflict (the
+    dashboard's heatmap)."""
     return metrics.auto_resolutions(service, days, repo_id)
 
 
@@ -37,6 +39,8 @@ def hotspots(
     days: Annotated[int, Query(ge=1, le=metrics.MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
 ) -> dict[str, Any]:
+    """Per repo, the patterns agents were refused on most in the window, with the suggested action:
+    `shared_file`, `split` or `monitor`."""
     from coordination import hotspots as spots
 
     return spots.hotspots(service, days, repo_id)
@@ -48,6 +52,8 @@ def hotspots(
     response_model=rs.PromoteOut,
 )
 def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
+    """Write a hotspot's rule into owners.yaml (idempotent): `shared_file` adds it to shared_files (bounded:
+    never `**`, the repo root, or more than a claim may cover), `split` records the advice."""
     from coordination import hotspots as spots
 
     return spots.promote(service, body.repo_id, body.action, body.pattern)
@@ -62,5 +68,7 @@ def webhook_deliveries(
     service: ServiceDep,
     hours: Annotated[int, Query(ge=1, le=webhooks.MAX_HOURS, description="window in hours, up to now")] = 24,
 ) -> dict[str, Any]:
+    """Webhook outbox counts per event type over the last hours: delivered, pending, exhausted (and whether
+    webhooks are on)."""
     enabled = bool(service.settings.webhook_url)
     return webhooks.delivery_counts(service.store, service.clock, enabled, hours)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from coordination.api import schemas
+from coordination.api import pagination, schemas
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
+from coordination.api.routes import queue
 from coordination.api.routes.claims import ERRORS
 from coordination.errors import Invalid
 from coordination.negotiation import Negotiation, ReleaseAnswer, ReleaseAsk
@@ -33,6 +34,9 @@ _409 = {"model": schemas.ErrorOut, "description": "already answered, cancelled, 
     },
 )
 def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> dict[str, Any]:
+    """Ask the holder of a blocking claim to release it (with a reason and urgency). The holder's remaining
+    TTL is clamped to COORD_REQUEST_TTL_SHORT_SEC and it gets a notice; answer with `POST
+    /requests/{id}/respond`."""
     ask = ReleaseAsk(
         repo_id=body.repo_id,
         requester=body.requester,
@@ -53,21 +57,32 @@ def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> dict[str, 
     response_model=rs.ReleaseRequestListOut | rs.QueueListOut,
 )
 def list_requests(
+    request: Request,
+    response: Response,
     service: ServiceDep,
     repo_id: str | None = None,
     engineer: str | None = None,
     role: rs.Role | None = None,
     state: rs.RequestState | None = None,
     queued: Annotated[
-        bool, Query(description="list waiting claim-queue entries (with who they wait on) instead")
+        bool, Query(description="deprecated: the waiting claim-queue entries, as `GET /queue` lists them")
     ] = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 200,
+    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
+    """Release requests, newest first, filtered by repo, engineer (as `role`: holder or requester)
+    and state. A full page carries `next_cursor` and a `Link: <...>; rel="next"` header.
+    `queued=true` is the older spelling of `GET /queue` (waiting entries only)."""
     if queued:
         if role is not None or state is not None:
             raise Invalid("queued=true lists waiting queue entries: role and state do not apply")
-        return {"queue": service.queue.list(repo_id, engineer, limit)}
-    return {"requests": Negotiation(service).list(repo_id, engineer, role, state, limit)}
+        rows = service.queue.list(repo_id, engineer, limit + 1, pagination.decode(cursor))
+        entries, next_cursor = pagination.page(request, response, rows, limit)
+        return {"queue": entries, "next_cursor": next_cursor}
+    before = pagination.decode(cursor)
+    rows = Negotiation(service).list(repo_id, engineer, role, state, limit + 1, before)
+    items, next_cursor = pagination.page(request, response, rows, limit)
+    return {"requests": items, "next_cursor": next_cursor}
 
 
 @router.get(
@@ -77,24 +92,24 @@ def list_requests(
     responses={404: _404},
 )
 def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
+    """One release request and its outcome (open, answered with release/narrow/coexist/deny, or cancelled)."""
     return Negotiation(service).get(request_id)
 
 
 @router.delete(
     "/requests/{queue_id}",
-    summary="Cancel a waiting claim-queue entry (its engineer only); wakes the waiter",
+    summary="Deprecated: cancel a waiting claim-queue entry (use DELETE /queue/{queue_id})",
     response_model=rs.QueueEntryOut,
-    responses={
-        403: {"model": schemas.ErrorOut, "description": "the entry belongs to another engineer"},
-        404: {"model": schemas.ErrorOut, "description": "no such queue entry"},
-        409: {"model": schemas.ErrorOut, "description": "the entry is no longer waiting"},
-    },
+    deprecated=True,
+    responses=queue.CANCEL_ERRORS,
 )
-def cancel_queue_entry(
+def cancel_queue_entry_legacy(
     queue_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[str, Query(max_length=200, description="the engineer who queued")],
 ) -> dict[str, Any]:
+    """The older path of `DELETE /queue/{queue_id}`, kept so existing clients keep working; it
+    shares the `/requests/{id}` space with release requests, which is why the queue moved."""
     return service.queue.cancel(queue_id, engineer)
 
 
@@ -105,6 +120,9 @@ def cancel_queue_entry(
     responses={403: _403, 404: _404, 409: _409},
 )
 def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict[str, Any]:
+    """The holder answers a release request: `release` (the claim ends), `narrow` (keep `keep_pattern` or
+    `keep_symbols`), `coexist` (both hold the scope) or `deny` (the TTL clamp is lifted). Only the holder
+    answers (403)."""
     reply = ReleaseAnswer(
         engineer=body.engineer,
         answer=body.answer,
@@ -122,4 +140,6 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict
     responses={403: _403, 404: _404, 409: _409},
 )
 def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> dict[str, Any]:
+    """The requester withdraws an open request; the holder's TTL clamp is lifted. Only the requester cancels
+    (403)."""
     return Negotiation(service).cancel(request_id, body.engineer)

@@ -1,0 +1,69 @@
+"""The claim queue as its own resource: who waits for what, in which place, and cancelling a wait."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from coordination.api import pagination, schemas
+from coordination.api import schemas_requests as rs
+from coordination.api.deps import AuthDep, IdPath, ServiceDep
+from coordination.api.routes.claims import ERRORS
+
+router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["queue"])
+
+CANCEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": schemas.ErrorOut, "description": "the entry belongs to another engineer"},
+    404: {"model": schemas.ErrorOut, "description": "no such queue entry"},
+    409: {"model": schemas.ErrorOut, "description": "the entry is no longer waiting"},
+}
+
+
+@router.get("/queue", summary="Claim-queue entries with who they wait on", response_model=rs.QueueListOut)
+def list_queue(
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    repo_id: str | None = None,
+    engineer: str | None = None,
+    state: Annotated[
+        rs.QueueState, Query(description="waiting (default), granted, cancelled, expired or abandoned")
+    ] = "waiting",
+    limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 200,
+    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
+) -> dict[str, Any]:
+    """Entries in arrival order, each with the claims it waits on (`blocking`); a waiting entry's
+    `place` is its position in its repo's queue order (1 = granted first when the scope frees).
+    A full page carries `next_cursor` and a `Link: <...>; rel="next"` header."""
+    rows = service.queue.list(repo_id, engineer, limit + 1, pagination.decode(cursor), state)
+    entries, next_cursor = pagination.page(request, response, rows, limit)
+    return {"queue": entries, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/queue/{queue_id}",
+    summary="One claim-queue entry and its outcome",
+    response_model=rs.QueueEntryOut,
+    responses={404: CANCEL_ERRORS[404]},
+)
+def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> dict[str, Any]:
+    """The entry in any state: waiting (with its place), granted (with the claims it got),
+    cancelled, expired or abandoned (its waiter went away)."""
+    entry: dict[str, Any] = service.queue.get(queue_id)
+    return entry
+
+
+@router.delete(
+    "/queue/{queue_id}",
+    summary="Cancel a waiting claim-queue entry (its engineer only); wakes the waiter",
+    response_model=rs.QueueEntryOut,
+    responses=CANCEL_ERRORS,
+)
+def cancel_queue_entry(
+    queue_id: IdPath,
+    service: ServiceDep,
+    engineer: Annotated[str, Query(max_length=200, description="the engineer who queued")],
+) -> dict[str, Any]:
+    """Only the engineer who queued cancels; the waiting call then answers 409 (cancelled)."""
+    return service.queue.cancel(queue_id, engineer)
