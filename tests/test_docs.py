@@ -109,3 +109,21 @@ def test_architecture_names_the_alembic_head() -> None:
     named = re.search(r"the head is `(\w+)`", _read("docs", "architecture.md"))
     assert named, "docs/architecture.md must say which revision is the head ('the head is `NNNN`')"
     assert named.group(1) == head_revision()
+
+
+def test_no_merge_conflict_markers_are_left_in_tracked_text() -> None:
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    found = []
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in {".md", ".py", ".toml", ".json", ".yaml", ".yml", ".html", ".txt", ".cfg", ".sh", ""}:
+            try:
+                text = path.read_text()
+            except (UnicodeDecodeError, IsADirectoryError, FileNotFoundError):
+                continue
+            if marker.search(text):
+                found.append(name)
+    assert not found, f"merge conflict markers left in: {found}"

@@ -90,7 +90,7 @@ def test_start_curl_cli_stop(tmp_path: Path) -> None:
         wired = coord("init", "--tool", "claude", "--mode", "local", "--yes", env=env, cwd=app)
         assert wired.returncode == 0 and f"http://127.0.0.1:{port}" in wired.stdout, wired.stdout + wired.stderr
         doctor = coord("doctor", env=env, cwd=app)
-        assert doctor.returncode == 0 and "all 15 checks passed" in doctor.stdout, doctor.stdout
+        assert doctor.returncode == 0 and re.search(r"all \d+ checks passed", doctor.stdout), doctor.stdout
     finally:
         stopped = coord("stop", env=env, cwd=tmp_path)
     assert stopped.returncode == 0 and "Stopped coord" in stopped.stdout

@@ -142,14 +142,16 @@ def test_a_commit_that_makes_two_claims_overlap_is_reported_to_both(
                 ] == [alex]
 
             until(both_blocked, "the refreshed file list to make the claims overlap")
-            events = until(
-                lambda: [
-                    e
-                    for e in c.get("/events", params={"repo_id": REPO}).json()["events"]
-                    if e["event_type"] == "overlap-detected"
-                ],
-                "the overlap-detected audit event",
-            )
+
+            # The drift check is lazy: it runs on the next request that reads the file list
+            # once that list has refreshed (a claim, a conflicts check, a verify, the sweep).
+            # Verify answers from the paths themselves, so it may block both before the refresh.
+            def overlap_events() -> list[dict[str, Any]]:
+                verify(c, CAROL, ["docs/x.md"])
+                events = c.get("/events", params={"repo_id": REPO}).json()["events"]
+                return [e for e in events if e["event_type"] == "overlap-detected"]
+
+            events = until(overlap_events, "the overlap-detected audit event")
             assert len(events) == 1
             assert events[0]["detail"]["claims"] == [alex, bob]
             assert events[0]["detail"]["paths"] == ["src/b.ts"]
