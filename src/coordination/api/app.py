@@ -13,7 +13,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from coordination import __version__, placeholders, webhooks, workers
-from coordination.api import dashboard, errors
+from coordination.api import dashboard, errors, mcp_http
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, gate, health, metrics, requests
 from coordination.config import Settings
@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
             interval = settings.webhook_delivery_interval_sec
             tasks.append(asyncio.create_task(workers.run_every("webhooks", interval, delivery.tick)))
         try:
-            yield
+            async with mcp_running():
+                yield
         finally:
             for task in tasks:
                 task.cancel()
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
     _document_400_not_422(app)
     for module in (health, claims, config, gate, audit, requests, metrics, dashboard):
         app.include_router(module.router)
+    mcp_running = mcp_http.install(app, require_token=settings.auth_token is not None)
     return app
 
 
