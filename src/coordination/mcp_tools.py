@@ -251,19 +251,22 @@ def build_server(backend: ToolBackend) -> Any:
         urgency: Literal["low", "normal", "high", "blocking"] | None = None,
         repo_id: str | None = None,
     ) -> schemas.CreateClaimsOut:
-        """Claim files or globs (repo-relative, e.g. `src/auth/**`) before editing them.
-        All-or-nothing. Granted: the answer lists your `claims`; edit only inside them
-        and release_claims when done. A conflict claims nothing and names the holders
-        (then ask them with request_release). `symbols` maps a file to the declarations
-        to claim (`{"src/a.ts": ["Router::handleAuth"]}`) so agents editing different
-        functions of one file coexist. `pending_requests` in the answer carries notices
-        for you (narrowed scope, release requests).
-        `wait_seconds` (max 900): if the scope is held, wait in the claim queue instead
-        of failing; the call returns when the queue grants you the claims (the answer
-        has `queue: {id, waited_sec}`) or fails with a conflict when the wait ends.
-        `urgency` orders the queue (blocking > high > normal > low).
-        my_requests(queued=True) shows who you wait on; cancel_queue_request gives up a
-        wait."""
+        """Claim files or globs (repo-relative, e.g. `src/auth/**`) before editing them,
+        all or nothing. `symbols` maps a file to the declarations to claim
+        (`{"src/a.ts": ["Router::handleAuth"]}`) so agents editing different functions of
+        one file coexist. `wait_seconds` (max 900) waits in the claim queue when the scope
+        is held; `urgency` orders the queue (blocking > high > normal > low).
+        Outcomes:
+        - granted: the answer lists your `claims`; edit only inside them, extend_claims on
+          long tasks, release_claims when done. `pending_requests` carries notices for you.
+        - conflict (409, a tool error): nothing was claimed and the holders are named; do
+          not edit those files; claim something else, ask a holder with request_release,
+          or call again with wait_seconds to queue.
+        - invalid (400, a tool error): the named argument is wrong; fix it and call again.
+        - queued (with wait_seconds): the call returns once the queue grants the claims
+          (the answer has `queue: {id, waited_sec}`), or fails with a conflict when the
+          wait ends; my_requests(queued=True) shows who you wait on and
+          cancel_queue_request gives up the wait."""
         if wait_seconds is not None and not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
             raise ToolError(f"wait_seconds must be between 0 and {MAX_WAIT_SECONDS}")
         scope = backend.scope(ctx)
