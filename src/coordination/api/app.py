@@ -70,10 +70,11 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         await asyncio.to_thread(svc.warm)
         app.state.service = svc
         # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
-        # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
-        # 40 threads that serve everything else (the releases the waiters wait for).
+        # for its whole long-poll (two when it waits through /mcp: the tool's thread and the
+        # route's), so leave room for COORD_QUEUE_MAX_WAITERS such waiters plus the 40 threads
+        # that serve everything else (the releases the waiters wait for).
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = max(limiter.total_tokens, settings.queue_max_waiters + 40)
+        limiter.total_tokens = max(limiter.total_tokens, 2 * settings.queue_max_waiters + 40)
         tasks = []
         if not settings.disable_background_cleanup:
             tasks.append(asyncio.create_task(workers.run_every("sweep", settings.cleanup_interval_sec, svc.sweep)))
