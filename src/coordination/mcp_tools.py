@@ -22,22 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import MCPServer as _Server
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordination import __version__
 from coordination.api import schemas
 from coordination.api import schemas_requests as rs
 from coordination.client import CoordClient, CoordError, CoordUnreachable, claim_item
-
-try:  # mcp >= 2
-    from mcp.server.mcpserver import Context
-    from mcp.server.mcpserver import MCPServer as _Server
-    from mcp.server.mcpserver.exceptions import ToolError
-except ImportError:  # pragma: no cover - mcp 1.x
-    from mcp.server.fastmcp import Context  # type: ignore[no-redef,attr-defined]
-    from mcp.server.fastmcp import FastMCP as _Server  # type: ignore[no-redef,attr-defined]
-    from mcp.server.fastmcp.exceptions import ToolError  # type: ignore[no-redef]
-from mcp.types import ToolAnnotations
 
 log = logging.getLogger("coord.mcp")
 

@@ -51,9 +51,7 @@ def protocol(tool: str) -> str:
     return render("protocol.md", tool=tool, tool_note=TOOL_NOTES[tool]).rstrip("\n") + "\n"
 
 
-def codex_config(
-    strict: bool = False, transport: str = "stdio", api_url: str = "", repo_id: str = ""
-) -> str:
+def codex_config(strict: bool = False, transport: str = "stdio", api_url: str = "", repo_id: str = "") -> str:
     """coord's managed block of `.codex/config.toml`: the MCP server (the `coord-mcp`
     command, or with `transport="http"` the service's `/mcp`, the token read from
     $COORD_AUTH_TOKEN) and the edit gate's hooks."""
