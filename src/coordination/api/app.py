@@ -13,7 +13,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from coordination import __version__, placeholders, webhooks, workers
-from coordination.api import dashboard, errors
+from coordination.api import dashboard, errors, mcp_http
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, gate, health, metrics, queue, requests
 from coordination.config import Settings
@@ -79,10 +79,11 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         app.state.service = svc
         svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
         # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
-        # for its whole long-poll, so leave room for COORD_QUEUE_MAX_WAITERS waiters plus the
-        # 40 threads that serve everything else (the releases the waiters wait for).
+        # for its whole long-poll (two when it waits through /mcp: the tool's thread and the
+        # route's), so leave room for COORD_QUEUE_MAX_WAITERS such waiters plus the 40 threads
+        # that serve everything else (the releases the waiters wait for).
         limiter = anyio.to_thread.current_default_thread_limiter()
-        limiter.total_tokens = max(limiter.total_tokens, settings.queue_max_waiters + 40)
+        limiter.total_tokens = max(limiter.total_tokens, 2 * settings.queue_max_waiters + 40)
         tasks = []
         if not settings.disable_background_cleanup:
             tasks.append(asyncio.create_task(workers.run_every("sweep", settings.cleanup_interval_sec, svc.sweep)))
@@ -99,7 +100,8 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
             interval = settings.webhook_delivery_interval_sec
             tasks.append(asyncio.create_task(workers.run_every("webhooks", interval, delivery.tick)))
         try:
-            yield
+            async with mcp_running():
+                yield
         finally:
             # Waiters still here end their queue entries (503 to their callers) before the store closes.
             svc.queue.stop()
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
     _document_400_not_422(app)
     for module in (health, claims, config, gate, audit, requests, queue, metrics, dashboard):
         app.include_router(module.router)
+    mcp_running = mcp_http.install(app, require_token=settings.auth_token is not None)
     return app
 
 

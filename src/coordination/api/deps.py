@@ -22,16 +22,21 @@ def get_service(request: Request) -> ClaimService:
 ServiceDep = Annotated[ClaimService, Depends(get_service)]
 
 
+def check_bearer(service: ClaimService, authorization: str | None) -> None:
+    """Raise Unauthorized unless `authorization` carries the service's token (constant time)."""
+    expected = service.settings.auth_token
+    if expected is None:
+        return
+    scheme, _, presented = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not presented:
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <COORD_AUTH_TOKEN>'")
+    if not hmac.compare_digest(presented.strip().encode(), expected.get_secret_value().encode()):
+        raise Unauthorized("invalid bearer token")
+
+
 def require_token(request: Request, service: ServiceDep) -> None:
     """Bearer auth, compared in constant time; a session header counts as activity."""
-    expected = service.settings.auth_token
-    if expected is not None:
-        header = request.headers.get("authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if scheme.lower() != "bearer" or not presented:
-            raise Unauthorized("missing bearer token: send 'Authorization: Bearer <COORD_AUTH_TOKEN>'")
-        if not hmac.compare_digest(presented.strip().encode(), expected.get_secret_value().encode()):
-            raise Unauthorized("invalid bearer token")
+    check_bearer(service, request.headers.get("authorization"))
     session_id = request.headers.get(SESSION_HEADER)
     if session_id:
         service.note_activity(session_id)

@@ -14,9 +14,9 @@ from typing import Any
 
 import typer
 
-from coordination import clientenv
+from coordination import clientenv, mcp_probe
 from coordination.client import CoordClient, CoordError, CoordUnreachable
-from coordination.wiring import editor_hooks, git, init_plan, managed_blocks, repoconfig
+from coordination.wiring import editor_hooks, git, init_plan, managed_blocks, repoconfig, templates
 
 DOCTOR_TIMEOUT_SEC = 3.0
 
@@ -60,10 +60,30 @@ def _block_check(root: Path, name: str, tool: str) -> Check:
     return Check(f"{name} protocol block", True, "present")
 
 
+def _mcp_http_checks(label: str, entry: dict[str, Any], tool: str) -> list[Check]:
+    """An HTTP registration: the editor sends the token from its own environment."""
+    checks = [Check(f"{label} registration", True, f"HTTP {entry.get('url')}")]
+    exported = bool(os.environ.get(templates.TOKEN_ENV))
+    checks.append(
+        Check(
+            f"{label}: ${templates.TOKEN_ENV} exported",
+            exported,
+            "set in this shell" if exported else f"{tool} will send no token (401)",
+            ""
+            if exported
+            else f"export {templates.TOKEN_ENV} (its value is in .coordination/local.env) in the shell "
+            f"that starts {tool}",
+        )
+    )
+    return checks
+
+
 def _mcp_command_check(label: str, entry: Any, tool: str) -> list[Check]:
     fix = f"coord init --tool {tool}"
     if not isinstance(entry, dict):
         return [Check(f"{label} registration", False, "no 'coord' MCP server registered", fix)]
+    if entry.get("url"):
+        return _mcp_http_checks(label, entry, tool)
     command = str(entry.get("command") or "")
     checks = [Check(f"{label} registration", True, f"command {command!r}")]
     found = shutil.which(command) if command else None
@@ -248,6 +268,7 @@ def _service_checks(env: clientenv.ClientEnv) -> list[Check]:
         try:
             info = client.auth_check()
             checks.append(Check("token valid", True, f"accepted by coord {info.get('version', '')}".strip()))
+            checks.append(_mcp_endpoint_check(env))
         except CoordUnreachable as exc:
             checks.append(Check("token valid", False, exc.detail, _unreachable_fix(env)))
         except CoordError as exc:
@@ -259,6 +280,27 @@ def _service_checks(env: clientenv.ClientEnv) -> list[Check]:
                 fix = f"your shell exports a wrong token ({env.token_source}); unset it or fix it"
             checks.append(Check("token valid", False, f"{exc.status} {exc.error}: {exc.detail}", fix))
     return checks
+
+
+def _mcp_endpoint_check(env: clientenv.ClientEnv) -> Check:
+    """The service's /mcp answers an MCP initialize and lists coord's tools."""
+    url = templates.mcp_url(env.api_url)
+    try:
+        tools = mcp_probe.list_tools(url, env.token, timeout=DOCTOR_TIMEOUT_SEC)
+    except mcp_probe.ProbeFailed as exc:
+        return Check(
+            "MCP endpoint",
+            False,
+            str(exc),
+            "upgrade the service to a coord that serves /mcp, or use `coord init --transport stdio`",
+        )
+    ok = "claim_files" in tools
+    return Check(
+        "MCP endpoint",
+        ok,
+        f"{url}: {len(tools)} tools ({', '.join(tools[:4])}, ...)" if ok else f"{url}: no coord tools",
+        "" if ok else "is this URL a coord service?",
+    )
 
 
 def run_checks(cwd: Path) -> tuple[Path | None, list[Check]]:

@@ -17,6 +17,11 @@ class Tool(StrEnum):
     cursor = "cursor"
 
 
+class Transport(StrEnum):
+    http = "http"
+    stdio = "stdio"
+
+
 class Mode(StrEnum):
     local = "local"
     shared = "shared"
@@ -34,7 +39,7 @@ def _err(msg: str) -> None:
 def _show(plan: init_plan.Plan) -> None:
     typer.echo(f"coord init will wire {plan.root}")
     typer.echo(
-        f"  mode {plan.mode}, service {plan.api_url}, repo id {plan.repo_id}, "
+        f"  mode {plan.mode}, MCP over {plan.transport}, service {plan.api_url}, repo id {plan.repo_id}, "
         f"token {'(set, hidden)' if plan.token_state == 'set' else '(placeholder)'}"  # noqa: S105
     )
     for action in plan.actions:
@@ -70,6 +75,13 @@ def init(
         help="standard: when coord cannot check a write, allow it with a warning. strict: refuse it "
         "(the editor hooks fail closed). Default: keep, else standard.",
     ),
+    transport: Transport | None = typer.Option(
+        None,
+        "--transport",
+        help="How the editor reaches coord's MCP tools. http: the service's /mcp endpoint (nothing "
+        "to install per machine; the token comes from $COORD_AUTH_TOKEN). stdio: the local coord-mcp "
+        "bridge. Default: http when the service URL is not on this machine, else stdio.",
+    ),
 ) -> None:
     """Write the MCP registration, protocol, gitignored config and git hook for this repo."""
     root = git.repo_root(Path.cwd())
@@ -90,6 +102,7 @@ def init(
         token=token,
         repo_id=repo_id,
         enforce=enforce.value if enforce else None,
+        transport=transport.value if transport else None,
     )
     try:
         plan = init_plan.build(root, opts)
@@ -116,10 +129,12 @@ def init(
         if action.move_aside is not None:
             typer.echo(f"          (previous hook kept as {action.move_aside.name}; it still runs)")
     typer.echo(
-        f"coord init: wired for {tool.value} (mode {plan.mode}, {plan.api_url}, "
+        f"coord init: wired for {tool.value} (mode {plan.mode}, MCP over {plan.transport}, {plan.api_url}, "
         f"repo {plan.repo_id}). Next: `coord doctor`."
     )
     typer.echo("Commit the tracked files; .coordination/ stays local (it holds the token).", err=False)
+    for note in plan.notes:
+        typer.echo(f"note: {note}")
 
 
 def register(app: typer.Typer) -> None:

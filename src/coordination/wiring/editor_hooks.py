@@ -225,14 +225,14 @@ def parse_json_object(text: str, name: str) -> dict[str, Any]:
     return data
 
 
-def merge_mcp_servers(existing: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+def merge_mcp_servers(existing: dict[str, Any], entry: dict[str, Any], replace: bool = False) -> dict[str, Any]:
     """Add `mcpServers.coord` when missing; an existing coord entry (maybe holding the
-    user's own values) is left as it is. Other servers are kept."""
+    user's own values) is left as it is unless `replace`. Other servers are kept."""
     data = copy.deepcopy(existing)
     servers = data.setdefault("mcpServers", {})
     if not isinstance(servers, dict):
         raise ValueError("'mcpServers' is not an object")
-    if "coord" not in servers:
+    if replace or "coord" not in servers:
         servers["coord"] = copy.deepcopy(entry)
     return data
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import socket
 import stat
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from coordination import clientenv
 from coordination.wiring import editor_hooks, git, managed_blocks, repoconfig, templates
@@ -61,6 +63,7 @@ class Options:
     coord_bin: str | None = None
     enforce: str | None = None  # None: keep the repo's current setting (default standard)
     gate_python: str | None = None  # the interpreter the gate launcher runs (default: this one)
+    transport: str | None = None  # None: http when the service is on another machine, else stdio
 
 
 @dataclass
@@ -68,10 +71,12 @@ class Plan:
     root: Path
     actions: list[Action] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     mode: str = "local"
     api_url: str = clientenv.DEFAULT_API_URL
     repo_id: str = ""
     token_state: str = "set"  # noqa: S105 - a state, not a secret
+    transport: str = "stdio"
 
     @property
     def changes(self) -> list[Action]:
@@ -160,10 +165,10 @@ def _markdown_action(root: Path, name: str, body: str) -> Action:
     return _action(root, path, new, tracked=True, note="protocol in the coord:begin block")
 
 
-def _codex_action(root: Path, strict: bool) -> Action:
+def _codex_action(root: Path, strict: bool, plan: Plan) -> Action:
     path = root / ".codex" / "config.toml"
     current = _read(path) or ""
-    body = templates.codex_config(strict)
+    body = templates.codex_config(strict, plan.transport, plan.api_url, plan.repo_id)
     try:
         outside = managed_blocks.remove(current)
         new = managed_blocks.upsert(current, body, managed_blocks.HASH)
@@ -188,12 +193,16 @@ def _codex_action(root: Path, strict: bool) -> Action:
     return _action(root, path, new, tracked=True, note="MCP server + edit gate hooks, placeholders")
 
 
-def _json_action(root: Path, rel: str, tool: str) -> Action:
+def _json_action(root: Path, rel: str, tool: str, plan: Plan, replace: bool) -> Action:
     path = root / rel
     current = _read(path)
+    if plan.transport == "http":
+        entry = templates.mcp_http_entry(tool, plan.api_url, plan.repo_id)
+    else:
+        entry = templates.mcp_entry(tool)
     try:
         existing = editor_hooks.parse_json_object(current or "", rel)
-        merged = editor_hooks.merge_mcp_servers(existing, templates.mcp_entry(tool))
+        merged = editor_hooks.merge_mcp_servers(existing, entry, replace=replace)
     except ValueError as exc:
         raise InitError(str(exc)) from None
     # already registered: leave the user's file (and formatting) alone
@@ -267,6 +276,22 @@ def _resolve_connection(plan: Plan, opts: Options, existing_env: dict[str, str])
     return url, token
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}  # noqa: S104 - names, not a bind
+
+
+def is_this_machine(url: str) -> bool:
+    """Whether the service URL names this machine (loopback or this host's name)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in LOOPBACK_HOSTS or host.startswith("127.") or host.endswith(".localhost"):
+        return True
+    return host in {socket.gethostname().lower(), socket.getfqdn().lower()}
+
+
+def default_transport(api_url: str) -> str:
+    """http when the service is on another machine (no coord install needed), else stdio."""
+    return "stdio" if is_this_machine(api_url) else "http"
+
+
 def local_service_url(home: Path) -> str:
     """Where `coord start` said the local service listens, else the default URL."""
     from coordination import local_service
@@ -327,6 +352,14 @@ def build(root: Path, opts: Options) -> Plan:
         or git.repo_id_for(root)
     )
     plan.api_url, plan.repo_id = api_url, repo_id
+    if opts.transport is not None and opts.transport not in templates.TRANSPORTS:
+        raise InitError(f"--transport must be one of {', '.join(templates.TRANSPORTS)}")
+    plan.transport = opts.transport or default_transport(api_url)
+    if plan.transport == "http":
+        plan.notes.append(
+            f"the editor sends ${templates.TOKEN_ENV} as the bearer token: export it (the value is in "
+            f".coordination/local.env) and ${templates.ENGINEER_ENV} in the shell that starts {opts.tool}"
+        )
     plan.token_state = "placeholder" if clientenv.is_placeholder("COORD_AUTH_TOKEN", token) else "set"
 
     tool = opts.tool
@@ -337,14 +370,14 @@ def build(root: Path, opts: Options) -> Plan:
     acts = plan.actions
     # 1. tracked templates (placeholders only)
     if tool == "claude":
-        acts.append(_json_action(root, ".mcp.json", tool))
+        acts.append(_json_action(root, ".mcp.json", tool, plan, replace=opts.transport is not None))
         acts.append(_claude_settings_action(root, strict))
         acts.append(_markdown_action(root, "CLAUDE.md", templates.protocol(tool)))
     elif tool == "codex":
-        acts.append(_codex_action(root, strict))
+        acts.append(_codex_action(root, strict, plan))
         acts.append(_markdown_action(root, "AGENTS.md", templates.protocol(tool)))
     else:
-        acts.append(_json_action(root, ".cursor/mcp.json", tool))
+        acts.append(_json_action(root, ".cursor/mcp.json", tool, plan, replace=opts.transport is not None))
         acts.append(_cursor_hooks_action(root, strict))
         rule = templates.render("cursor-rule.mdc", protocol=templates.protocol(tool))
         acts.append(_action(root, root / ".cursor" / "rules" / "coord.mdc", rule, tracked=True, note="rule"))

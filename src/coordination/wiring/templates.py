@@ -51,11 +51,14 @@ def protocol(tool: str) -> str:
     return render("protocol.md", tool=tool, tool_note=TOOL_NOTES[tool]).rstrip("\n") + "\n"
 
 
-def codex_config(strict: bool = False) -> str:
-    """coord's managed block of `.codex/config.toml`: MCP server and the edit gate's hooks."""
+def codex_config(strict: bool = False, transport: str = "stdio", api_url: str = "", repo_id: str = "") -> str:
+    """coord's managed block of `.codex/config.toml`: the MCP server (the `coord-mcp`
+    command, or with `transport="http"` the service's `/mcp`, the token read from
+    $COORD_AUTH_TOKEN) and the edit gate's hooks."""
     from coordination.wiring import editor_hooks
 
-    return render("codex-config.toml", hooks=editor_hooks.codex_hooks_toml(strict))
+    server = codex_http_server(api_url, repo_id) if transport == "http" else load("codex-mcp-stdio.toml")
+    return render("codex-config.toml", mcp_server=server, hooks=editor_hooks.codex_hooks_toml(strict))
 
 
 def mcp_entry(tool: str) -> dict[str, Any]:
@@ -63,6 +66,51 @@ def mcp_entry(tool: str) -> dict[str, Any]:
     name = "cursor-mcp.json" if tool == "cursor" else "mcp.json"
     data: dict[str, Any] = json.loads(load(name))
     return dict(data["mcpServers"]["coord"])
+
+
+TRANSPORTS = ("http", "stdio")
+TOKEN_ENV = "COORD_AUTH_TOKEN"  # noqa: S105 - the name of the variable, not a token
+ENGINEER_ENV = "COORD_ENGINEER"
+
+
+def mcp_url(api_url: str) -> str:
+    """The service's MCP endpoint."""
+    return api_url.rstrip("/") + "/mcp"
+
+
+def mcp_http_entry(tool: str, api_url: str, repo_id: str) -> dict[str, Any]:
+    """The `mcpServers.coord` entry for the service's `/mcp` (claude, cursor): the URL and
+    repo id are written as they are, the token and engineer only as references to the
+    environment of the editor (`${VAR}` in Claude Code, `${env:VAR}` in Cursor)."""
+    if tool == "cursor":
+        token, engineer = f"${{env:{TOKEN_ENV}}}", f"${{env:{ENGINEER_ENV}}}"
+        entry: dict[str, Any] = {}
+    else:
+        token, engineer = f"${{{TOKEN_ENV}}}", f"${{{ENGINEER_ENV}:-}}"
+        entry = {"type": "http"}
+    entry["url"] = mcp_url(api_url)
+    entry["headers"] = {
+        "Authorization": f"Bearer {token}",
+        "X-Coord-Repo": repo_id,
+        "X-Coord-Engineer": engineer,
+    }
+    return entry
+
+
+def codex_http_server(api_url: str, repo_id: str) -> str:
+    """`[mcp_servers.coord]` for the service's `/mcp`: URL and repo id as they are, the
+    token and engineer only as the names of environment variables."""
+    url, repo = json.dumps(mcp_url(api_url)), json.dumps(repo_id)
+    return (
+        "# The service's MCP endpoint; Codex sends $COORD_AUTH_TOKEN as the bearer token and\n"
+        "# $COORD_ENGINEER as X-Coord-Engineer (see docs/integrations/codex-cli.md).\n"
+        "[mcp_servers.coord]\n"
+        f"url = {url}\n"
+        f'bearer_token_env_var = "{TOKEN_ENV}"\n'
+        f'http_headers = {{ "X-Coord-Repo" = {repo} }}\n'
+        f'env_http_headers = {{ "X-Coord-Engineer" = "{ENGINEER_ENV}" }}\n'
+        "\n"
+    )
 
 
 def mcp_document(tool: str) -> dict[str, Any]:

@@ -1,0 +1,57 @@
+"""`/mcp` on two server processes sharing one database, as behind a load balancer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.invariant import assert_server_exclusive
+from tests.support.mcp_http import mcp_http, structured, text
+from tests.support.server import Server, start_server
+
+pytestmark = pytest.mark.integration
+
+REPO = "acme/replicas"
+ALEX, BOB = "alex/claude/main", "bob/codex/main"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
+    env = {"COORD_DISABLE_INSTANCE_LOCK": "true", "COORD_DISABLE_BACKGROUND_CLEANUP": "true"}
+    if request.param == "postgres":
+        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_url")
+    servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
+    try:
+        yield servers
+    finally:
+        for s in servers:
+            s.stop()
+
+
+async def test_a_claim_through_one_replica_conflicts_through_the_other(replicas: list[Server]) -> None:
+    a, b = replicas
+    async with (
+        mcp_http(a.url, a.token, REPO, ALEX) as on_a,
+        mcp_http(b.url, b.token, REPO, BOB) as on_b,
+    ):
+        held = structured(await on_a.call_tool("claim_files", {"patterns": ["src/api/**"]}))["claims"][0]
+
+        refused = await on_b.call_tool("claim_files", {"patterns": ["src/api/routes.py"]})
+        assert refused.is_error and "CONFLICT" in text(refused) and ALEX in text(refused)
+        seen = structured(await on_b.call_tool("list_claims", {}))
+        assert [c["id"] for c in seen["claims"]] == [held["id"]]
+
+        # stateless: one MCP client may land on either replica for every request
+        async with mcp_http(b.url, b.token, REPO, ALEX) as alex_on_b:
+            assert structured(await alex_on_b.call_tool("release_claims", {}))["released"] == [held["id"]]
+
+        granted = structured(await on_b.call_tool("claim_files", {"patterns": ["src/api/routes.py"]}))
+        assert granted["claims"][0]["engineer"] == BOB
+        refused = await on_a.call_tool("claim_files", {"patterns": ["src/api/**"]})
+        assert refused.is_error and BOB in text(refused)
+        structured(await on_b.call_tool("release_claims", {}))
+    for s in replicas:
+        with s.client() as http:
+            assert_server_exclusive(http, REPO)
