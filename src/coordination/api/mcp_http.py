@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -127,7 +128,16 @@ class McpEndpoint:
 
 def install(app: FastAPI, require_token: bool) -> Callable[[], contextlib.AbstractAsyncContextManager[None]]:
     """Add `/mcp` to `app`; returns the context manager the app's lifespan must enter."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     server = mcp_tools.build_server(ServiceBackend(app))
+    # Building an SDK server configures the root logger (a rich console handler). The
+    # service logs through uvicorn's configuration (text or JSON, COORD_LOG_JSON): undo it,
+    # or every log line would also be printed in the SDK's format.
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
     app.router.routes.append(Route(MCP_PATH, endpoint=McpEndpoint(app), include_in_schema=False))
 
     @contextlib.asynccontextmanager
