@@ -41,6 +41,11 @@ def holders(service: ClaimService, pattern: str) -> list[str]:
     return [c["engineer"] for c in service.list_claims(REPO, pattern=pattern)]
 
 
+def in_queue_order(service: ClaimService) -> list[dict]:
+    """Waiting entries by `place` (the list itself is in arrival order, for paging)."""
+    return sorted(service.queue.list(REPO), key=lambda e: e["place"])
+
+
 def events(service: ClaimService, kind: str) -> list[dict]:
     return [e for e in service.events(REPO) if e["event_type"] == kind]
 
@@ -90,7 +95,7 @@ def test_priority_order_then_position(service: ClaimService, clock) -> None:
     clock.advance(seconds=1)
     dave = queue(service, DAVE, "src/a.ts", urgency="low")
     carol = queue(service, CAROL, "src/a.ts", urgency="high")
-    assert [e["id"] for e in service.queue.list(REPO)] == [carol, bob, dave]
+    assert [e["id"] for e in in_queue_order(service)] == [carol, bob, dave]
     service.release(held, ALEX)
     assert (state(service, carol), state(service, bob), state(service, dave)) == ("granted", "waiting", "waiting")
     # Carol's new claim now blocks the rest.
@@ -111,8 +116,8 @@ def test_age_boost_lifts_an_old_entry_exactly_one_level(make_service, clock) -> 
     new_high = queue(service, CAROL, "src/a.ts", urgency="high")
     new_blocking = queue(service, DAVE, "src/a.ts", urgency="blocking")
     # blocking (3) > old normal (1 + 1, joined first) > new high (2)
-    assert [e["id"] for e in service.queue.list(REPO)] == [new_blocking, old_normal, new_high]
-    assert [e["effective_priority"] for e in service.queue.list(REPO)] == [3, 2, 2]
+    assert [e["id"] for e in in_queue_order(service)] == [new_blocking, old_normal, new_high]
+    assert [e["effective_priority"] for e in in_queue_order(service)] == [3, 2, 2]
     service.release(held, ALEX)
     assert state(service, new_blocking) == "granted"
     service.release_many(REPO, engineer=DAVE)
