@@ -16,9 +16,8 @@ from coordination.api import dashboard, errors, mcp_http
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, gate, health, metrics, queue, requests
 from coordination.config import Settings
-from coordination.instance_lock import InstanceLock
 from coordination.service import Coordinator
-from coordination.store import open_store
+from coordination.store import instance_lock, open_store
 
 
 class InsecureConfiguration(RuntimeError):
@@ -60,9 +59,8 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        lock = None
-        if not settings.uses_postgres and not settings.disable_instance_lock:
-            lock = InstanceLock(settings.resolved_database_path())
+        lock = instance_lock(settings)
+        if lock:
             lock.acquire()
         svc = service
         if svc is None:

@@ -12,6 +12,7 @@ from coordination.core.model import ClaimItem, ClaimType, Urgency
 from coordination.errors import Invalid, NotFound
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
+from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
     "MAX_WAIT_SECONDS",
@@ -29,11 +30,6 @@ __all__ = [
 MAX_WAIT_SECONDS = 900.0
 URGENCIES = tuple(u.value for u in Urgency)
 STATES = ("waiting", "granted", "cancelled", "expired", "abandoned")
-
-QUEUE_COLUMNS = (
-    "id, repo_id, engineer, session_id, request, urgency, priority, position, state, created_at, "
-    "deadline, ended_at, granted_claims, decisions, blocking_claims, lease_until"
-)
 
 
 def check_wait(wait_seconds: float, urgency: str) -> None:

@@ -16,6 +16,7 @@ from coordination.core.files import FileSet, overlap_function
 from coordination.core.model import ActiveClaim, ClaimItem, ClaimType, Outcome, Urgency
 from coordination.errors import Conflict, Invalid, NotFound
 from coordination.store import Tx
+from coordination.store.tables import REQUEST_COLUMNS
 
 __all__ = [
     "ANSWERS",
@@ -47,11 +48,6 @@ ROLES = ("holder", "requester")
 URGENCIES = tuple(u.value for u in Urgency)
 MAX_REASON = 2000
 MAX_NOTE = 2000
-
-REQUEST_COLUMNS = (
-    "id, repo_id, claim_id, requester, holder, reason, urgency, wanted_pattern, wanted_symbols, "
-    "session_id, ttl_hours, holder_expires_at, state, answer, answer_detail, created_at, answered_at"
-)
 
 
 @dataclass
