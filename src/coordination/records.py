@@ -7,11 +7,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from coordination.core.model import ActiveClaim, Carve, ClaimType
+from coordination.store.tables import CLAIM_COLUMNS
 
-CLAIM_COLUMNS = (
-    "id, repo_id, engineer, session_id, branch, description, type, pattern, symbols, "
-    "narrowable, carved, coexists_with, state, created_at, expires_at, ended_at, fence, seq"
-)
+__all__ = [
+    "CLAIM_COLUMNS",
+    "carves_from_json",
+    "carves_to_json",
+    "claim_brief",
+    "conflict_entry",
+    "from_epoch",
+    "iso",
+    "present_state",
+    "to_active",
+    "to_api",
+    "to_epoch",
+]
 
 
 def to_epoch(moment: datetime) -> float:

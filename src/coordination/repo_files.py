@@ -25,7 +25,7 @@ class RepoFiles:
 
     def snapshot(self) -> FileSet:
         """The tracked files; the same object until the list really changes, so a caller
-        can tell a refresh that changed something (see `ClaimService.check_drift`)."""
+        can tell a refresh that changed something (see `Coordinator.check_drift`)."""
         with self._lock:
             if self._snapshot is None or time.monotonic() - self._taken_at >= self.ttl_sec:
                 fresh = FileSet(self._ls_files())

@@ -8,7 +8,7 @@ from coordination.core.book import ClaimBook
 from coordination.core.drift import new_overlaps
 from coordination.core.files import FileSet
 from coordination.core.model import ActiveClaim, Carve, ClaimType
-from coordination.service import _blocks_push
+from coordination.service.checks import blocks_push
 
 LATER = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(hours=1)
 
@@ -57,6 +57,6 @@ def test_a_symbol_claim_blocks_a_push_unless_it_stands_beside_ours_by_design() -
     theirs = held(2, "bob", "src/b.ts", "Foo", partners=(1,))
     partner = held(1, "alex", "src/*.ts", carved=(Carve("src/b.ts", "Foo", 2),), partners=(2,))
     drifted = held(3, "alex", "src/*.ts")
-    assert not _blocks_push(theirs, [partner])
-    assert _blocks_push(theirs, [drifted])
-    assert _blocks_push(held(4, "bob", "src/b.ts"), [drifted])
+    assert not blocks_push(theirs, [partner])
+    assert blocks_push(theirs, [drifted])
+    assert blocks_push(held(4, "bob", "src/b.ts"), [drifted])

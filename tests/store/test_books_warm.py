@@ -29,7 +29,7 @@ def test_warm_loads_every_repo_before_any_request(
     _seed(backend, "r/two", 20)
     service = make_service()
     assert service.warm() == {"repos": 2, "claims": 320}
-    assert len(service._cache("r/one").book) == 300 and len(service._cache("r/two").book) == 20
+    assert len(service.books.cache("r/one").book) == 300 and len(service.books.cache("r/two").book) == 20
     assert service.ready()[0]
     # the book is current: a seeded file is held, a fresh one is granted
     taken = service.check_conflicts("r/one", "x/cli/main", ["seed/d0/s0/f0.ts"])
@@ -42,18 +42,18 @@ def test_ready_says_why_until_the_books_could_be_loaded(
     make_service()
     _seed(backend, "r/one", 10)
     service = make_service()
-    real = service._load_all_books
+    real = service.books.load_all
 
     def broken() -> dict[str, int]:
         raise OSError("disk I/O error")
 
-    monkeypatch.setattr(service, "_load_all_books", broken)
+    monkeypatch.setattr(service.books, "load_all", broken)
     assert service.warm() is None
     ok, detail = service.ready()
     assert not ok and "active claims not loaded yet" in detail
-    monkeypatch.setattr(service, "_load_all_books", real)
+    monkeypatch.setattr(service.books, "load_all", real)
     assert service.ready()[0]  # retried, loaded
-    assert len(service._cache("r/one").book) == 10
+    assert len(service.books.cache("r/one").book) == 10
     item = ClaimItem(type=ClaimType.FILE, pattern="seed/d0/s0/f1.ts")
     result = service.claim(ClaimRequest(engineer="x/cli/main", items=[item], repo_id="r/other"))
     assert result.claims

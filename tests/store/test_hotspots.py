@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from coordination import hotspots
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Invalid
 from coordination.service import ClaimRequest, ClaimService
@@ -42,32 +41,32 @@ def test_hotspots_rank_and_suggest(service: ClaimService, clock) -> None:
     refused(service, "src/app.ts", 10)
     refused(service, "src/db.ts", 3, "carol/cursor/1")
     refused(service, "src/tiny.ts", 2)
-    out = hotspots.hotspots(service, days=30)
+    out = service.hotspots(days=30)
     assert out["thresholds"] == {"shared_file": 10, "split": 10, "monitor": 3}
     assert [(h["pattern"], h["attempts"], h["suggested_action"]) for h in out["repos"][REPO]] == [
         ("src/app.ts", 10, "shared_file"),
         ("src/db.ts", 3, "monitor"),
     ]
     clock.advance(days=31)
-    assert hotspots.hotspots(service, days=30)["repos"] == {}
-    assert hotspots.hotspots(service, days=30, repo_id=REPO)["repos"] == {REPO: []}
+    assert service.hotspots(days=30)["repos"] == {}
+    assert service.hotspots(days=30, repo_id=REPO)["repos"] == {REPO: []}
     with pytest.raises(Invalid, match="days"):
-        hotspots.hotspots(service, days=0)
+        service.hotspots(days=0)
 
 
 def test_promote_is_idempotent_and_keeps_comments(service: ClaimService) -> None:
     service.put_ownership(REPO, OWNERS)
-    first = hotspots.promote(service, REPO, "shared_file", "src/app.ts")
+    first = service.promote_hotspot(REPO, "shared_file", "src/app.ts")
     assert first["changed"] is True
     text = service.get_ownership(REPO)
     assert "# tech lead" in text and "# coord-managed=permanent" in text and "# end of the shared list" in text
     assert "- src/app.ts" in text and "# owners of org/app" in text
-    again = hotspots.promote(service, REPO, "shared_file", "src/app.ts")
+    again = service.promote_hotspot(REPO, "shared_file", "src/app.ts")
     assert again["changed"] is False and "already listed" in again["detail"]
     assert service.get_ownership(REPO) == text
-    split = hotspots.promote(service, REPO, "split", "src/auth/**")
+    split = service.promote_hotspot(REPO, "split", "src/auth/**")
     assert split["changed"] and "split_candidates:" in service.get_ownership(REPO)
-    assert not hotspots.promote(service, REPO, "split", "src/auth/**")["changed"]
+    assert not service.promote_hotspot(REPO, "split", "src/auth/**")["changed"]
     assert [e["pattern"] for e in events(service, "promote")] == ["src/app.ts", "src/auth/**"]
     # A promoted file is now stored as shared_file: two agents may hold it.
     hold(service, "alex/claude/1", "src/app.ts")
@@ -75,7 +74,7 @@ def test_promote_is_idempotent_and_keeps_comments(service: ClaimService) -> None
 
 
 def test_promote_without_owners_yaml_and_bad_input(service: ClaimService) -> None:
-    out = hotspots.promote(service, "org/new", "shared_file", "a.json")
+    out = service.promote_hotspot("org/new", "shared_file", "a.json")
     # Marked as coord's, so a later upload keeps it (issue 8, item 9).
     written = "shared_files:\n- a.json  # coord-promoted=2026-11-29"
     assert out["changed"] and service.get_ownership("org/new").strip() == written
@@ -88,7 +87,7 @@ def test_promote_without_owners_yaml_and_bad_input(service: ClaimService) -> Non
         ("shared_file", "**/*.json"),
     ]:
         with pytest.raises(Invalid):
-            hotspots.promote(service, "org/new", action, pattern)
+            service.promote_hotspot("org/new", action, pattern)
     assert service.get_ownership("org/new").strip() == written
 
 
@@ -159,14 +158,14 @@ def test_auto_demote_sweep(make_service, clock) -> None:
     refused(service, "src/hot.ts", 2)
     refused(service, "src/cold.ts", 2)
     assert re.search(r"- src/cold.ts +# auto-promoted=2026-11-29", service.get_ownership(REPO))
-    assert hotspots.auto_demote(service) == {"demoted": 0}  # too recent
+    assert service.auto_demote() == {"demoted": 0}  # too recent
     clock.advance(days=15)  # promoted 15 days ago, no refusal since: both are quiet
-    assert hotspots.auto_demote(service) == {"demoted": 2}
+    assert service.auto_demote() == {"demoted": 2}
     text = service.get_ownership(REPO)
     assert "src/cold.ts" not in text and "src/hot.ts" not in text
     assert "pinned.json" in text and re.search(r"operator.json +# kept by hand", text) and "# below the list" in text
     assert {e["pattern"] for e in events(service, "auto-demote")} == {"src/hot.ts", "src/cold.ts"}
-    assert hotspots.auto_demote(service) == {"demoted": 0}
+    assert service.auto_demote() == {"demoted": 0}
 
 
 def test_auto_demote_keeps_entries_still_hot(make_service, clock) -> None:
@@ -178,7 +177,7 @@ def test_auto_demote_keeps_entries_still_hot(make_service, clock) -> None:
     # Shared now, but still refused under an exclusive module claim: stays promoted.
     hold(service, "carol/cursor/1", "src/**", ClaimType.MODULE)
     refused(service, "src/hot.ts", 2)
-    assert hotspots.auto_demote(service) == {"demoted": 0}
+    assert service.auto_demote() == {"demoted": 0}
     assert "src/hot.ts" in service.get_ownership(REPO)
 
 

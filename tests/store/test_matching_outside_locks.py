@@ -33,7 +33,7 @@ def _record_lock_state(monkeypatch: pytest.MonkeyPatch, service: ClaimService) -
     real = files_module.FileSet._match
 
     def recording(self: files_module.FileSet, pattern: str) -> Any:
-        seen.append((pattern, service._cache(REPO).lock.locked()))
+        seen.append((pattern, service.books.cache(REPO).lock.locked()))
         return real(self, pattern)
 
     monkeypatch.setattr(files_module.FileSet, "_match", recording)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from coordination import metrics
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Invalid
 from coordination.service import ClaimRequest, ClaimService
@@ -23,7 +22,7 @@ def test_zero_filled_days_and_counts(service: ClaimService, clock) -> None:
     # 2026-12-01: an AUTO_NARROW and an AUTO_COEXIST in one claim (narrows carol, beside alex).
     assert claim(service, "bob/codex/1", "src/router.ts", "Router::b") == "AUTO_NARROW"
     claim(service, "dan/claude/2", "other.ts", repo="org/quiet")
-    out = metrics.auto_resolutions(service, days=4)
+    out = service.auto_resolutions(days=4)
     assert out["days"] == 4 and out["since"] == "2026-11-28" and out["until"] == "2026-12-01"
     assert out["repos"]["org/app"] == [
         {"date": "2026-11-28", "auto_coexist": 0, "auto_narrow": 0},
@@ -34,13 +33,13 @@ def test_zero_filled_days_and_counts(service: ClaimService, clock) -> None:
     # A repo with activity but no auto-resolution shows zeros.
     assert [d["auto_narrow"] + d["auto_coexist"] for d in out["repos"]["org/quiet"]] == [0, 0, 0, 0]
     # The window moves with the clock: one day back only shows today.
-    today = metrics.auto_resolutions(service, days=1)
+    today = service.auto_resolutions(days=1)
     assert today["repos"]["org/app"] == [{"date": "2026-12-01", "auto_coexist": 1, "auto_narrow": 1}]
     # Filtered by repo, even one that never existed (all zeros).
-    only = metrics.auto_resolutions(service, days=30, repo_id="org/app")
+    only = service.auto_resolutions(days=30, repo_id="org/app")
     assert list(only["repos"]) == ["org/app"] and len(only["repos"]["org/app"]) == 30
     assert sum(d["auto_narrow"] for d in only["repos"]["org/app"]) == 2
-    ghost = metrics.auto_resolutions(service, days=2, repo_id="org/ghost")
+    ghost = service.auto_resolutions(days=2, repo_id="org/ghost")
     assert ghost["repos"] == {
         "org/ghost": [
             {"date": "2026-11-30", "auto_coexist": 0, "auto_narrow": 0},
@@ -53,11 +52,11 @@ def test_events_older_than_the_window_do_not_count(service: ClaimService, clock)
     claim(service, "carol/cursor/1", "src/router.ts")
     claim(service, "alex/claude/1", "src/router.ts", "Router::a")
     clock.advance(days=3)
-    assert metrics.auto_resolutions(service, days=3)["repos"] == {}
-    assert metrics.auto_resolutions(service, days=4)["repos"]["org/app"][0]["auto_narrow"] == 1
+    assert service.auto_resolutions(days=3)["repos"] == {}
+    assert service.auto_resolutions(days=4)["repos"]["org/app"][0]["auto_narrow"] == 1
 
 
 @pytest.mark.parametrize("days", [0, -1, 366, 10_000])
 def test_days_bounds(service: ClaimService, days: int) -> None:
     with pytest.raises(Invalid, match="days"):
-        metrics.auto_resolutions(service, days=days)
+        service.auto_resolutions(days=days)

@@ -8,8 +8,8 @@ import pytest
 
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
-from coordination.negotiation import Negotiation, ReleaseAnswer, ReleaseAsk
-from coordination.service import ClaimRequest, ClaimService
+from coordination.service import ClaimRequest, ClaimService, ReleaseAnswer, ReleaseAsk
+from coordination.service.requests import Negotiation
 
 F = ClaimType.FILE
 ALEX, BOB, CAROL, DAN = "alex/claude/1", "bob/codex/1", "carol/cursor/1", "dan/claude/2"
@@ -50,7 +50,7 @@ def at(iso: str) -> datetime:
 
 @pytest.fixture
 def nego(service: ClaimService) -> Negotiation:
-    return Negotiation(service)
+    return service.requests
 
 
 def test_release_cycle_clamp_notices_and_audit(service: ClaimService, nego: Negotiation, clock) -> None:
@@ -103,7 +103,7 @@ def test_clamp_never_lengthens_a_claim(service: ClaimService, nego: Negotiation,
 def test_clamp_uses_the_setting(make_service, clock) -> None:
     service = make_service(request_ttl_short_sec=60)
     held = grab(service, ALEX, "src/a.ts")
-    Negotiation(service).request_release(ask(held["id"]))
+    service.requests.request_release(ask(held["id"]))
     assert (at(service.get_claim(held["id"])["expires_at"]) - clock.now).total_seconds() == 60
     clock.advance(seconds=61)
     service.create_claims(req(BOB, "src/a.ts"))  # a silent holder no longer blocks

@@ -9,8 +9,7 @@ import pytest
 
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
-from coordination.negotiation import Negotiation, ReleaseAnswer, ReleaseAsk
-from coordination.service import ClaimRequest, ClaimService
+from coordination.service import ClaimRequest, ClaimService, ReleaseAnswer, ReleaseAsk
 
 F = ClaimType.FILE
 REPO = "org/app"
@@ -305,8 +304,8 @@ def test_idle_waiter_claims_idle_expire(make_service, clock) -> None:
 def test_a_release_answer_promotes_waiters(service: ClaimService) -> None:
     held = hold(service, ALEX, "src/a.ts")
     carol = queue(service, CAROL, "src/a.ts")
-    request = Negotiation(service).request_release(ReleaseAsk(REPO, BOB, held, "hotfix"))
-    Negotiation(service).respond(request["id"], ReleaseAnswer(ALEX, "release"))
+    request = service.requests.request_release(ReleaseAsk(REPO, BOB, held, "hotfix"))
+    service.requests.respond(request["id"], ReleaseAnswer(ALEX, "release"))
     assert state(service, carol) == "granted"
 
 
@@ -349,7 +348,7 @@ def test_the_sweep_ends_entries_whose_lease_lapsed(make_service, clock) -> None:
 
 
 def test_a_waiter_whose_caller_leaves_abandons_its_entry(service: ClaimService) -> None:
-    from coordination.claim_queue import Presence
+    from coordination.service import Presence
 
     held = hold(service, ALEX, "src/a.ts")
     presence = Presence()

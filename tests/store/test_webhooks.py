@@ -93,7 +93,7 @@ def test_refresh_and_conflicts_are_not_sent(hooked: ClaimService) -> None:
 
 def test_nothing_is_enqueued_when_the_change_rolls_back(hooked: ClaimService) -> None:
     with pytest.raises(Invalid), hooked.store.write(REPO) as tx:
-        hooked._event(tx, REPO, "grant", ALEX, 1, "src/a.py", hooked.clock(), {})
+        hooked.audit.event(tx, REPO, "grant", ALEX, 1, "src/a.py", hooked.clock(), {})
         raise Invalid("boom")
     assert outbox(hooked) == []
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,9 +16,8 @@ from coordination.api import dashboard, errors, mcp_http
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, gate, health, metrics, queue, requests
 from coordination.config import Settings
-from coordination.instance_lock import InstanceLock
-from coordination.service import ClaimService
-from coordination.store import open_store
+from coordination.service import Coordinator
+from coordination.store import instance_lock, open_store
 
 
 class InsecureConfiguration(RuntimeError):
@@ -50,26 +48,25 @@ def check_auth_settings(settings: Settings) -> None:
 def begin_shutdown(app: FastAPI) -> None:
     """The server is about to stop: its queue waiters end their entries and get a 503 now,
     while connections are still open (called from the signal handler of `coord-api`)."""
-    svc: ClaimService | None = getattr(app.state, "service", None)
+    svc: Coordinator | None = getattr(app.state, "service", None)
     if svc is not None:
         svc.queue.stop()
 
 
-def create_app(settings: Settings | None = None, service: ClaimService | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, service: Coordinator | None = None) -> FastAPI:
     settings = settings or Settings()
     check_auth_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        lock = None
-        if not settings.uses_postgres and not settings.disable_instance_lock:
-            lock = InstanceLock(settings.resolved_database_path())
+        lock = instance_lock(settings)
+        if lock:
             lock.acquire()
         svc = service
         if svc is None:
             store = open_store(settings)
             store.migrate()
-            svc = ClaimService(settings, store)
+            svc = Coordinator(settings, store)
         if lock:
             # Someone deleting or replacing <db>.lock would let a second server start on the file.
             svc.store.watch(lock.problem)
@@ -88,9 +85,7 @@ def create_app(settings: Settings | None = None, service: ClaimService | None = 
         if not settings.disable_background_cleanup:
             tasks.append(asyncio.create_task(workers.run_every("sweep", settings.cleanup_interval_sec, svc.sweep)))
             if settings.auto_demote_interval_sec > 0:
-                from coordination import hotspots
-
-                demote = functools.partial(hotspots.auto_demote, svc)
+                demote = svc.auto_demote
                 tasks.append(
                     asyncio.create_task(workers.run_every("auto-demote", settings.auto_demote_interval_sec, demote))
                 )

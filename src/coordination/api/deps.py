@@ -9,20 +9,20 @@ from fastapi import Depends, Path, Request
 
 from coordination.api.schemas import MAX_ID
 from coordination.errors import Unauthorized
-from coordination.service import ClaimService
+from coordination.service import Coordinator
 
 SESSION_HEADER = "x-coord-session"
 
 
-def get_service(request: Request) -> ClaimService:
-    service: ClaimService = request.app.state.service
+def get_service(request: Request) -> Coordinator:
+    service: Coordinator = request.app.state.service
     return service
 
 
-ServiceDep = Annotated[ClaimService, Depends(get_service)]
+ServiceDep = Annotated[Coordinator, Depends(get_service)]
 
 
-def check_bearer(service: ClaimService, authorization: str | None) -> None:
+def check_bearer(service: Coordinator, authorization: str | None) -> None:
     """Raise Unauthorized unless `authorization` carries the service's token (constant time)."""
     expected = service.settings.auth_token
     if expected is None:

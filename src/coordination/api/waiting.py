@@ -10,7 +10,7 @@ from typing import TypeVar
 import anyio.to_thread
 from fastapi import Request
 
-from coordination.claim_queue import Presence
+from coordination.service import Presence
 
 T = TypeVar("T")
 

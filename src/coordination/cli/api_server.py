@@ -12,15 +12,15 @@ from fastapi import FastAPI
 from coordination.api.app import InsecureConfiguration, check_auth_settings
 from coordination.config import Settings, SettingsError, load_settings
 from coordination.errors import Unavailable
-from coordination.instance_lock import InstanceLock, InstanceLockFailed
 from coordination.logs import uvicorn_log_config
+from coordination.store import InstanceLockFailed, instance_lock
 
 
 def preflight(settings: Settings) -> None:
     """Fail fast, with a sentence, on the two set-up mistakes people make."""
     check_auth_settings(settings)
-    if not settings.uses_postgres and not settings.disable_instance_lock:
-        probe = InstanceLock(settings.resolved_database_path())
+    probe = instance_lock(settings)
+    if probe:
         probe.acquire()
         probe.release()
     check_storage(settings)

@@ -80,6 +80,7 @@ __all__ = [
     "MAX_WILDCARDS",
     "GlobError",
     "PatternTooComplex",
+    "alternative_segments",
     "canonical",
     "escape",
     "filter_paths",
@@ -537,6 +538,14 @@ def is_literal(pattern: str) -> bool:
     if "\\" in pattern:
         pattern = _ESCAPED.sub("", pattern)
     return not any(c in _META_CHARS for c in pattern)
+
+
+def alternative_segments(pattern: str) -> tuple[tuple[_Segment, ...], ...]:
+    """The parsed path segments of each brace alternative (for the claim index).
+
+    Raises GlobError on an invalid pattern.
+    """
+    return _parse(pattern).segments
 
 
 def literal_path(pattern: str) -> str | None:

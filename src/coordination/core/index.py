@@ -55,7 +55,7 @@ _Filing = tuple[tuple[str, ...], bool]  # (literal prefix, whole alternative is 
 
 def _filings(pattern: str) -> tuple[_Filing, ...]:
     filings: dict[_Filing, None] = {}
-    for segments in globs._parse(pattern).segments:
+    for segments in globs.alternative_segments(pattern):
         prefix: list[str] = []
         for segment in segments:
             if not segment.literal:
@@ -123,7 +123,7 @@ class ClaimIndex(Generic[K]):
         Raises globs.GlobError when the pattern is invalid.
         """
         found: set[K] = set()
-        for segments in globs._parse(pattern).segments:
+        for segments in globs.alternative_segments(pattern):
             self._walk(segments, found)
         return found
 

@@ -19,7 +19,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from coordination.api import pagination, schemas
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
-from coordination.service import ClaimService
+from coordination.service import Coordinator
 
 log = logging.getLogger("coordination.api.events")
 
@@ -87,7 +87,7 @@ def _event_id(header: str | None) -> int | None:
     return min(int(header.strip()), schemas.MAX_ID)
 
 
-async def _rows(request: Request, service: ClaimService, repo_id: str | None, last: int) -> AsyncIterator[Any]:
+async def _rows(request: Request, service: Coordinator, repo_id: str | None, last: int) -> AsyncIterator[Any]:
     yield ServerSentEvent(comment="coord audit stream", retry=STREAM_RETRY_MS)
     while not await request.is_disconnected():
         try:

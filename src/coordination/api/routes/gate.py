@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from coordination.api import schemas
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
-from coordination.edit_gate import EditRequest
+from coordination.service import EditRequest
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["gate"])
 

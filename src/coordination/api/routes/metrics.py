@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from coordination import metrics, webhooks
+from coordination import webhooks
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.service.reports import MAX_DAYS
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["metrics"])
 
@@ -21,12 +22,12 @@ router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["metrics"])
 )
 def auto_resolutions(
     service: ServiceDep,
-    days: Annotated[int, Query(ge=1, le=metrics.MAX_DAYS, description="window, today included")] = 30,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
 ) -> dict[str, Any]:
     """Per repo and UTC day, how many claims AUTO_COEXIST and AUTO_NARROW let through without a conflict (the
     dashboard's heatmap)."""
-    return metrics.auto_resolutions(service, days, repo_id)
+    return service.auto_resolutions(days, repo_id)
 
 
 @router.get(
@@ -36,14 +37,12 @@ def auto_resolutions(
 )
 def hotspots(
     service: ServiceDep,
-    days: Annotated[int, Query(ge=1, le=metrics.MAX_DAYS, description="window, today included")] = 30,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
 ) -> dict[str, Any]:
     """Per repo, the patterns agents were refused on most in the window, with the suggested action:
     `shared_file`, `split` or `monitor`."""
-    from coordination import hotspots as spots
-
-    return spots.hotspots(service, days, repo_id)
+    return service.hotspots(days, repo_id)
 
 
 @router.post(
@@ -54,9 +53,7 @@ def hotspots(
 def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
     """Write a hotspot's rule into owners.yaml (idempotent): `shared_file` adds it to shared_files (bounded:
     never `**`, the repo root, or more than a claim may cover), `split` records the advice."""
-    from coordination import hotspots as spots
-
-    return spots.promote(service, body.repo_id, body.action, body.pattern)
+    return service.promote_hotspot(body.repo_id, body.action, body.pattern)
 
 
 @router.get(
@@ -70,5 +67,4 @@ def webhook_deliveries(
 ) -> dict[str, Any]:
     """Webhook outbox counts per event type over the last hours: delivered, pending, exhausted (and whether
     webhooks are on)."""
-    enabled = bool(service.settings.webhook_url)
-    return webhooks.delivery_counts(service.store, service.clock, enabled, hours)
+    return service.webhook_deliveries(hours)

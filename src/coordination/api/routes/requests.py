@@ -12,7 +12,7 @@ from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes import queue
 from coordination.api.routes.claims import ERRORS
 from coordination.errors import Invalid
-from coordination.negotiation import Negotiation, ReleaseAnswer, ReleaseAsk
+from coordination.service import ReleaseAnswer, ReleaseAsk
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["requests"])
 
@@ -48,7 +48,7 @@ def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> dict[str, 
         session_id=body.session_id,
         ttl_hours=body.ttl_hours,
     )
-    return Negotiation(service).request_release(ask)
+    return service.requests.request_release(ask)
 
 
 @router.get(
@@ -80,7 +80,7 @@ def list_requests(
         entries, next_cursor = pagination.page(request, response, rows, limit)
         return {"queue": entries, "next_cursor": next_cursor}
     before = pagination.decode(cursor)
-    rows = Negotiation(service).list(repo_id, engineer, role, state, limit + 1, before)
+    rows = service.requests.list(repo_id, engineer, role, state, limit + 1, before)
     items, next_cursor = pagination.page(request, response, rows, limit)
     return {"requests": items, "next_cursor": next_cursor}
 
@@ -93,7 +93,7 @@ def list_requests(
 )
 def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
     """One release request and its outcome (open, answered with release/narrow/coexist/deny, or cancelled)."""
-    return Negotiation(service).get(request_id)
+    return service.requests.get(request_id)
 
 
 @router.delete(
@@ -130,7 +130,7 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict
         keep_symbols=tuple(body.keep_symbols) if body.keep_symbols is not None else None,
         note=body.note,
     )
-    return Negotiation(service).respond(request_id, reply)
+    return service.requests.respond(request_id, reply)
 
 
 @router.post(
@@ -142,4 +142,4 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict
 def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> dict[str, Any]:
     """The requester withdraws an open request; the holder's TTL clamp is lifted. Only the requester cancels
     (403)."""
-    return Negotiation(service).cancel(request_id, body.engineer)
+    return service.requests.cancel(request_id, body.engineer)

@@ -17,16 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from coordination import records
 from coordination.core import globs, identity
 from coordination.core.files import overlap_function
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Invalid
+from coordination.service.checks import Checks
+from coordination.service.claims import Claims
+from coordination.service.context import ServiceContext, check_identity
+from coordination.service.sessions import Sessions
+from coordination.service.types import ClaimRequest
+from coordination.service.uow import PlainWrite
 
-if TYPE_CHECKING:
-    from coordination.service import ClaimService
+__all__ = ["MAX_GATE_PATHS", "UNCLAIMED_WRITE", "EditGate", "EditRequest"]
 
 UNCLAIMED_WRITE = "unclaimed-write"
 MAX_GATE_PATHS = 200
@@ -45,12 +50,15 @@ class EditRequest:
 
 
 class EditGate:
-    def __init__(self, service: ClaimService) -> None:
-        self.service = service
+    def __init__(self, ctx: ServiceContext, claims: Claims, checks: Checks, sessions: Sessions) -> None:
+        self.ctx = ctx
+        self.claims = claims
+        self.checks = checks
+        self.sessions = sessions
 
     @property
     def rule(self) -> str:
-        return self.service.settings.same_person
+        return self.ctx.settings.same_person
 
     def same_person(self, a: str, b: str) -> bool:
         return identity.same_person(a, b, self.rule)
@@ -58,13 +66,12 @@ class EditGate:
     # ------------------------------------------------------------ pre-edit
 
     def pre_edit(self, req: EditRequest) -> dict[str, Any]:
-        svc = self.service
-        svc._check_identity(req.engineer, req.repo_id, req.session_id)
+        check_identity(req.engineer, req.repo_id, req.session_id)
         paths = _plain_paths(req.paths)
         if req.mode not in ("claim", "warn"):
             raise Invalid("mode must be claim or warn", field="mode")
         for _attempt in range(3):
-            answer = svc.check_conflicts(req.repo_id, req.engineer, paths)
+            answer = self.checks.check_conflicts(req.repo_id, req.engineer, paths)
             theirs, own = self._split(req.engineer, answer["conflicts"])
             if req.mode == "warn":
                 return _answer("allow", [], own, theirs, answer.get("suggestion"), warn=bool(theirs))
@@ -74,10 +81,8 @@ class EditGate:
             free = [p for p in paths if p not in held]
             if not free:
                 return _answer("allow", [], own, [], None)
-            from coordination.service import ClaimRequest
-
             try:
-                result = svc.create_claims(
+                result = self.claims.create_claims(
                     ClaimRequest(
                         engineer=req.engineer,
                         repo_id=req.repo_id,
@@ -116,12 +121,12 @@ class EditGate:
         session_id: str | None = None,
     ) -> dict[str, Any]:
         """Record writes to files another person holds as `unclaimed-write` events."""
-        svc = self.service
-        svc._check_identity(engineer, repo_id, session_id)
+        ctx = self.ctx
+        check_identity(engineer, repo_id, session_id)
         plain = _plain_paths(paths)
-        overlaps = overlap_function(svc._files())
+        overlaps = overlap_function(ctx.files())
         found: list[tuple[str, Any]] = []
-        with svc._synced(repo_id) as (book, is_live, _):
+        with ctx.synced(repo_id) as (book, is_live, _):
             for path in plain:
                 for claim in book.candidates(path):
                     live = is_live(claim) and claim.exclusive and overlaps(path, claim.pattern)
@@ -130,8 +135,8 @@ class EditGate:
         recorded: list[dict[str, Any]] = []
         if not found:
             return {"recorded": recorded}
-        with svc.store.write(repo_id) as tx:
-            now = svc._now(tx)
+        with PlainWrite(ctx, repo_id) as w:
+            tx, now = w.tx, w.now
             for path, claim in found:
                 seen = tx.scalar(
                     "SELECT COUNT(*) FROM request_event WHERE repo_id = ? AND event_type = ?"
@@ -149,24 +154,23 @@ class EditGate:
                     "source": source,
                     "claim_pattern": claim.pattern,
                 }
-                svc._event(tx, repo_id, UNCLAIMED_WRITE, engineer, claim.id, path, now, detail)
+                ctx.audit.event(tx, repo_id, UNCLAIMED_WRITE, engineer, claim.id, path, now, detail)
                 for who in (claim.engineer, engineer):
-                    svc._notice(tx, repo_id, who, UNCLAIMED_WRITE, claim.id, now, {"path": path, **detail})
+                    ctx.audit.notice(tx, repo_id, who, UNCLAIMED_WRITE, claim.id, now, {"path": path, **detail})
                 recorded.append({**entry, "new": True})
         return {"recorded": recorded}
 
     # ------------------------------------------------------------- sessions
 
     def session_start(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
-        svc = self.service
-        beat = svc.heartbeat(session_id, engineer, repo_id)
-        held = svc.list_claims(repo_id=repo_id, engineer=engineer)
+        beat = self.sessions.heartbeat(session_id, engineer, repo_id)
+        held = self.claims.list_claims(repo_id=repo_id, engineer=engineer)
         return {"session_id": session_id, "claims": held, "pending_requests": beat["pending_requests"]}
 
     def session_end(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
         # The session is over: every claim it took ends, its subagents' (`engineer+agent`) too,
         # so this is a forced release scoped to the session, recorded with the session's engineer.
-        released = self.service.release_many(repo_id, engineer, session_id=session_id, force=True)
+        released = self.claims.release_many(repo_id, engineer, session_id=session_id, force=True)
         return {"session_id": session_id, "released": released}
 
 

@@ -41,83 +41,57 @@ answered 503) and sizes its thread pool above that so releases still run.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from coordination import records
 from coordination.core import queue as order
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide
 from coordination.core.files import overlap_function
-from coordination.core.model import ClaimItem, ClaimType, Outcome, Urgency
-from coordination.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from coordination.core.model import Outcome, Urgency
+from coordination.errors import Conflict, Forbidden, Invalid, Unavailable
+from coordination.service.context import ServiceContext, check_identity
+from coordination.service.grants import Grants, claims_by_id, conflict_error
+from coordination.service.presence import Presence
+from coordination.service.queue_entries import (
+    MAX_WAIT_SECONDS,
+    QUEUE_COLUMNS,
+    STATES,
+    URGENCIES,
+    check_wait,
+    entry,
+    places,
+    present,
+    queue_row,
+    request_of,
+)
+from coordination.service.rules import as_stored_type, rules_of
+from coordination.service.types import ClaimRequest, ClaimResult
+from coordination.service.uow import PlainWrite, RepoWrite
+from coordination.service.waiters import Waiters
 from coordination.store import Tx
 
-if TYPE_CHECKING:
-    from coordination.service import ClaimRequest, ClaimResult, ClaimService
+__all__ = ["LAPSED", "MAX_WAIT_SECONDS", "POLL_SEC", "STATES", "STOPPING", "URGENCIES", "ClaimQueue", "check_wait"]
 
 POLL_SEC = 0.5
-MAX_WAIT_SECONDS = 900.0
-URGENCIES = tuple(u.value for u in Urgency)
-STATES = ("waiting", "granted", "cancelled", "expired", "abandoned")
 STOPPING = "the server is shutting down: the wait ended and nothing was claimed; retry (another replica, or this one)"
 LAPSED = "no live waiter: the waiting call's lease ran out (its server stopped or died)"
 
-QUEUE_COLUMNS = (
-    "id, repo_id, engineer, session_id, request, urgency, priority, position, state, created_at, "
-    "deadline, ended_at, granted_claims, decisions, blocking_claims, lease_until"
-)
-
-
-class Presence:
-    """Whether the caller of a long wait is still there.
-
-    A front door creates one per waiting call and calls `leave()` when its caller
-    goes away (the HTTP connection closed); the wait then ends its entry.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._gone = False
-        self.reason = ""
-        self._listeners: list[Callable[[], None]] = []
-
-    @property
-    def gone(self) -> bool:
-        return self._gone
-
-    def leave(self, reason: str = "the caller went away") -> None:
-        with self._lock:
-            if self._gone:
-                return
-            self.reason, self._gone = reason, True
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener()
-
-    def on_leave(self, listener: Callable[[], None]) -> None:
-        with self._lock:
-            if not self._gone:
-                self._listeners.append(listener)
-                return
-        listener()
-
 
 class ClaimQueue:
-    """Queue use cases on top of one `ClaimService` (which owns one instance)."""
+    """Queue use cases: join, promote, wait, cancel, read (one instance per `Coordinator`)."""
 
-    def __init__(self, service: ClaimService) -> None:
-        self.service = service
-        self._events: dict[int, threading.Event] = {}
-        self._events_lock = threading.Lock()
+    def __init__(self, ctx: ServiceContext, grants: Grants, create: Callable[[ClaimRequest], ClaimResult]) -> None:
+        self.ctx = ctx
+        self.grants = grants
+        # `POST /claims` without a wait (the claim use case), which queues the request if it conflicts.
+        self.create = create
         self._last_promote: dict[str, float] = {}
-        self._waiters = threading.BoundedSemaphore(max(1, service.settings.queue_max_waiters))
-        self._lease = float(service.settings.queue_waiter_lease_sec)
-        self._last_renew = 0.0
-        self._stopping: str | None = None
+        self._lease = float(ctx.settings.queue_waiter_lease_sec)
+        self.waiters = Waiters(ctx.settings.queue_max_waiters, self._lease)
 
     # ----------------------------------------------------------------- join
 
@@ -151,7 +125,7 @@ class ClaimQueue:
                 ),
             )
         )
-        self.service._event(
+        self.ctx.audit.event(
             tx,
             req.repo_id,
             "queue_wait",
@@ -180,26 +154,26 @@ class ClaimQueue:
         )
         if not rows:
             return []
-        svc = self.service
+        ctx = self.ctx
         stamp = records.to_epoch(now)
-        book = ClaimBook(svc._cache(repo_id).book)
-        _overlay(tx, repo_id, book, seq)
-        files = svc._files()
-        ctx = Context(overlap_function(files, strict=False), svc._liveness(tx, now))
-        rules = svc._ownership(tx, repo_id)
+        book = ClaimBook(ctx.books.cache(repo_id).book)
+        ctx.books.overlay(tx, repo_id, book, seq)
+        files = ctx.files()
+        scope = Context(overlap_function(files, strict=False), ctx.liveness(tx, now))
+        rules = rules_of(tx, repo_id)
         by_id = {r["id"]: r for r in rows}
         granted: list[int] = []
-        for entry in order.ordered((_entry(r) for r in rows), now, svc.settings.queue_age_boost_seconds):
-            row = by_id[entry.id]
+        for waiting in order.ordered((entry(r) for r in rows), now, ctx.settings.queue_age_boost_seconds):
+            row = by_id[waiting.id]
             if row["deadline"] <= stamp:
                 self._end_entry(tx, row, "expired", "queue_expire", now, {"reason": "the wait ended"})
                 continue
             if row["lease_until"] is None or row["lease_until"] <= stamp:
                 self._end_entry(tx, row, "abandoned", "queue_abandon", now, {"reason": LAPSED})
                 continue
-            req = _request(row)
-            items = [svc._as_stored_type(i, rules) for i in req.items]
-            decisions = decide(req.engineer, items, book, ctx, files, svc.limits)
+            req = request_of(row)
+            items = [as_stored_type(i, rules) for i in req.items]
+            decisions = decide(req.engineer, items, book, scope, files, ctx.limits)
             if any(d.outcome is Outcome.INVALID for d in decisions):
                 continue  # e.g. the repo's files changed; the entry waits out its deadline
             blocking = sorted({c.id for d in decisions for c in d.blocking})
@@ -209,16 +183,16 @@ class ClaimQueue:
                         "UPDATE claim_queue SET blocking_claims = ? WHERE id = ?", (json.dumps(blocking), row["id"])
                     )
                 continue
-            fence = svc._bump(tx, repo_id)  # strictly above every claim this transaction ended
-            result = svc._grant(tx, req, decisions, fence, now, take_notices=False)
-            _overlay(tx, repo_id, book, fence)
+            fence = ctx.books.bump(tx, repo_id)  # strictly above every claim this transaction ended
+            result = self.grants.grant(tx, req, decisions, fence, now, take_notices=False)
+            ctx.books.overlay(tx, repo_id, book, fence)
             ids = [c["id"] for c in result.claims]
             tx.execute(
                 "UPDATE claim_queue SET state = 'granted', ended_at = ?, granted_claims = ?, decisions = ?,"
                 " blocking_claims = '[]' WHERE id = ?",
                 (stamp, json.dumps(ids), json.dumps(result.decisions), row["id"]),
             )
-            svc._event(
+            self.ctx.audit.event(
                 tx,
                 repo_id,
                 "queue_grant",
@@ -233,22 +207,19 @@ class ClaimQueue:
                     "urgency": row["urgency"],
                 },
             )
-            self._wake(row["id"])
+            self.waiters.wake(row["id"])
             granted.append(row["id"])
         return granted
 
     def promote_repo(self, repo_id: str) -> list[int]:
         """Run `promote` in a write transaction of its own (waiters' polls, the sweep)."""
-        svc = self.service
-        cache = svc._cache(repo_id)
-        with cache.lock, svc.store.write(repo_id) as tx:
-            seq = svc._advance(tx, repo_id, cache)
-            return self.promote(tx, repo_id, seq, svc._now(tx))
+        with RepoWrite(self.ctx, repo_id) as w:
+            return self.promote(w.tx, repo_id, w.seq, w.now)
 
     def expire_overdue(self) -> None:
         """Sweep: end waiting entries whose wait is over or whose waiter is gone (lease lapsed)."""
-        with self.service.store.read() as tx:
-            stamp = records.to_epoch(self.service._now(tx))
+        with self.ctx.store.read() as tx:
+            stamp = records.to_epoch(self.ctx.now(tx))
             repos = tx.all(
                 "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting'"
                 " AND (deadline <= ? OR lease_until IS NULL OR lease_until <= ?)",
@@ -258,27 +229,27 @@ class ClaimQueue:
             self.promote_repo(row["repo_id"])
 
     def expired_count(self) -> int:
-        with self.service.store.read() as tx:
+        with self.ctx.store.read() as tx:
             return int(tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state IN ('expired', 'abandoned')") or 0)
 
     # ----------------------------------------------------------------- wait
 
     def claim_and_wait(self, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:
         """`POST /claims` with a wait: grant now, or queue and block until granted, cancelled or over."""
-        if self._stopping is not None:
-            raise Unavailable(self._stopping)
-        if not self._waiters.acquire(blocking=False):
+        if self.waiters.stopping is not None:
+            raise Unavailable(self.waiters.stopping)
+        if not self.waiters.take_slot():
             raise Unavailable(
-                f"this server already has {self.service.settings.queue_max_waiters} waiting claim requests "
+                f"this server already has {self.ctx.settings.queue_max_waiters} waiting claim requests "
                 "(COORD_QUEUE_MAX_WAITERS); retry later or without wait_seconds"
             )
         try:
-            result = self.service.create_claims(req)
+            result = self.create(req)
             if result.queue is None:
                 return result
             return self.wait(int(result.queue["id"]), req.wait_seconds, presence)
         finally:
-            self._waiters.release()
+            self.waiters.give_slot()
 
     def wait(self, queue_id: int, wait_seconds: float, presence: Presence | None = None) -> ClaimResult:
         """Block until the entry leaves `waiting` or `wait_seconds` pass; then the grant or a Conflict.
@@ -286,19 +257,19 @@ class ClaimQueue:
         While it waits it renews the entry's lease. If `presence` says the caller
         left, or the server is stopping, the entry ends (`abandoned`) instead.
         """
-        event = self._register(queue_id)
+        event = self.waiters.register(queue_id)
         if presence is not None:
             presence.on_leave(event.set)
         try:
             row = self._read(queue_id)
             repo_id = row["repo_id"]
-            cache = self.service._cache(repo_id)
+            cache = self.ctx.books.cache(repo_id)
             end = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
             while row["state"] == "waiting":
                 if presence is not None and presence.gone:
                     return self._leave(queue_id, presence.reason, caller_gone=True)
-                if self._stopping is not None:
-                    return self._leave(queue_id, self._stopping, caller_gone=False)
+                if self.waiters.stopping is not None:
+                    return self._leave(queue_id, self.waiters.stopping, caller_gone=False)
                 left = end - time.monotonic()
                 if left <= 0:
                     row = self._finish(queue_id)
@@ -316,51 +287,35 @@ class ClaimQueue:
                 return self._leave(queue_id, presence.reason, caller_gone=True)
             return self._outcome(row)
         finally:
-            with self._events_lock:
-                self._events.pop(queue_id, None)
+            self.waiters.forget(queue_id)
 
     def stop(self, reason: str = STOPPING) -> None:
         """The server is stopping: every waiter of this process ends its entry and answers 503."""
-        with self._events_lock:
-            self._stopping = reason
-            events = list(self._events.values())
-        for event in events:
-            event.set()
+        self.waiters.stop(reason)
 
     def resume(self) -> None:
         """Serve waiters again (a new app started on this service)."""
-        with self._events_lock:
-            self._stopping = None
+        self.waiters.resume()
 
     def drain(self, timeout: float) -> None:
         """Wait (bounded) until this process's waiters have ended their entries."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._events_lock:
-                if not self._events:
-                    return
-            time.sleep(0.02)
+        self.waiters.drain(timeout)
 
     def renew(self, queue_ids: list[int]) -> None:
         """Extend the lease of these entries (those still waiting): their waiters are alive."""
         if not queue_ids:
             return
-        svc = self.service
-        with svc.store.write(None) as tx:
+        ctx = self.ctx
+        with PlainWrite(ctx) as w:
             marks = ", ".join("?" * len(queue_ids))
-            tx.execute(
+            w.tx.execute(
                 f"UPDATE claim_queue SET lease_until = ? WHERE state = 'waiting' AND id IN ({marks})",
-                [records.to_epoch(svc._now(tx)) + self._lease, *queue_ids],
+                [records.to_epoch(w.now) + self._lease, *queue_ids],
             )
 
     def _keep_alive(self) -> None:
         """Renew, at most every third of a lease, the leases of every entry this process waits on."""
-        with self._events_lock:
-            if time.monotonic() - self._last_renew < self._lease / 3:
-                return
-            self._last_renew = time.monotonic()
-            ids = sorted(self._events)
-        self.renew(ids)
+        self.renew(self.waiters.due_for_renewal())
 
     def _leave(self, queue_id: int, reason: str, caller_gone: bool) -> ClaimResult:
         """End the entry of a waiter that is going away (its caller left, or the server stops).
@@ -369,23 +324,21 @@ class ClaimQueue:
         when the caller is gone (nobody will receive it); a stopping server still
         answers it. Raises Conflict (caller gone) or Unavailable (stopping).
         """
-        svc = self.service
+        ctx = self.ctx
         repo_id = self._read(queue_id)["repo_id"]
-        cache = svc._cache(repo_id)
-        with cache.lock, svc.store.write(repo_id) as tx:
-            seq = svc._advance(tx, repo_id, cache)
-            now = svc._now(tx)
+        with RepoWrite(ctx, repo_id) as w:
+            tx, seq, now = w.tx, w.seq, w.now
             row = self._row(tx, queue_id)
             if row["state"] == "waiting":
                 self._end_entry(tx, row, "abandoned", "queue_abandon", now, {"reason": reason})
             elif row["state"] == "granted" and caller_gone:
                 ids = json.loads(row["granted_claims"])
-                held = [c for c in svc._claims_by_id(tx, ids) if c["state"] == "active"] if ids else []
+                held = [c for c in claims_by_id(tx, ids) if c["state"] == "active"] if ids else []
                 self._end_entry(
                     tx, row, "abandoned", "queue_abandon", now, {"reason": reason, "released": [c["id"] for c in held]}
                 )
                 if held:
-                    svc._end(tx, held, "released", "release", seq, now, actor=row["engineer"])
+                    self.grants.end(tx, held, "released", "release", seq, now, actor=row["engineer"])
         if row["state"] == "granted" and not caller_gone:
             return self._outcome(row)
         if caller_gone:
@@ -398,8 +351,8 @@ class ClaimQueue:
         if row["state"] == "waiting":
             self.renew([queue_id])  # a poll is a waiter showing it is alive
             self.promote_repo(row["repo_id"])
-        with self.service.store.read() as tx:
-            return self._present(tx, self._row(tx, queue_id), self.service.clock())
+        with self.ctx.store.read() as tx:
+            return self._present(tx, self._row(tx, queue_id), self.ctx.clock())
 
     def outcome(self, queue_id: int) -> ClaimResult:
         """What the waiter is told about an entry that left `waiting` (a grant, or raises Conflict)."""
@@ -407,12 +360,10 @@ class ClaimQueue:
 
     def _finish(self, queue_id: int) -> dict[str, Any]:
         """The wait is over: a last promote, then expire the entry if it still waits."""
-        svc = self.service
+        ctx = self.ctx
         repo_id = self._read(queue_id)["repo_id"]
-        cache = svc._cache(repo_id)
-        with cache.lock, svc.store.write(repo_id) as tx:
-            seq = svc._advance(tx, repo_id, cache)
-            now = svc._now(tx)
+        with RepoWrite(ctx, repo_id) as w:
+            tx, seq, now = w.tx, w.seq, w.now
             self.promote(tx, repo_id, seq, now)
             row = self._row(tx, queue_id)
             if row["state"] == "waiting":
@@ -428,15 +379,13 @@ class ClaimQueue:
         self.promote_repo(repo_id)
 
     def _outcome(self, row: dict[str, Any]) -> ClaimResult:
-        from coordination.service import ClaimResult
-
-        svc = self.service
+        ctx = self.ctx
         if row["state"] == "granted":
             ids = json.loads(row["granted_claims"])
-            now = svc.clock()
-            with svc.store.write(None) as tx:
-                claims = svc._claims_by_id(tx, ids) if ids else []
-                pending = svc._take_notices(tx, row["repo_id"], row["engineer"], now)
+            now = ctx.clock()
+            with PlainWrite(ctx) as w:
+                claims = claims_by_id(w.tx, ids) if ids else []
+                pending = ctx.audit.take_notices(w.tx, row["repo_id"], row["engineer"], now)
             stamp = records.to_epoch(now)
             waited = round(float(row["ended_at"]) - float(row["created_at"]), 3)
             return ClaimResult(
@@ -445,18 +394,18 @@ class ClaimQueue:
                 pending,
                 queue={"id": row["id"], "state": "granted", "waited_sec": waited},
             )
-        now = svc.clock()
-        req = _request(row)
-        files = svc._files()
-        with svc._synced(row["repo_id"]) as (book, is_live, rules):
-            items = [svc._as_stored_type(i, rules) for i in req.items]
-            ctx = Context(overlap_function(files, strict=False), is_live)
-            decisions = decide(req.engineer, items, book, ctx, files, svc.limits)
+        now = ctx.clock()
+        req = request_of(row)
+        files = ctx.files()
+        with ctx.synced(row["repo_id"]) as (book, is_live, rules):
+            items = [as_stored_type(i, rules) for i in req.items]
+            scope = Context(overlap_function(files, strict=False), is_live)
+            decisions = decide(req.engineer, items, book, scope, files, ctx.limits)
         blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
         conflicts: list[dict[str, Any]] = []
         suggestion = ""
         if blocked:
-            err = svc._conflict_error(blocked, rules, now)
+            err = conflict_error(blocked, rules, now)
             conflicts, suggestion = err.extra["conflicts"], err.extra["suggestion"]
         why = {
             "expired": "the wait ended",
@@ -473,13 +422,11 @@ class ClaimQueue:
     # --------------------------------------------------------------- cancel
 
     def cancel(self, queue_id: int, engineer: str) -> dict[str, Any]:
-        svc = self.service
-        svc._check_identity(engineer, None, None)
+        ctx = self.ctx
+        check_identity(engineer, None, None)
         repo_id = self._read(queue_id)["repo_id"]
-        cache = svc._cache(repo_id)
-        with cache.lock, svc.store.write(repo_id) as tx:
-            svc._advance(tx, repo_id, cache)
-            now = svc._now(tx)
+        with RepoWrite(ctx, repo_id) as w:
+            tx, now = w.tx, w.now
             row = self._row(tx, queue_id)
             if engineer != row["engineer"]:
                 raise Forbidden(f"queue entry {queue_id} belongs to {row['engineer']}; only its engineer cancels it")
@@ -491,8 +438,8 @@ class ClaimQueue:
     # ---------------------------------------------------------------- reads
 
     def get(self, queue_id: int) -> dict[str, Any]:
-        with self.service.store.read() as tx:
-            return self._present(tx, self._row(tx, queue_id), self.service.clock())
+        with self.ctx.store.read() as tx:
+            return self._present(tx, self._row(tx, queue_id), self.ctx.clock())
 
     def list(
         self,
@@ -504,12 +451,12 @@ class ClaimQueue:
     ) -> list[dict[str, Any]]:
         """Queue entries in arrival (id) order, each with the claims it waits on; a waiting
         entry carries its `place` in its repo's queue order. `after` resumes past an id."""
-        svc = self.service
-        svc._check_identity(engineer, repo_id, None)
+        ctx = self.ctx
+        check_identity(engineer, repo_id, None)
         if state not in STATES:
             raise Invalid(f"state must be one of {', '.join(STATES)}, not {state!r}", field="state")
-        now = svc.clock()
-        boost = svc.settings.queue_age_boost_seconds
+        now = ctx.clock()
+        boost = ctx.settings.queue_age_boost_seconds
         where: list[str] = ["state = ?"]
         params: list[Any] = [state]
         for column, value in (("repo_id", repo_id), ("engineer", engineer)):
@@ -519,27 +466,18 @@ class ClaimQueue:
         if after is not None:
             where.append("id > ?")
             params.append(after)
-        with svc.store.read() as tx:
+        with ctx.store.read() as tx:
             rows = tx.all(
                 f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
                 [*params, limit],
             )
-            places = self._places(tx, {r["repo_id"] for r in rows}, now, boost) if state == "waiting" else {}
+            found = places(tx, {r["repo_id"] for r in rows}, now, boost) if state == "waiting" else {}
             out = []
             for row in rows:
                 item = self._present(tx, row, now)
-                item["place"] = places.get(row["id"])
+                item["place"] = found.get(row["id"])
                 out.append(item)
         return out
-
-    def _places(self, tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, int]:
-        """Each waiting entry's place (1 = considered first) in its repo's queue order."""
-        places: dict[int, int] = {}
-        for repo in sorted(repos):
-            waiting = tx.all(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE state = 'waiting' AND repo_id = ?", [repo])
-            for place, entry in enumerate(order.ordered((_entry(r) for r in waiting), now, boost), start=1):
-                places[entry.id] = place
-        return places
 
     # -------------------------------------------------------------- helpers
 
@@ -550,117 +488,18 @@ class ClaimQueue:
             "UPDATE claim_queue SET state = ?, ended_at = ? WHERE id = ?",
             (state, records.to_epoch(now), row["id"]),
         )
-        patterns = ", ".join(i.pattern for i in _request(row).items)
-        self.service._event(
+        patterns = ", ".join(i.pattern for i in request_of(row).items)
+        self.ctx.audit.event(
             tx, row["repo_id"], event, row["engineer"], None, patterns, now, {"queue_id": row["id"], **detail}
         )
-        self._wake(row["id"])
-
-    def _register(self, queue_id: int) -> threading.Event:
-        with self._events_lock:
-            event = self._events.get(queue_id)
-            if event is None:
-                event = self._events[queue_id] = threading.Event()
-            return event
-
-    def _wake(self, queue_id: int) -> None:
-        with self._events_lock:
-            event = self._events.get(queue_id)
-        if event is not None:
-            event.set()
+        self.waiters.wake(row["id"])
 
     def _read(self, queue_id: int) -> dict[str, Any]:
-        with self.service.store.read() as tx:
+        with self.ctx.store.read() as tx:
             return self._row(tx, queue_id)
 
     def _row(self, tx: Tx, queue_id: int) -> dict[str, Any]:
-        row = tx.one(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE id = ?", (queue_id,))
-        if row is None:
-            raise NotFound(f"no queue entry with id {queue_id}")
-        return row
+        return queue_row(tx, queue_id)
 
     def _present(self, tx: Tx, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-        req = json.loads(row["request"])
-        blocking_ids = json.loads(row["blocking_claims"]) if row["state"] == "waiting" else []
-        blocking: list[dict[str, Any]] = []
-        if blocking_ids:
-            marks = ", ".join("?" * len(blocking_ids))
-            for claim in tx.all(
-                f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks}) ORDER BY id", blocking_ids
-            ):
-                blocking.append(
-                    {
-                        "claim_id": claim["id"],
-                        "engineer": claim["engineer"],
-                        "type": claim["type"],
-                        "pattern": claim["pattern"],
-                        "symbols": json.loads(claim["symbols"]),
-                        "state": records.present_state(claim, records.to_epoch(now)),
-                        "expires_at": records.iso(claim["expires_at"]),
-                    }
-                )
-        end = row["ended_at"] if row["ended_at"] is not None else records.to_epoch(now)
-        return {
-            "id": row["id"],
-            "repo_id": row["repo_id"],
-            "engineer": row["engineer"],
-            "session_id": row["session_id"],
-            "urgency": row["urgency"],
-            "priority": row["priority"],
-            "effective_priority": order.effective_priority(
-                _entry(row), now, self.service.settings.queue_age_boost_seconds
-            ),
-            "position": row["position"],
-            "state": row["state"],
-            "claims": req["items"],
-            "ttl_hours": req.get("ttl_hours"),
-            "created_at": records.iso(row["created_at"]),
-            "deadline": records.iso(row["deadline"]),
-            "ended_at": records.iso(row["ended_at"]) if row["ended_at"] is not None else None,
-            "waited_sec": round(max(0.0, float(end) - float(row["created_at"])), 3),
-            "granted_claims": json.loads(row["granted_claims"]),
-            "blocking": blocking,
-        }
-
-
-def check_wait(wait_seconds: float, urgency: str) -> None:
-    """Refuse a wait or urgency the queue cannot honour (400, before anything is queued)."""
-    if not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
-        raise Invalid(f"wait_seconds must be between 0 and {MAX_WAIT_SECONDS:g}, not {wait_seconds!r}")
-    if urgency not in URGENCIES:
-        raise Invalid(f"urgency must be one of {', '.join(URGENCIES)}, not {urgency!r}")
-
-
-def _entry(row: dict[str, Any]) -> order.QueueEntry:
-    return order.QueueEntry(
-        id=row["id"],
-        position=int(row["position"]),
-        urgency=Urgency(row["urgency"]),
-        created_at=datetime.fromtimestamp(float(row["created_at"]), UTC),
-    )
-
-
-def _request(row: dict[str, Any]) -> ClaimRequest:
-    from coordination.service import ClaimRequest
-
-    req = json.loads(row["request"])
-    return ClaimRequest(
-        engineer=row["engineer"],
-        items=[ClaimItem(ClaimType(i["type"]), i["pattern"], tuple(i["symbols"])) for i in req["items"]],
-        repo_id=row["repo_id"],
-        session_id=row["session_id"],
-        branch=req.get("branch"),
-        description=req.get("description"),
-        ttl_hours=req.get("ttl_hours"),
-    )
-
-
-def _overlay(tx: Tx, repo_id: str, book: ClaimBook, since_seq: int) -> None:
-    """Lay the claim rows written at or after `since_seq` (this transaction's own) over `book`."""
-    for row in tx.all(
-        f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq)
-    ):
-        if row["state"] == "active":
-            book.put(records.to_active(row))
-        else:
-            book.discard(row["id"])
+        return present(tx, row, now, self.ctx.settings.queue_age_boost_seconds)

@@ -1,0 +1,40 @@
+"""The service layer: coord's use cases, the only thing the front doors call.
+
+`Coordinator` (built once per app) joins the pure engine (`coordination.core`)
+with a store. Each module is one concept:
+
+- `uow`: `RepoWrite`, the unit of work of every change to a repo's claims;
+- `claims`, `grants`, `checks`: claim, release, extend, read; grant and end rows; check and verify;
+- `queue` (with `queue_entries`, `presence`): the claim queue;
+- `requests` (with `request_answers`, `request_effects`): release requests;
+- `ownership`, `rules`: owners.yaml upload, promotion, auto-promote and auto-demote;
+- `sessions`, `sweep`, `drift`, `readiness`, `reports`, `audit`, `books`, `gate`.
+
+`ClaimService` is the historical name of `Coordinator`.
+"""
+
+from __future__ import annotations
+
+from coordination.service.audit import AuditEvent
+from coordination.service.coordinator import Coordinator
+from coordination.service.gate import EditRequest
+from coordination.service.presence import Presence
+from coordination.service.request_answers import ReleaseAnswer, ReleaseAsk
+from coordination.service.types import ClaimRequest, ClaimResult, utcnow
+from coordination.service.uow import RepoWrite
+
+ClaimService = Coordinator
+
+__all__ = [
+    "AuditEvent",
+    "ClaimRequest",
+    "ClaimResult",
+    "ClaimService",
+    "Coordinator",
+    "EditRequest",
+    "Presence",
+    "ReleaseAnswer",
+    "ReleaseAsk",
+    "RepoWrite",
+    "utcnow",
+]

@@ -1,0 +1,134 @@
+"""This process's claim books: each repo's active claims in memory, kept in step by sequence number.
+
+Every write to a repo's claims takes the repo's next sequence number
+(`repo_state.seq`) and stamps the rows it writes with it. A book is the set of
+active claims as of a sequence number; bringing it up to date reads only the rows
+written since. The lock of a repo's book is what `uow.RepoWrite` takes first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from coordination import records
+from coordination.core.book import ClaimBook
+from coordination.store import Store, Tx
+from coordination.store.waits import DEFAULT_BUSY_TIMEOUT_SEC, WaitLock
+
+__all__ = ["Books", "RepoCache"]
+
+log = logging.getLogger("coordination.service")
+
+
+@dataclass
+class RepoCache:
+    """This process's copy of a repo's active claims, as of sequence number `seq`."""
+
+    # Bounded: a request queued behind a writer stuck on the database gets a 503, not an endless wait.
+    lock: WaitLock = field(default_factory=lambda: WaitLock(DEFAULT_BUSY_TIMEOUT_SEC, "this repo's other requests"))
+    seq: int = 0
+    book: ClaimBook = field(default_factory=ClaimBook)
+
+
+class Books:
+    def __init__(self, store: Store, busy_timeout_sec: float) -> None:
+        self.store = store
+        self.busy_timeout_sec = busy_timeout_sec
+        self._caches: dict[str, RepoCache] = {}
+        self._caches_lock = threading.Lock()
+
+    def cache(self, repo_id: str) -> RepoCache:
+        with self._caches_lock:
+            cache = self._caches.get(repo_id)
+            if cache is None:
+                lock = WaitLock(self.busy_timeout_sec, "this repo's other requests")
+                cache = self._caches[repo_id] = RepoCache(lock=lock)
+            return cache
+
+    def bump(self, tx: Tx, repo_id: str) -> int:
+        """The repo's next sequence number (also each new claim's fencing token)."""
+        return int(
+            tx.scalar(
+                "INSERT INTO repo_state (repo_id, seq) VALUES (?, 1)"
+                " ON CONFLICT (repo_id) DO UPDATE SET seq = repo_state.seq + 1 RETURNING seq",
+                (repo_id,),
+            )
+        )
+
+    def advance(self, tx: Tx, repo_id: str, cache: RepoCache) -> int:
+        """Take the repo's next sequence number and bring the cached book up to date.
+
+        Runs under the repo's write lock, so every row with a lower number is
+        committed; rows this transaction writes carry the new number and are
+        loaded by the next call.
+        """
+        seq = self.bump(tx, repo_id)
+        self.load_changes(tx, repo_id, cache, seq - 1)
+        return seq
+
+    def catch_up(self, tx: Tx, repo_id: str, cache: RepoCache) -> None:
+        """Bring the book up to the repo's committed sequence number (a read; the caller holds `cache.lock`)."""
+        current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+        self.load_changes(tx, repo_id, cache, int(current))
+
+    def load_all(self) -> dict[str, int]:
+        """Load every repo's active claims (start-up): {repos, claims}."""
+        started = time.monotonic()
+        with self.store.read() as tx:
+            repos = [str(r["repo_id"]) for r in tx.all("SELECT repo_id FROM repo_state ORDER BY repo_id")]
+        claims = 0
+        for repo_id in repos:
+            cache = self.cache(repo_id)
+            with cache.lock, self.store.read() as tx:
+                current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
+                self.load_changes(tx, repo_id, cache, int(current), during="start-up")
+                claims += len(cache.book)
+        log.info("books loaded: %d active claims of %d repos in %.2f s", claims, len(repos), time.monotonic() - started)
+        return {"repos": len(repos), "claims": claims}
+
+    def load_changes(self, tx: Tx, repo_id: str, cache: RepoCache, upto: int, during: str = "a request") -> None:
+        if upto < cache.seq:  # the database was reset under us (tests); start over
+            cache.book, cache.seq = ClaimBook(), 0
+        if upto == cache.seq:
+            return
+        if cache.seq == 0:
+            # A whole book: ended claims could only be discarded from it, so do not read them.
+            started = time.monotonic()
+            rows = tx.all(
+                f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active' AND seq <= ?",
+                (repo_id, upto),
+            )
+            for row in rows:
+                cache.book.put(records.to_active(row))
+            cache.seq = upto
+            log.info(
+                "book of repo %r loaded during %s: %d active claims in %.2f s",
+                repo_id,
+                during,
+                len(rows),
+                time.monotonic() - started,
+            )
+            return
+        rows = tx.all(
+            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq > ? AND seq <= ?",
+            (repo_id, cache.seq, upto),
+        )
+        for row in rows:
+            if row["state"] == "active":
+                cache.book.put(records.to_active(row))
+            else:
+                cache.book.discard(row["id"])
+        cache.seq = upto
+
+    def overlay(self, tx: Tx, repo_id: str, book: ClaimBook, since_seq: int) -> None:
+        """Lay the claim rows written at or after `since_seq` (this transaction's own) over `book`."""
+        for row in tx.all(
+            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq)
+        ):
+            if row["state"] == "active":
+                book.put(records.to_active(row))
+            else:
+                book.discard(row["id"])

@@ -1,0 +1,373 @@
+"""Claim use cases: claim (`POST /claims`), release, bulk release, extend, and the claim reads.
+
+Every change runs in a `RepoWrite` of the claim's repo, so the conflict check and
+the insert that follows it are one atomic step. A request refused with a wait joins
+the claim queue in the same transaction; the refused file patterns go to the
+`conflicts_recorded` subscribers (auto-promote) there too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from coordination import records
+from coordination.core import globs, lifetimes, spelling, validation
+from coordination.core.decisions import Context, decide
+from coordination.core.files import FileSet, overlap_function
+from coordination.core.model import ActiveClaim, ClaimType, Outcome
+from coordination.errors import Conflict, Forbidden, Invalid, NotFound
+from coordination.service.context import ServiceContext, check_identity, require_actor
+from coordination.service.drift import Drift
+from coordination.service.grants import Grants, conflict_error, dead_candidates, repo_of_claim
+from coordination.service.presence import Presence
+from coordination.service.queue import ClaimQueue, check_wait
+from coordination.service.rules import as_stored_type
+from coordination.service.sessions import SessionIdle, Sessions
+from coordination.service.types import ClaimRequest, ClaimResult
+from coordination.service.uow import RepoWrite
+from coordination.store import Tx
+
+__all__ = ["Claims", "equal_filters"]
+
+
+class Claims:
+    def __init__(
+        self, ctx: ServiceContext, grants: Grants, sessions: Sessions, queue: ClaimQueue, drift: Drift
+    ) -> None:
+        self.ctx = ctx
+        self.grants = grants
+        self.sessions = sessions
+        self.queue = queue
+        self.drift = drift
+
+    # ----------------------------------------------------------------- claim
+
+    def claim(self, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:
+        """`POST /claims`: answer at once, or with `wait_seconds` queue and wait for the grant.
+
+        `presence` tells a waiting call that its caller went away (see `queue`).
+        """
+        if req.wait_seconds > 0:
+            return self.queue.claim_and_wait(req, presence)
+        return self.create_claims(req)
+
+    def create_claims(self, req: ClaimRequest) -> ClaimResult:
+        ctx = self.ctx
+        check_identity(req.engineer, req.repo_id, req.session_id)
+        if not req.items:
+            raise Invalid("claims must list at least one item")
+        if len(req.items) > ctx.limits.max_items:
+            raise Invalid(f"at most {ctx.limits.max_items} claim items per request")
+        problem = validation.ttl_problem(req.ttl_hours, ctx.limits)
+        for name, text, multiline in (("branch", req.branch, False), ("description", req.description, True)):
+            problem = problem or (text is not None and validation.control_problem(name, text, multiline)) or None
+        if problem:
+            raise Invalid(problem)
+        check_wait(req.wait_seconds, req.urgency)
+        files = ctx.files()
+        self.drift.check_drift(files)
+        # Literal paths get their one escaped spelling before anything compares
+        # them, so the queue stores and re-decides that spelling too.
+        spelled = [spelling.respell(item, files) for item in req.items]
+        req = dataclasses.replace(req, items=[item for item, _ in spelled])
+        # Symbols are checked against the file (a parse) before any lock is taken;
+        # a file whose parse met errors gives a note instead of "unknown symbol".
+        checked = ctx.check_symbols(req.items)
+        notes = [
+            "; ".join(n for n in (spelled_note, symbol_note) if n) or None
+            for (_, spelled_note), symbol_note in zip(spelled, checked, strict=True)
+        ]
+        ctx.warm(files, req.repo_id, req.items)
+        spelled_req = req
+        return self.sessions.restarting_idle(lambda: self._create_locked(spelled_req, files, notes))
+
+    def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
+        with RepoWrite(self.ctx, req.repo_id, files) as w:
+            tx, seq, now = w.tx, w.seq, w.now
+            if req.session_id:
+                self.sessions.touch(tx, req.session_id, req.engineer, now)
+            rules = w.rules()
+            items = [as_stored_type(item, rules) for item in req.items]
+            is_live = w.liveness()
+            scope = Context(overlap_function(files), is_live)
+            try:
+                decisions = decide(req.engineer, items, w.book, scope, files, self.ctx.limits)
+            except globs.PatternTooComplex as exc:
+                raise Invalid(str(exc)) from None
+            invalid = [d for d in decisions if d.outcome is Outcome.INVALID]
+            if invalid:
+                raise Invalid(invalid[0].reason or "invalid claim", item=invalid[0].item.pattern)
+            # Claims the decision passed over because they stopped counting end here, after
+            # the grant below: a claim that stopped counting never counts again.
+            dead = dead_candidates(w.book, items, is_live)
+            blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
+            if blocked:
+                for d in blocked:
+                    self.ctx.audit.event(
+                        tx,
+                        req.repo_id,
+                        "conflict",
+                        req.engineer,
+                        None,
+                        d.item.pattern,
+                        now,
+                        {"blocking": [c.id for c in d.blocking]},
+                    )
+                refused = [d.item.pattern for d in blocked if d.item.type is ClaimType.FILE]
+                if refused:
+                    self.ctx.hooks.publish_conflicts(tx, req.repo_id, refused, now)
+                if req.wait_seconds > 0:
+                    blocking = [c.id for d in blocked for c in d.blocking]
+                    queued = self.queue.enqueue(tx, req, blocking, seq, now)
+                    self.grants.end_dead(tx, dead, seq, now)
+                    return ClaimResult([], [], [], queue=queued)
+            else:
+                result = self.grants.grant(tx, req, decisions, seq, now, notes=notes)
+            self.grants.end_dead(tx, dead, seq, now)
+        if blocked:
+            raise conflict_error(blocked, rules, now)
+        return result
+
+    # --------------------------------------------------------------- release
+
+    def release(self, claim_id: int, engineer: str, force: bool = False, if_fence: int | None = None) -> list[int]:
+        """End one claim on behalf of `engineer` (see `_acting_on`); [] when it had already ended."""
+        require_actor(engineer)
+        repo_id = self.repo_of(claim_id)
+        with RepoWrite(self.ctx, repo_id) as w:
+            row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases")
+            if row["state"] != "active":
+                return []
+            self.grants.end(w.tx, [row], "released", "release", w.seq, w.now, actor=engineer)
+        return [claim_id]
+
+    def release_many(
+        self,
+        repo_id: str,
+        engineer: str,
+        session_id: str | None = None,
+        pattern: str | None = None,
+        claim_ids: Sequence[int] | None = None,
+        force: bool = False,
+    ) -> list[int]:
+        """End claims in bulk on behalf of `engineer`.
+
+        Without `force` only the engineer's own claims match (narrowed by session,
+        pattern or ids; naming another engineer's claim by id is Forbidden). With
+        `force` the filters match every engineer's claims and at least one of
+        session_id, pattern or claim_ids is required.
+        """
+        require_actor(engineer)
+        check_identity(engineer, repo_id, session_id)
+        if force and not (session_id or pattern or claim_ids):
+            raise Invalid("force=true releases other engineers' claims: give session_id, pattern or claim_ids")
+        holder = None if force else engineer
+        where, params = equal_filters(repo_id=repo_id, engineer=holder, session_id=session_id, pattern=pattern)
+        where.append("state = 'active'")
+        if claim_ids:
+            where.append(f"id IN ({', '.join('?' * len(claim_ids))})")
+            params.extend(claim_ids)
+        with RepoWrite(self.ctx, repo_id) as w:
+            tx = w.tx
+            if claim_ids and not force:
+                marks = ", ".join("?" * len(claim_ids))
+                others = tx.all(
+                    f"SELECT id, engineer FROM claims WHERE id IN ({marks}) AND engineer <> ? ORDER BY id",
+                    [*claim_ids, engineer],
+                )
+                if others:
+                    raise Forbidden(
+                        f"claim {others[0]['id']} is held by {others[0]['engineer']}; only the holder "
+                        "releases it (or pass force=true)",
+                        claim_id=others[0]["id"],
+                        holder=others[0]["engineer"],
+                    )
+            rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE {' AND '.join(where)}", params)
+            self.grants.end(tx, rows, "released", "release", w.seq, w.now, actor=engineer)
+        return [r["id"] for r in rows]
+
+    # ---------------------------------------------------------------- extend
+
+    def extend(
+        self,
+        claim_id: int,
+        engineer: str,
+        ttl_hours: float | None,
+        force: bool = False,
+        if_fence: int | None = None,
+    ) -> dict[str, Any]:
+        require_actor(engineer)
+        problem = validation.ttl_problem(ttl_hours, self.ctx.limits)
+        if problem:
+            raise Invalid(problem)
+        repo_id = self.repo_of(claim_id)
+        return self.sessions.restarting_idle(
+            lambda: self._extend(claim_id, repo_id, engineer, ttl_hours, force, if_fence)
+        )
+
+    def _extend(
+        self,
+        claim_id: int,
+        repo_id: str,
+        engineer: str,
+        ttl_hours: float | None,
+        force: bool = False,
+        if_fence: int | None = None,
+    ) -> dict[str, Any]:
+        with RepoWrite(self.ctx, repo_id) as w:
+            tx, seq, now = w.tx, w.seq, w.now
+            row = _acting_on(tx, claim_id, engineer, force, if_fence, "extends")
+            claim = records.to_active(row)
+            self._check_extendable(tx, row, claim, now)
+            expires = lifetimes.expires_at(now, claim.type, ttl_hours, self.ctx.ttl)
+            tx.execute(
+                "UPDATE claims SET expires_at = ?, seq = ? WHERE id = ?",
+                (records.to_epoch(expires), seq, claim_id),
+            )
+            self.ctx.audit.event(
+                tx,
+                repo_id,
+                "extend",
+                engineer,
+                claim_id,
+                row["pattern"],
+                now,
+                {"expires_at": records.iso(records.to_epoch(expires)), "holder": row["engineer"]},
+            )
+            if row["session_id"] and row["engineer"] == engineer:  # a forced extend keeps no one's session alive
+                self.sessions.touch(tx, row["session_id"], engineer, now)
+            updated = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            assert updated is not None
+            pending = self.ctx.audit.take_notices(tx, repo_id, engineer, now)
+        out = records.to_api(updated, records.to_epoch(now))
+        out["pending_requests"] = pending
+        return out
+
+    def _check_extendable(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:
+        """Conflict (409, with the reason) unless the holder may still extend the claim.
+
+        The holder is held to this transaction's clock without the skew margin. A claim
+        whose session went idle ends first (`SessionIdle`: the caller ends the session's
+        claims and runs again, which then refuses it as `idle_expired`).
+        """
+        reason = None
+        if row["state"] == "idle_expired":
+            reason = (
+                "its session was silent longer than COORD_IDLE_TIMEOUT_SEC "
+                f"({self.ctx.settings.idle_timeout_sec:g}s), so its claims ended (idle_expired)"
+            )
+        elif row["state"] != "active":
+            reason = f"it ended ({row['state']})"
+        elif claim.expires_at <= now:
+            reason = f"its TTL ran out at {records.iso(row['expires_at'])}"
+        elif claim.session_id and self.ctx.session_idle(tx, claim.session_id, now):
+            raise SessionIdle(claim.session_id)
+        if reason is not None:
+            raise Conflict(
+                f"claim {claim.id} is no longer active: {reason}; claim the scope again",
+                state=records.present_state(row, records.to_epoch(now)),
+                reason=reason,
+            )
+
+    # ----------------------------------------------------------------- reads
+
+    def get_claim(self, claim_id: int) -> dict[str, Any]:
+        with self.ctx.store.read() as tx:
+            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            if row is None:
+                raise NotFound(f"no claim with id {claim_id}")
+            at = self.ctx.read_instant(tx)
+            silent = self._silent_sessions(tx, [row], at)
+        return records.to_api(row, at, silent)
+
+    def list_claims(
+        self,
+        repo_id: str | None = None,
+        engineer: str | None = None,
+        session_id: str | None = None,
+        pattern: str | None = None,
+        active: bool = True,
+        limit: int = 1000,
+        before: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Claims, newest first; `before` lists only claims with a smaller id (the next page)."""
+        idle_timeout = self.ctx.settings.idle_timeout_sec
+        where, params = equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
+        if before is not None:
+            where.append("id < ?")
+            params.append(before)
+        with self.ctx.store.read() as tx:
+            # The same clock and margin as the grant decisions: what counts there is listed here.
+            at = self.ctx.read_instant(tx)
+            if active:
+                where += ["state = 'active'", "expires_at > ?"]
+                params.append(at)
+                if idle_timeout > 0:
+                    where.append(
+                        "(session_id IS NULL OR session_id NOT IN"
+                        " (SELECT session_id FROM sessions WHERE last_seen < ?))"
+                    )
+                    params.append(at - idle_timeout)
+            sql = f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            sql += " ORDER BY id DESC LIMIT ?"
+            params.append(limit)
+            rows = tx.all(sql, params)
+            silent = frozenset() if active else self._silent_sessions(tx, rows, at)
+        return [records.to_api(r, at, silent) for r in rows]
+
+    def _silent_sessions(self, tx: Tx, rows: list[dict[str, Any]], at: float) -> frozenset[str]:
+        """The sessions of these active claim rows that were silent past the idle timeout at `at`."""
+        timeout = self.ctx.settings.idle_timeout_sec
+        ids = sorted({r["session_id"] for r in rows if r["state"] == "active" and r["session_id"]})
+        if timeout <= 0 or not ids:
+            return frozenset()
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                r["session_id"]
+                for r in tx.all(
+                    f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
+                    [at - timeout, *chunk],
+                )
+            )
+        return frozenset(found)
+
+    def repo_of(self, claim_id: int) -> str:
+        """The repo of a claim (404 when there is no such claim)."""
+        return repo_of_claim(self.ctx.store, claim_id)
+
+
+def _acting_on(tx: Tx, claim_id: int, engineer: str, force: bool, if_fence: int | None, action: str) -> dict[str, Any]:
+    """The claim's row, read under the repo lock, if `engineer` may change it.
+
+    The holder is the exact engineer id the claim was granted to. Anyone else
+    needs `force` (and is then recorded as the actor); `if_fence` must equal
+    the claim's fence, so a holder only ends or extends the grant it still holds.
+    """
+    row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+    if row is None:
+        raise NotFound(f"no claim with id {claim_id}")
+    if engineer != row["engineer"] and not force:
+        raise Forbidden(
+            f"claim {claim_id} is held by {row['engineer']}; only the holder {action} it (or pass force=true)",
+            holder=row["engineer"],
+        )
+    if if_fence is not None and int(row["fence"]) != if_fence:
+        raise Conflict(
+            f"claim {claim_id} has fence {row['fence']}, not {if_fence}: it is not the grant you hold",
+            fence=int(row["fence"]),
+        )
+    return row
+
+
+def equal_filters(**columns: str | None) -> tuple[list[str], list[Any]]:
+    """`column = ?` conditions for the columns given a value (column names are ours, never input)."""
+    given = {column: value for column, value in columns.items() if value}
+    return [f"{column} = ?" for column in given], list(given.values())

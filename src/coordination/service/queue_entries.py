@@ -1,0 +1,123 @@
+"""Claim queue entries as stored: their columns, their order, how they read back, the wait limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from coordination import records
+from coordination.core import queue as order
+from coordination.core.model import ClaimItem, ClaimType, Urgency
+from coordination.errors import Invalid, NotFound
+from coordination.service.types import ClaimRequest
+from coordination.store import Tx
+from coordination.store.tables import QUEUE_COLUMNS
+
+__all__ = [
+    "MAX_WAIT_SECONDS",
+    "QUEUE_COLUMNS",
+    "STATES",
+    "URGENCIES",
+    "check_wait",
+    "entry",
+    "places",
+    "present",
+    "queue_row",
+    "request_of",
+]
+
+MAX_WAIT_SECONDS = 900.0
+URGENCIES = tuple(u.value for u in Urgency)
+STATES = ("waiting", "granted", "cancelled", "expired", "abandoned")
+
+
+def check_wait(wait_seconds: float, urgency: str) -> None:
+    """Refuse a wait or urgency the queue cannot honour (400, before anything is queued)."""
+    if not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
+        raise Invalid(f"wait_seconds must be between 0 and {MAX_WAIT_SECONDS:g}, not {wait_seconds!r}")
+    if urgency not in URGENCIES:
+        raise Invalid(f"urgency must be one of {', '.join(URGENCIES)}, not {urgency!r}")
+
+
+def entry(row: dict[str, Any]) -> order.QueueEntry:
+    return order.QueueEntry(
+        id=row["id"],
+        position=int(row["position"]),
+        urgency=Urgency(row["urgency"]),
+        created_at=datetime.fromtimestamp(float(row["created_at"]), UTC),
+    )
+
+
+def request_of(row: dict[str, Any]) -> ClaimRequest:
+    """The claim request an entry waits to have granted."""
+    req = json.loads(row["request"])
+    return ClaimRequest(
+        engineer=row["engineer"],
+        items=[ClaimItem(ClaimType(i["type"]), i["pattern"], tuple(i["symbols"])) for i in req["items"]],
+        repo_id=row["repo_id"],
+        session_id=row["session_id"],
+        branch=req.get("branch"),
+        description=req.get("description"),
+        ttl_hours=req.get("ttl_hours"),
+    )
+
+
+def queue_row(tx: Tx, queue_id: int) -> dict[str, Any]:
+    row = tx.one(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE id = ?", (queue_id,))
+    if row is None:
+        raise NotFound(f"no queue entry with id {queue_id}")
+    return row
+
+
+def places(tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, int]:
+    """Each waiting entry's place (1 = considered first) in its repo's queue order."""
+    found: dict[int, int] = {}
+    for repo in sorted(repos):
+        waiting = tx.all(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE state = 'waiting' AND repo_id = ?", [repo])
+        for place, item in enumerate(order.ordered((entry(r) for r in waiting), now, boost), start=1):
+            found[item.id] = place
+    return found
+
+
+def present(tx: Tx, row: dict[str, Any], now: datetime, boost: float) -> dict[str, Any]:
+    """An entry as the API shows it, with the claims it waits on."""
+    req = json.loads(row["request"])
+    blocking_ids = json.loads(row["blocking_claims"]) if row["state"] == "waiting" else []
+    blocking: list[dict[str, Any]] = []
+    if blocking_ids:
+        marks = ", ".join("?" * len(blocking_ids))
+        for claim in tx.all(
+            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks}) ORDER BY id", blocking_ids
+        ):
+            blocking.append(
+                {
+                    "claim_id": claim["id"],
+                    "engineer": claim["engineer"],
+                    "type": claim["type"],
+                    "pattern": claim["pattern"],
+                    "symbols": json.loads(claim["symbols"]),
+                    "state": records.present_state(claim, records.to_epoch(now)),
+                    "expires_at": records.iso(claim["expires_at"]),
+                }
+            )
+    end = row["ended_at"] if row["ended_at"] is not None else records.to_epoch(now)
+    return {
+        "id": row["id"],
+        "repo_id": row["repo_id"],
+        "engineer": row["engineer"],
+        "session_id": row["session_id"],
+        "urgency": row["urgency"],
+        "priority": row["priority"],
+        "effective_priority": order.effective_priority(entry(row), now, boost),
+        "position": row["position"],
+        "state": row["state"],
+        "claims": req["items"],
+        "ttl_hours": req.get("ttl_hours"),
+        "created_at": records.iso(row["created_at"]),
+        "deadline": records.iso(row["deadline"]),
+        "ended_at": records.iso(row["ended_at"]) if row["ended_at"] is not None else None,
+        "waited_sec": round(max(0.0, float(end) - float(row["created_at"])), 3),
+        "granted_claims": json.loads(row["granted_claims"]),
+        "blocking": blocking,
+    }

@@ -1,0 +1,126 @@
+"""Reports from the audit trail and the outbox: hotspot ranking, auto-resolutions, webhook deliveries.
+
+Counting happens in Python from plain rows, so the numbers are the same on
+SQLite and PostgreSQL whatever their date functions would say.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from coordination import records, webhooks
+from coordination.core import promotion as rules
+from coordination.errors import Invalid
+from coordination.service.context import ServiceContext, check_identity
+
+__all__ = ["AUTO_EVENTS", "MAX_DAYS", "Reports"]
+
+MAX_DAYS = 365
+AUTO_EVENTS = {"auto-coexist": "auto_coexist", "auto-narrow": "auto_narrow"}
+
+
+class Reports:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def hotspots(self, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+        """Per repo, the requested patterns refused most often in the last `days` UTC days
+        (today included), with a suggested action; see `coordination.core.promotion`."""
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise Invalid(f"days must be a whole number from 1 to {MAX_DAYS}, not {days!r}")
+        check_identity(None, repo_id, None)
+        now = self.ctx.clock().astimezone(UTC)
+        first = now.date() - timedelta(days=days - 1)
+        since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        sql = (
+            "SELECT repo_id, engineer, pattern, created_at FROM request_event"
+            " WHERE event_type = 'conflict' AND pattern IS NOT NULL AND created_at >= ?"
+        )
+        params: list[Any] = [records.to_epoch(since)]
+        if repo_id:
+            sql += " AND repo_id = ?"
+            params.append(repo_id)
+        with self.ctx.store.read() as tx:
+            rows = tx.all(sql, params)
+        by_repo: dict[str, list[rules.Attempt]] = {}
+        for row in rows:
+            at = datetime.fromtimestamp(row["created_at"], UTC)
+            by_repo.setdefault(row["repo_id"], []).append(rules.Attempt(row["pattern"], row["engineer"], at))
+        repos: dict[str, list[dict[str, Any]]] = {repo_id: []} if repo_id else {}
+        for repo, attempts in sorted(by_repo.items()):
+            ranked = rules.rank(attempts, since, now)
+            if ranked or repo_id:
+                repos[repo] = [
+                    {
+                        "pattern": h.pattern,
+                        "attempts": h.attempts,
+                        "engineers": h.engineers,
+                        "last_attempt_at": records.iso(records.to_epoch(h.last_attempt_at)),
+                        "suggested_action": h.suggested_action,
+                    }
+                    for h in ranked
+                ]
+        return {
+            "days": days,
+            "since": first.isoformat(),
+            "until": now.date().isoformat(),
+            "thresholds": {
+                "shared_file": rules.SUGGEST_MIN_ATTEMPTS,
+                "split": rules.SUGGEST_MIN_ATTEMPTS,
+                "monitor": rules.MONITOR_MIN_ATTEMPTS,
+            },
+            "repos": repos,
+        }
+
+    def auto_resolutions(self, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+        """Per repo, one entry per UTC day (oldest first, zero days included) of the
+        `auto-coexist` and `auto-narrow` events of the last `days` days, today included.
+
+        Repos listed: every repo with any audit event in the window (so a repo whose
+        claims never auto-resolved shows a row of zeros), or only `repo_id` if given.
+        """
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise Invalid(f"days must be a whole number from 1 to {MAX_DAYS}, not {days!r}")
+        check_identity(None, repo_id, None)
+        today = self.ctx.clock().astimezone(UTC).date()
+        first = today - timedelta(days=days - 1)
+        since = records.to_epoch(datetime(first.year, first.month, first.day, tzinfo=UTC))
+        marks = ", ".join("?" * len(AUTO_EVENTS))
+        sql = (
+            "SELECT repo_id, event_type, created_at FROM request_event"
+            f" WHERE event_type IN ({marks}) AND created_at >= ?"
+        )
+        params: list[Any] = [*AUTO_EVENTS, since]
+        if repo_id:
+            sql += " AND repo_id = ?"
+            params.append(repo_id)
+        with self.ctx.store.read() as tx:
+            rows = tx.all(sql, params)
+            if repo_id:
+                repos = {repo_id}
+            else:
+                active = tx.all("SELECT DISTINCT repo_id FROM request_event WHERE created_at >= ?", (since,))
+                repos = {r["repo_id"] for r in active}
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for row in rows:
+            day = datetime.fromtimestamp(row["created_at"], UTC).date()
+            if day <= today:
+                counts[(row["repo_id"], day.isoformat(), AUTO_EVENTS[row["event_type"]])] += 1
+        repos |= {repo for repo, _, _ in counts}
+        dates = [(first + timedelta(days=i)).isoformat() for i in range(days)]
+        return {
+            "days": days,
+            "since": first.isoformat(),
+            "until": today.isoformat(),
+            "repos": {
+                repo: [{"date": d, **{key: counts[(repo, d, key)] for key in AUTO_EVENTS.values()}} for d in dates]
+                for repo in sorted(repos)
+            },
+        }
+
+    def webhook_deliveries(self, hours: int = 24) -> dict[str, Any]:
+        """Per webhook event type, outbox rows created in the last `hours` hours by state."""
+        enabled = bool(self.ctx.settings.webhook_url)
+        return webhooks.delivery_counts(self.ctx.store, self.ctx.clock, enabled, hours)

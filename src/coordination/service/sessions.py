@@ -1,0 +1,127 @@
+"""Sessions and their liveness: heartbeats, activity, and the end of an idle session's claims.
+
+A session silent past `COORD_IDLE_TIMEOUT_SEC` stops counting: its claims end
+(`idle_expired`) before the session can be touched again, so a touch never makes
+an idle session's old claims count again (`SessionIdle`, `restarting_idle`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from coordination import records
+from coordination.core import validation
+from coordination.errors import Unavailable
+from coordination.service.context import ServiceContext, check_identity
+from coordination.service.grants import Grants
+from coordination.service.uow import PlainWrite, RepoWrite
+from coordination.store import Tx
+
+__all__ = ["IDLE_RESTART_ATTEMPTS", "SESSION_TOUCH_INTERVAL_SEC", "SessionIdle", "Sessions"]
+
+_T = TypeVar("_T")
+SESSION_TOUCH_INTERVAL_SEC = 5.0
+IDLE_RESTART_ATTEMPTS = 3
+
+
+class SessionIdle(Exception):
+    """Raised inside a transaction that would touch a session gone idle while it still
+    has active claims: they end first (`Sessions.end_idle_session`), then the
+    caller runs again, so a touch never makes an idle session's old claims count again."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
+class Sessions:
+    def __init__(self, ctx: ServiceContext, grants: Grants) -> None:
+        self.ctx = ctx
+        self.grants = grants
+        self._touched: dict[str, float] = {}
+
+    def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
+        check_identity(engineer, repo_id, session_id)
+        return self.restarting_idle(lambda: self._heartbeat(session_id, engineer, repo_id))
+
+    def _heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
+        with PlainWrite(self.ctx) as w:
+            self.touch(w.tx, session_id, engineer, w.now)
+            self._touched[session_id] = time.monotonic()
+            active = w.tx.scalar(
+                "SELECT COUNT(*) AS n FROM claims WHERE session_id = ? AND state = 'active' AND expires_at > ?",
+                (session_id, records.to_epoch(w.now)),
+            )
+            pending = self.ctx.audit.take_notices(w.tx, repo_id, engineer, w.now) if engineer and repo_id else []
+        return {
+            "session_id": session_id,
+            "last_seen": w.now.isoformat().replace("+00:00", "Z"),
+            "active_claims": int(active or 0),
+            "pending_requests": pending,
+        }
+
+    def note_activity(self, session_id: str, engineer: str | None = None) -> None:
+        """Any authenticated call carrying a session id keeps that session alive."""
+        if validation.session_problem(session_id):
+            return
+        last = self._touched.get(session_id)
+        if last is not None and time.monotonic() - last < SESSION_TOUCH_INTERVAL_SEC:
+            return
+        self._touched[session_id] = time.monotonic()
+
+        def touch() -> None:
+            with PlainWrite(self.ctx) as w:
+                self.touch(w.tx, session_id, engineer, w.now)
+
+        self.restarting_idle(touch)
+
+    def touch(self, tx: Tx, session_id: str, engineer: str | None, now: datetime) -> None:
+        """The session was seen at `now`.
+
+        A session silent past the idle timeout (by `now`, without the skew margin)
+        starts afresh, but only once none of its claims is active: otherwise this
+        raises `SessionIdle`, the caller's transaction rolls back, the claims end
+        (`idle_expired`) and the caller runs again. Its old claims never count again.
+        """
+        if self.ctx.session_idle(tx, session_id, now) and tx.one(
+            "SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,)
+        ):
+            raise SessionIdle(session_id)
+        tx.execute(
+            "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)"
+            " ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen,"
+            " engineer = COALESCE(excluded.engineer, sessions.engineer)",
+            (session_id, engineer, records.to_epoch(now)),
+        )
+
+    def restarting_idle(self, run: Callable[[], _T]) -> _T:
+        """Run a transaction that may touch a session; end an idle session's claims first if it must."""
+        for _ in range(IDLE_RESTART_ATTEMPTS):
+            try:
+                return run()
+            except SessionIdle as idle:
+                self.end_idle_session(idle.session_id)
+        raise Unavailable("a session's idle claims kept changing while they were being ended; retry shortly")
+
+    def end_idle_session(self, session_id: str) -> None:
+        """End every active claim of an idle session (`idle_expired`), each repo under its lock."""
+        with self.ctx.store.read() as tx:
+            repos = [
+                r["repo_id"]
+                for r in tx.all(
+                    "SELECT DISTINCT repo_id FROM claims WHERE session_id = ? AND state = 'active'", (session_id,)
+                )
+            ]
+        for repo_id in sorted(repos):
+            with RepoWrite(self.ctx, repo_id) as w:
+                if not self.ctx.session_idle(w.tx, session_id, w.now):
+                    continue  # touched meanwhile: it started afresh and its claims are its own
+                rows = w.tx.all(
+                    f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+                    " WHERE repo_id = ? AND session_id = ? AND state = 'active'",
+                    (repo_id, session_id),
+                )
+                self.grants.end_stopped(w.tx, rows, w.seq, w.now)

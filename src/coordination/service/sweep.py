@@ -1,0 +1,71 @@
+"""The sweep: end claims whose TTL ran out or whose session went silent, and overdue queue entries."""
+
+from __future__ import annotations
+
+from coordination import records
+from coordination.service.context import ServiceContext
+from coordination.service.drift import Drift
+from coordination.service.grants import Grants
+from coordination.service.queue import ClaimQueue
+from coordination.service.uow import RepoWrite
+
+__all__ = ["Sweep"]
+
+
+class Sweep:
+    def __init__(self, ctx: ServiceContext, grants: Grants, queue: ClaimQueue, drift: Drift) -> None:
+        self.ctx = ctx
+        self.grants = grants
+        self.queue = queue
+        self.drift = drift
+
+    def sweep(self) -> dict[str, int]:
+        """Mark claims whose TTL ran out, or whose session went silent, as ended.
+
+        Each repo's time is read under its write lock, as the claim path does: what
+        the sweep ends and grants carries the time it really happened.
+        """
+        ctx = self.ctx
+        self.drift.check_drift(ctx.files())
+        idle_timeout = ctx.settings.idle_timeout_sec
+        idle = idle_timeout > 0
+        with ctx.store.read() as tx:
+            stamp = records.to_epoch(ctx.now(tx) - ctx.skew_margin)
+            expired = tx.all(
+                "SELECT id, repo_id FROM claims WHERE state = 'active' AND expires_at <= ?",
+                (stamp,),
+            )
+            idled = (
+                tx.all(
+                    "SELECT c.id, c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
+                    " WHERE c.state = 'active' AND s.last_seen < ?",
+                    (stamp - idle_timeout,),
+                )
+                if idle
+                else []
+            )
+        counts = {"expired": 0, "idle_expired": 0}
+        queue_expired_before = self.queue.expired_count()
+        for repo_id in sorted({r["repo_id"] for r in expired + idled}):
+            with RepoWrite(ctx, repo_id) as w:
+                # A claim ends once it stops counting for others: the skew margin applies.
+                stamp = records.to_epoch(w.now - ctx.skew_margin)
+                rows = w.tx.all(
+                    f"SELECT {records.CLAIM_COLUMNS} FROM claims"
+                    " WHERE repo_id = ? AND state = 'active' AND expires_at <= ?",
+                    (repo_id, stamp),
+                )
+                self.grants.end(w.tx, rows, "expired", "expire", w.seq, w.now)
+                counts["expired"] += len(rows)
+                if idle:
+                    rows = w.tx.all(
+                        f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active'"
+                        " AND session_id IN (SELECT session_id FROM sessions WHERE last_seen < ?)",
+                        (repo_id, stamp - idle_timeout),
+                    )
+                    self.grants.end(w.tx, rows, "idle_expired", "idle-expire", w.seq, w.now)
+                    counts["idle_expired"] += len(rows)
+        # Waiting entries whose waiter is gone (their wait is over) end too.
+        self.queue.expire_overdue()
+        counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
+        return counts

@@ -1,0 +1,117 @@
+"""The unit of work of a change to a repo's claims: `RepoWrite`.
+
+`with RepoWrite(ctx, repo_id) as w:` is the only code that takes the repo's cache
+lock, opens `store.write(repo_id)` (which serialises the repo's writers across
+threads, processes and replicas), advances the repo's sequence number (bringing
+the cached book up to date) and reads the clock under the lock, so decisions and
+audit times follow the order in which writers really went. It yields the
+transaction (`w.tx`), the sequence number (`w.seq`), the time (`w.now`), the claim
+book (`w.book`), the ownership rules (`w.rules()`), the liveness test
+(`w.liveness()`) and the file set (`w.files`).
+
+`PlainWrite` is a write transaction outside any repo's claims (sessions, queue
+leases, owners.yaml edits): the store's lock for the repo (or none), the time read
+under it, no sequence number.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from types import TracebackType
+from typing import Final
+
+from coordination.core.book import ClaimBook
+from coordination.core.files import FileSet
+from coordination.core.ownership import Ownership
+from coordination.service.books import RepoCache
+from coordination.service.context import Liveness, ServiceContext
+from coordination.service.rules import rules_of
+from coordination.store import Tx
+
+__all__ = ["PlainWrite", "RepoWrite"]
+
+
+class _Unset:
+    pass
+
+
+_SNAPSHOT: Final = _Unset()
+
+
+class RepoWrite:
+    """A write to one repo's claims (see the module docstring)."""
+
+    tx: Tx
+    seq: int
+    cache: RepoCache
+
+    def __init__(self, ctx: ServiceContext, repo_id: str, files: FileSet | None | _Unset = _SNAPSHOT) -> None:
+        self.ctx = ctx
+        self.repo_id = repo_id
+        self._files = files
+        self._stack = ExitStack()
+
+    def __enter__(self) -> RepoWrite:
+        ctx = self.ctx
+        with ExitStack() as stack:
+            self.cache = ctx.books.cache(self.repo_id)
+            stack.enter_context(self.cache.lock)
+            self.tx = stack.enter_context(ctx.store.write(self.repo_id))
+            self.seq = ctx.books.advance(self.tx, self.repo_id, self.cache)
+            # Read the clock under the lock: decisions and audit times then
+            # follow the order in which writers really went.
+            self.now = ctx.now(self.tx)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return self._stack.__exit__(exc_type, exc, tb)
+
+    @property
+    def book(self) -> ClaimBook:
+        """The repo's active claims as of `seq - 1` (this transaction's own writes are not in it)."""
+        return self.cache.book
+
+    @property
+    def files(self) -> FileSet | None:
+        """The tracked-file list the decisions of this write use (a snapshot unless one was given)."""
+        if isinstance(self._files, _Unset):
+            self._files = self.ctx.files()
+        return self._files
+
+    def rules(self) -> Ownership:
+        """The repo's ownership rules, read now (an auto-promote earlier in the transaction shows)."""
+        return rules_of(self.tx, self.repo_id)
+
+    def liveness(self) -> Liveness:
+        """Does a claim still count for others at `now` (sessions as they stand in this transaction)?"""
+        return self.ctx.liveness(self.tx, self.now)
+
+    def bump(self) -> int:
+        """A further sequence number inside this write (each new claim's fence is strictly above the last)."""
+        return self.ctx.books.bump(self.tx, self.repo_id)
+
+
+class PlainWrite:
+    """A write transaction outside a repo's claims: `w.tx`, and `w.now` read under the store's lock."""
+
+    tx: Tx
+
+    def __init__(self, ctx: ServiceContext, repo_id: str | None = None) -> None:
+        self.ctx = ctx
+        self.repo_id = repo_id
+        self._stack = ExitStack()
+
+    def __enter__(self) -> PlainWrite:
+        with ExitStack() as stack:
+            self.tx = stack.enter_context(self.ctx.store.write(self.repo_id))
+            self.now = self.ctx.now(self.tx)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return self._stack.__exit__(exc_type, exc, tb)
