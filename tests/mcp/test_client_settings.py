@@ -118,3 +118,15 @@ LINES = [
 @pytest.mark.parametrize("line", LINES)
 def test_the_client_and_the_edit_gate_read_local_env_alike(line: str) -> None:
     assert parse_env_text(line + "\n") == envfile.parse_env_file(line + "\n")
+
+
+def test_both_settings_classes_read_an_empty_variable_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from coordination.config import Settings
+
+    assert Settings.model_config.get("env_ignore_empty") and ClientSettings.model_config.get("env_ignore_empty")
+    for name in ("COORD_PORT", "COORD_LOG_JSON", "COORD_HOME", "COORD_HEARTBEAT_INTERVAL_SEC"):
+        monkeypatch.setenv(name, "")
+    server = Settings(auth_token="a-real-token")  # type: ignore[call-arg]
+    assert (server.port, server.log_json, server.home) == (8080, False, Path("~/.coord"))
+    client = ClientSettings.load(read_file=False)
+    assert (client.home, client.heartbeat_interval_sec) == (Path("~/.coord"), 60.0)
