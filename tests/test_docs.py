@@ -3,7 +3,9 @@
 - every server setting is in `.env.example` and in docs/deployment.md;
 - every HTTP route is in docs/api-reference.md;
 - every `coord` command (and subcommand) is named in the README or docs/, and every
-  option of every command has `--help` text;
+  parameter (option or argument) of every command, the root's too, has `--help` text;
+- every client setting (`ClientSettings`, the variables `local.env` may hold) is in
+  the client settings table of docs/usage-guide.md;
 - every MCP tool of `coord-mcp` is named in the docs;
 - the Alembic head revision is the one docs/architecture.md names.
 """
@@ -17,8 +19,10 @@ import click
 import pytest
 import typer.main
 
+from coordination import envfile
 from coordination.api.app import create_app
 from coordination.cli.app import app as cli_app
+from coordination.client_settings import ClientSettings, variable_of
 from coordination.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,8 +70,9 @@ def test_every_route_is_in_the_api_reference(method: str, path: str) -> None:
 
 
 def _commands() -> list[tuple[str, click.Command]]:
+    """Every command of the `coord` tree, the root (named "") first."""
     root = typer.main.get_command(cli_app)
-    found: list[tuple[str, click.Command]] = []
+    found: list[tuple[str, click.Command]] = [("", root)]
 
     def walk(group: click.Command, prefix: str) -> None:
         for name, command in sorted(getattr(group, "commands", {}).items()):
@@ -78,13 +83,68 @@ def _commands() -> list[tuple[str, click.Command]]:
     return found
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(), ids=[n for n, _ in _commands()])
-def test_every_command_is_documented_with_help_for_each_option(name: str, command: click.Command) -> None:
+COMMANDS = _commands()
+
+
+def _parameters() -> list[tuple[str, str, click.Parameter]]:
+    """(command, parameter, the parameter) for every option and argument shown in --help.
+
+    By the parameter's own kind, not by class: Typer ships its own copy of click, so
+    `isinstance(param, click.Option)` can be false for every Typer option."""
+    found = []
+    for name, command in COMMANDS:
+        for param in command.params:
+            if getattr(param, "hidden", False):
+                continue
+            label = "/".join(param.opts) if param.param_type_name == "option" else (param.name or "?").upper()
+            found.append((name, label, param))
+    return found
+
+
+PARAMETERS = _parameters()
+
+
+def test_the_command_tree_is_walked() -> None:
+    names = {name for name, _ in COMMANDS}
+    assert {"", "claim", "hook pre-push", "completions install"} <= names
+    kinds = {param.param_type_name for _, _, param in PARAMETERS}
+    assert kinds == {"option", "argument"}
+    assert any(label == "--version" for name, label, _ in PARAMETERS if name == "")
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS[1:], ids=[n for n, _ in COMMANDS[1:]])
+def test_every_command_is_documented_with_help(name: str, command: click.Command) -> None:
     assert f"coord {name}" in _all_docs(), f"`coord {name}` is named nowhere in the README or docs/"
     assert command.help or command.short_help, f"`coord {name}` has no help text"
-    for param in command.params:
-        if isinstance(param, click.Option) and not param.hidden:
-            assert param.help, f"`coord {name}` option {param.opts} has no --help text"
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "param"), PARAMETERS, ids=[f"{n or 'coord'} {label}" for n, label, _ in PARAMETERS]
+)
+def test_every_parameter_has_help(name: str, label: str, param: click.Parameter) -> None:
+    text = getattr(param, "help", None)
+    assert text and text.strip(), f"`coord {name}` {param.param_type_name} {label} has no --help text"
+
+
+def _client_settings_table() -> str:
+    text = _read("docs", "usage-guide.md")
+    section = re.search(r"^### Client settings\n(.*?)(?=^#)", text, re.M | re.S)
+    assert section, "docs/usage-guide.md needs a '### Client settings' section"
+    return section.group(1)
+
+
+CLIENT_VARIABLES = sorted({variable_of(name) for name in ClientSettings.model_fields} | set(envfile.ALLOWLIST))
+
+
+@pytest.mark.parametrize("variable", CLIENT_VARIABLES)
+def test_every_client_setting_is_documented(variable: str) -> None:
+    rows = [line for line in _client_settings_table().splitlines() if line.startswith("|")]
+    row = next((line for line in rows if f"`{variable}`" in line), None)
+    assert row, f"{variable} is not in the client settings table of docs/usage-guide.md"
+    primary = envfile.ALIASES.get(variable, variable)
+    from_file = "yes" if primary in envfile.ALLOWLIST else "no"
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert from_file in cells, f"{variable}: the table must say whether local.env may set it ({from_file})"
 
 
 def test_every_mcp_tool_is_documented(tmp_path: Path) -> None:

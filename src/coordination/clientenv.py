@@ -1,20 +1,9 @@
-"""Client-side environment resolution shared by `coord-mcp`, the hooks and the CLI.
+"""Client-side configuration shared by `coord-mcp`, the hooks and the CLI: the resolved
+`ClientEnv` (URL, token, repo, engineer, session) built from `ClientSettings`.
 
-Editors spawn `coord-mcp` with whatever env block the tracked MCP registration
-carries -- usually placeholders (`set-me`, `example-org/example-repo`, the default
-URL). The real values live in the gitignored `.coordination/local.env` of the
-application repo. Resolution, per allowlisted `COORD_*` key:
-
-1. walk up from the working directory (like git looking for `.git/`) until a
-   `.coordination/local.env` is found;
-2. if the variable is unset or holds a documented placeholder, the value from
-   `local.env` is used;
-3. if the variable already holds a real value (a shell export, or a real value
-   inlined in `.mcp.json`), that explicit value wins.
-
-Legacy aliases count as the same variable: `COORD_SERVICE_URL` for
-`COORD_API_URL` and `COORD_TOKEN` for `COORD_AUTH_TOKEN` (the primary name is
-preferred when both are real).
+How each `COORD_*` variable is found (environment, the walked-up
+`.coordination/local.env`, placeholders, legacy aliases) is described and
+implemented once, in `coordination.client_settings`.
 """
 
 from __future__ import annotations
@@ -29,6 +18,15 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coordination.client_settings import (  # noqa: F401 - re-exported
+    LOCAL_ENV_RELPATH,
+    PROJECT_DIR_VARS,
+    ClientSettings,
+    find_local_env,
+    read_local_env,
+    variable_of,
+)
+from coordination.client_settings import parse_env_text as parse_env_file  # noqa: F401 - re-exported
 from coordination.envfile import (  # noqa: F401 - re-exported
     ALIASES,
     ALLOWLIST,
@@ -37,69 +35,33 @@ from coordination.envfile import (  # noqa: F401 - re-exported
     PLACEHOLDER_TOKEN,
     PLACEHOLDERS,
     is_placeholder,
-    parse_env_file,
 )
 
-LOCAL_ENV_RELPATH = Path(".coordination") / "local.env"
 CONFIG_RELPATH = Path(".coordination") / "config.toml"
 
 _SESSION_RE = re.compile(r"^[0-9a-f]{16}$")
 
-
-#: Where to look when the walk-up from the working directory finds nothing (an
-#: editor that starts MCP servers outside the project): these env vars name the project.
-PROJECT_DIR_VARS = ("COORD_PROJECT_DIR", "CLAUDE_PROJECT_DIR")
-
-
-def find_local_env(start: Path | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
-    """Walk up from `start` (default: cwd) to the first `.coordination/local.env`;
-    failing that, from `COORD_PROJECT_DIR` / `CLAUDE_PROJECT_DIR` when set."""
-    env = os.environ if environ is None else environ
-    starts = [start or Path.cwd()] + [Path(env[v]) for v in PROJECT_DIR_VARS if env.get(v)]
-    for origin in starts:
-        here = origin.expanduser().resolve()
-        for directory in (here, *here.parents):
-            candidate = directory / LOCAL_ENV_RELPATH
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def read_local_env(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return {}
-    parsed = parse_env_file(text)
-    return {k: v for k, v in parsed.items() if k in ALLOWLIST}
-
-
-def _pick(primary: str, environ: Mapping[str, str], file_values: Mapping[str, str]) -> tuple[str | None, str]:
-    """Return (value, source) for `primary`, honouring aliases and placeholders."""
-    from coordination import envfile
-
-    return envfile.pick(primary, dict(environ), dict(file_values))
+#: The settings field of each primary variable `local.env` may provide.
+_FILE_FIELDS = {variable_of(name): name for name in ClientSettings.model_fields if variable_of(name) in ALLOWLIST}
 
 
 def apply_local_env(environ: MutableMapping[str, str] | None = None, start: Path | None = None) -> Path | None:
-    """Fill placeholder/unset `COORD_*` variables of `environ` from local.env, in place.
+    """Fill placeholder/unset `COORD_*` variables of `environ` from local.env, in place
+    (for a child process that reads the environment only).
 
     Real values already present win. Returns the local.env used, if any.
     """
     env = os.environ if environ is None else environ
-    path = find_local_env(start, env)
-    if path is None:
+    settings = ClientSettings.load(env, start)
+    if settings.local_env is None:
         return None
-    file_values = read_local_env(path)
-    for key in ALLOWLIST:
-        if key in ALIASES:
-            continue
-        value, source = _pick(key, env, file_values)
-        if value is None or source == f"env:{key}":
+    for key, name in _FILE_FIELDS.items():
+        value = settings.raw(name)
+        if value is None or not is_placeholder(key, env.get(key)):
             continue
         if not is_placeholder(key, value) or not env.get(key):
             env[key] = value
-    return path
+    return settings.local_env
 
 
 def normalize_session_id(value: str | None) -> str:
@@ -120,10 +82,11 @@ def _slug(text: str) -> str:
     return slug or "someone"
 
 
-def default_person(cwd: Path | None = None) -> str:
-    """Best guess at the human's short name: git user.email local part, user.name, $USER."""
-    configured = os.environ.get("COORD_PERSON")
-    if configured and configured.strip():
+def default_person(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Best guess at the human's short name: COORD_PERSON (environment), git user.email
+    local part, user.name, $USER."""
+    configured = ClientSettings.load(environ, read_file=False).person
+    if configured:
         return _slug(configured)
     for key in ("user.email", "user.name"):
         try:
@@ -145,9 +108,9 @@ def default_person(cwd: Path | None = None) -> str:
         return "someone"
 
 
-def default_engineer(tool: str = "cli", cwd: Path | None = None) -> str:
+def default_engineer(tool: str = "cli", cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
     """`person/tool/main`, the identity coord init writes when none is configured."""
-    return f"{default_person(cwd)}/{tool}/main"
+    return f"{default_person(cwd, environ)}/{tool}/main"
 
 
 def person_of(engineer: str) -> str:
@@ -212,53 +175,42 @@ class ClientEnv:
         }
 
 
-_TRUTHY = {"1", "true", "yes", "on"}
-
-
-def truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUTHY
-
-
 def resolve(
     environ: Mapping[str, str] | None = None,
     start: Path | None = None,
     tool: str | None = None,
     session_id: str | None = None,
+    settings: ClientSettings | None = None,
 ) -> ClientEnv:
     """Resolve the client configuration without mutating `environ`.
 
     `start` is where the walk-up for `.coordination/local.env` begins (default cwd).
     `session_id` overrides `COORD_SESSION_ID`; with neither, a fresh id is made.
     `tool` names the calling tool for the default engineer id (else `COORD_TOOL`,
-    set by the MCP registrations, else `cli`).
+    set by the MCP registrations, else `cli`). `settings` replaces `environ` and
+    `start` when already loaded.
     """
-    env: Mapping[str, str] = os.environ if environ is None else environ
-    tool = tool or env.get("COORD_TOOL") or "cli"
-    path = find_local_env(start, env)
-    file_values = read_local_env(path) if path else {}
-
-    api_url, api_src = _pick("COORD_API_URL", env, file_values)
-    token, token_src = _pick("COORD_AUTH_TOKEN", env, file_values)
-    repo_id, repo_src = _pick("COORD_REPO_ID", env, file_values)
-    engineer, eng_src = _pick("COORD_ENGINEER", env, file_values)
+    settings = settings or ClientSettings.load(environ, start)
+    tool = tool or settings.tool or "cli"
+    path = settings.local_env
+    engineer, eng_src = settings.engineer, settings.origin("engineer")
     if engineer is None or is_placeholder("COORD_ENGINEER", engineer):
-        person = file_values.get("COORD_PERSON") or env.get("COORD_PERSON")
-        if person and person.strip():
-            engineer, eng_src = f"{_slug(person)}/{tool}/main", "local.env:COORD_PERSON"
+        if settings.person:
+            engineer, eng_src = f"{_slug(settings.person)}/{tool}/main", settings.origin("person")
         else:
-            engineer, eng_src = default_engineer(tool, path.parent.parent if path else start), "default"
-    sid_raw, _ = _pick("COORD_SESSION_ID", env, file_values)
-    validation_off = env.get("COORD_DISABLE_CLIENT_VALIDATION") or file_values.get("COORD_DISABLE_CLIENT_VALIDATION")
+            cwd = path.parent.parent if path else start
+            engineer, eng_src = default_engineer(tool, cwd, environ), "default"
+    api_url, token, repo_id = settings.api_url, settings.auth_token, settings.repo_id
     return ClientEnv(
         api_url=(api_url or DEFAULT_API_URL).rstrip("/"),
-        api_url_source=api_src if api_url else "default",
+        api_url_source=settings.origin("api_url") if api_url else "default",
         token=token,
-        token_source=token_src,
+        token_source=settings.origin("auth_token"),
         repo_id=repo_id or "default",
-        repo_id_source=repo_src if repo_id else "default",
+        repo_id_source=settings.origin("repo_id") if repo_id else "default",
         engineer=engineer,
         engineer_source=eng_src,
-        session_id=normalize_session_id(session_id or sid_raw),
+        session_id=normalize_session_id(session_id or settings.session_id),
         local_env=path,
-        client_validation=not truthy(validation_off),
+        client_validation=not settings.disable_client_validation,
     )

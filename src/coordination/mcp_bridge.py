@@ -1,7 +1,7 @@
 """`coord-mcp`: the MCP stdio bridge editors spawn to talk to coord as native tools.
 
 - Transport: stdio (JSON-RPC on stdout); every log line goes to stderr.
-- Configuration: resolved once at start-up by `coordination.clientenv` (walk up to
+- Configuration: `ClientSettings`, loaded once at start-up (walk up to
   `.coordination/local.env`; placeholders are overridden, real values win).
 - Session: `COORD_SESSION_ID` or a fresh 16-hex id, sent on every call as
   `X-Coord-Session` and heartbeated every `COORD_HEARTBEAT_INTERVAL_SEC` (60 s).
@@ -22,12 +22,13 @@ from typing import Any
 
 from coordination import __version__, clientenv, mcp_tools
 from coordination.client import CoordClient, CoordError
+from coordination.client_settings import ClientSettings
 from coordination.core import validation
 from coordination.mcp_tools import INSTRUCTIONS, CallScope, format_error
 
 log = logging.getLogger("coord.mcp")
 
-HEARTBEAT_INTERVAL_SEC = 60.0
+HEARTBEAT_INTERVAL_SEC: float = ClientSettings.model_fields["heartbeat_interval_sec"].default
 
 __all__ = ["INSTRUCTIONS", "Bridge", "build_server", "main", "make_bridge"]
 
@@ -130,22 +131,22 @@ def build_server(bridge: Bridge) -> Any:
     return mcp_tools.build_server(bridge)
 
 
-def _configure_logging() -> None:
-    level = os.environ.get("COORD_MCP_LOG_LEVEL", "WARNING").upper()
-    logging.basicConfig(stream=sys.stderr, level=level, format="coord-mcp %(levelname)s %(name)s: %(message)s")
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="coord-mcp %(levelname)s %(name)s: %(message)s")
 
 
-def make_bridge(environ: dict[str, str] | None = None, start: Path | None = None) -> Bridge:
-    env_map = os.environ if environ is None else environ
-    clientenv.apply_local_env(env_map, start=start)
-    env = clientenv.resolve(env_map, start=start)
+def make_bridge(
+    environ: dict[str, str] | None = None, start: Path | None = None, settings: ClientSettings | None = None
+) -> Bridge:
+    env = clientenv.resolve(settings=settings or ClientSettings.load(environ, start))
     return Bridge(env, CoordClient.from_env(env))
 
 
 def main() -> None:
     """Console script `coord-mcp`."""
-    _configure_logging()
-    bridge = make_bridge()
+    settings = ClientSettings.load()
+    _configure_logging(settings.mcp_log_level)
+    bridge = make_bridge(settings=settings)
     log.info(
         "coord-mcp %s: %s repo=%s engineer=%s session=%s token=%s",
         __version__,
@@ -155,11 +156,7 @@ def main() -> None:
         bridge.env.session_id,
         "set" if not bridge.env.token_is_placeholder else "missing",
     )
-    try:
-        interval = float(os.environ.get("COORD_HEARTBEAT_INTERVAL_SEC") or HEARTBEAT_INTERVAL_SEC)
-    except ValueError:
-        interval = HEARTBEAT_INTERVAL_SEC
-    bridge.start_heartbeat(interval)
+    bridge.start_heartbeat(settings.heartbeat_interval_sec)
     server = build_server(bridge)
     try:
         server.run("stdio")

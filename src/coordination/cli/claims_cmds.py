@@ -117,8 +117,10 @@ def claim(
     type_: str = typer.Option("file", "--type", "-t", help="file, module or shared_file."),
     symbol: list[str] = typer.Option([], "--symbol", "-s", help=SYMBOL_HELP),
     ttl_hours: float | None = typer.Option(None, "--ttl", help="Hours until the claim expires."),
-    description: str | None = typer.Option(None, "--description", "-d"),
-    branch: str | None = typer.Option(None, "--branch"),
+    description: str | None = typer.Option(
+        None, "--description", "-d", help="What you are doing, shown to whoever meets the claim."
+    ),
+    branch: str | None = typer.Option(None, "--branch", help="The branch the work is on, recorded with the claim."),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
     wait: float = typer.Option(
         0, "--wait", "-w", min=0, max=900, help="If held by others, queue and wait up to SECONDS (max 900)."
@@ -228,7 +230,9 @@ def extend(
 
 def ls(
     everyone: bool = typer.Option(False, "--everyone", "-a", help="Show every engineer's claims."),
-    engineer: str | None = typer.Option(None, "--engineer", "-e"),
+    engineer: str | None = typer.Option(
+        None, "--engineer", "-e", help="Whose claims to show. Default: yours, from .coordination/local.env."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List active claims in this repo (yours unless --everyone)."""
@@ -245,7 +249,12 @@ def ls(
 def conflicts(
     paths: list[str] = typer.Argument(None, help="Paths you are about to edit."),
     symbol: list[str] = typer.Option([], "--symbol", "-s", help=SYMBOL_HELP),
-    engineer: str | None = typer.Option(None, "--engineer", "-e"),
+    engineer: str | None = typer.Option(
+        None,
+        "--engineer",
+        "-e",
+        help="Who is about to edit (their own claims never conflict). Default: from local.env.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Would editing these paths collide with someone? Exit 0 safe, 3 conflicts."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -63,10 +62,10 @@ def pre_push(
     try:
         outcome = guards.pre_push(root, remote or "origin", sys.stdin.read().splitlines())
     except Exception as exc:  # noqa: BLE001 - fail open unless strict
-        from coordination import clientenv
+        from coordination.client_settings import ClientSettings
 
         typer.echo(f"coord: pre-push check failed ({exc}).", err=True)
-        if clientenv.truthy(os.environ.get("COORD_PREPUSH_STRICT")):
+        if ClientSettings.load(start=root).prepush_strict:
             raise typer.Exit(1) from None
         return
     for line in outcome.lines:

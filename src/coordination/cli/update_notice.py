@@ -3,7 +3,7 @@
 Never slows a command: the notice is printed from the cached result only; when the
 cache is older than 24 h a daemon thread refreshes it from PyPI (~1 s timeout) while
 the command runs, for the next invocation. Silent when offline. Disabled when
-COORD_NO_UPDATE_CHECK is truthy and under pytest. Cache:
+COORD_NO_UPDATE_CHECK is true (environment or `.coordination/local.env`) and under pytest. Cache:
 `$COORD_HOME/update-check.json` (default `~/.coord/update-check.json`).
 """
 
@@ -21,23 +21,22 @@ from typing import Any
 import typer
 
 from coordination import __version__
+from coordination.client_settings import ClientSettings
 
 PYPI_URL = "https://pypi.org/pypi/coord/json"
 CHECK_INTERVAL_SEC = 24 * 3600
 FETCH_TIMEOUT_SEC = 1.0
-_TRUTHY = {"1", "true", "yes", "on"}
 
 
 def disabled(environ: dict[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
-    if (env.get("COORD_NO_UPDATE_CHECK") or "").strip().lower() in _TRUTHY:
+    if ClientSettings.load(env).no_update_check:
         return True
     return "PYTEST_CURRENT_TEST" in env or "pytest" in sys.modules
 
 
 def cache_path(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return Path(env.get("COORD_HOME") or "~/.coord").expanduser() / "update-check.json"
+    return ClientSettings.load(environ, read_file=False).home.expanduser() / "update-check.json"
 
 
 def _numeric(version: str) -> tuple[int, ...] | None:

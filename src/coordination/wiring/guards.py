@@ -8,7 +8,6 @@ service cannot be reached, except in strict mode. The editor gate lives in
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,17 +16,15 @@ from typing import Any
 
 from coordination import clientenv
 from coordination.client import CoordClient, CoordError, CoordUnreachable
+from coordination.client_settings import ClientSettings
 from coordination.wiring import git
 
 PUSH_TIMEOUT_SEC = 10.0
 
 
-def _timeout(default: float) -> float:
-    raw = os.environ.get("COORD_HOOK_TIMEOUT_SEC")
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
+def _timeout(settings: ClientSettings) -> float:
+    """COORD_HOOK_TIMEOUT_SEC, else the push check's own default."""
+    return settings.hook_timeout_sec or PUSH_TIMEOUT_SEC
 
 
 # -- formatting -------------------------------------------------------------
@@ -121,6 +118,7 @@ def verify_paths(
     what: str,
     strict: bool,
     engineer: str | None = None,
+    timeout: float = PUSH_TIMEOUT_SEC,
 ) -> VerifyOutcome:
     """`POST /claims/verify` in batches; block (exit 1) when someone else holds a changed file.
 
@@ -128,14 +126,14 @@ def verify_paths(
     (400, 413, 422) or a path it could not check (`unchecked`) blocks, with the
     reason, so one odd file name never turns the whole check off. An
     unreachable service, an auth error or a 5xx allow the push with a warning
-    (block with COORD_PREPUSH_STRICT=1).
+    (block with COORD_PREPUSH_STRICT=1). `timeout` is each call's HTTP timeout.
     """
     engineer = engineer or env.engineer
     if not paths:
         return VerifyOutcome(0, [])
     answer: dict[str, Any] = {"ours": [], "theirs": [], "unchecked": []}
     try:
-        with CoordClient.from_env(env, timeout=_timeout(PUSH_TIMEOUT_SEC)) as client:
+        with CoordClient.from_env(env, timeout=timeout) as client:
             # A big push (a vendored tree, a mass rename) is checked in batches the service accepts.
             for start in range(0, len(paths), VERIFY_BATCH):
                 part = client.verify(
@@ -224,9 +222,8 @@ def parse_push_lines(lines: Iterable[str]) -> list[tuple[str, str, str, str]]:
 
 def pre_push(root: Path, remote: str, stdin_lines: Iterable[str]) -> VerifyOutcome:
     """The git pre-push check for every pushed ref (deletions skipped)."""
-    clientenv.apply_local_env(os.environ, start=root)
-    env = clientenv.resolve(start=root)
-    strict = clientenv.truthy(os.environ.get("COORD_PREPUSH_STRICT"))
+    settings = ClientSettings.load(start=root)
+    env = clientenv.resolve(settings=settings)
     changed: list[str] = []
     for _local_ref, local_sha, _remote_ref, remote_sha in parse_push_lines(stdin_lines):
         if git.is_zero(local_sha):
@@ -236,15 +233,15 @@ def pre_push(root: Path, remote: str, stdin_lines: Iterable[str]) -> VerifyOutco
         except git.GitError as exc:
             return VerifyOutcome(0, [f"coord: cannot list pushed files ({exc}); check skipped."])
         changed += [f for f in files if f not in changed]
-    return verify_paths(changed, env, what="push", strict=strict)
+    return verify_paths(changed, env, what="push", strict=settings.prepush_strict, timeout=_timeout(settings))
 
 
 def check_branch(root: Path, base: str, engineer: str | None, strict: bool = False) -> VerifyOutcome:
     """`coord check --base REF`: the branch's changes since it forked from REF."""
-    clientenv.apply_local_env(os.environ, start=root)
-    env = clientenv.resolve(start=root)
+    settings = ClientSettings.load(start=root)
+    env = clientenv.resolve(settings=settings)
     files = git.changed_files_since(root, base)
-    outcome = verify_paths(files, env, what="check", strict=strict, engineer=engineer)
+    outcome = verify_paths(files, env, what="check", strict=strict, engineer=engineer, timeout=_timeout(settings))
     if outcome.exit_code == 0 and not outcome.lines:
         outcome.lines.append(f"coord: {len(files)} changed file(s) since {base}; none claimed by someone else.")
     return outcome

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from coordination import clientenv
+from coordination.client_settings import ClientSettings
 from coordination.wiring import editor_hooks, git, managed_blocks, repoconfig, templates
 
 HOOK_MARKER = "coord:pre-push"
@@ -86,7 +87,7 @@ class Plan:
 def coord_home(explicit: Path | None = None) -> Path:
     if explicit is not None:
         return explicit
-    return Path(os.environ.get("COORD_HOME") or "~/.coord").expanduser()
+    return ClientSettings.load(read_file=False).home.expanduser()
 
 
 def read_home_token(home: Path) -> str | None:
