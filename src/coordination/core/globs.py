@@ -593,6 +593,28 @@ def literal_prefixes(pattern: str) -> tuple[tuple[str, ...], ...]:
     return tuple(prefixes)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def literal_bounds(pattern: str) -> tuple[tuple[str, str | None], ...]:
+    """Per brace alternative, (directory, name) bounding the paths it can match.
+
+    Every path the alternative matches is `directory` or lies below it (the leading
+    literal segments before the last one, joined with '/'; "" when there are none),
+    and when the alternative's last segment is literal its last segment is `name`
+    (None otherwise). A file list can then look a pattern up by directory or by
+    file name instead of testing every path. Duplicates are dropped.
+    """
+    bounds: dict[tuple[str, str | None], None] = {}
+    for segments in _parse(pattern).segments:
+        directory: list[str] = []
+        for segment in segments[:-1]:
+            if not segment.literal:
+                break
+            directory.append(segment.name)
+        last = segments[-1]
+        bounds["/".join(directory), last.name if last.literal else None] = None
+    return tuple(bounds)
+
+
 @lru_cache(maxsize=_REGEX_CACHE_SIZE)
 def _matcher(pattern: str) -> _wcglob.WcMatcher[str]:
     return _wcglob.compile(list(_parse(pattern).alternatives), flags=_WC_FLAGS)
