@@ -17,7 +17,7 @@ from coordination.core import globs
 from coordination.core.files import FileSet, PathIndex
 
 NAMES = ["a", "b", "a0", "ab", "src", "x.py", "x.ts", "[x]", "a.b", "0"]
-TOKENS = ["a", "b", "x", ".py", ".ts", "*", "?", "[ab]", "{a,b}", "{x.py,a/b}", "0", r"\[x\]"]
+TOKENS = ["a", "b", "x", ".py", ".ts", "*", "?", "[ab]", "[!a]", "[a-c]", "{a,b}", "{x.py,a/b}", "0", r"\[x\]", "**"]
 
 segment_st = st.one_of(
     st.just("**"),
@@ -102,3 +102,13 @@ def test_a_pattern_is_matched_against_its_directory_or_its_file_name() -> None:
     assert len(index.candidates("d1", None)) == 100  # d1/..., not d10/... to d19/...
     assert index.candidates("", "README.md") == ["notes/README.md"]
     assert len(index.candidates("d2/s3", "f4.py")) == 10  # the directory: fewer than the 200 named f4.py
+
+
+@PROPERTY
+@given(st.lists(path_st, min_size=1, max_size=40), pattern_st)
+def test_filtering_few_paths_segment_by_segment_equals_the_compiled_pattern(paths: list[str], pattern: str) -> None:
+    """Up to a few hundred paths are matched segment by segment, more with the compiled
+    pattern: both answer like `globs.matches`."""
+    many = paths * (300 // len(paths) + 1)
+    assert globs.filter_paths(pattern, paths) == [p for p in paths if globs.matches(pattern, p)]
+    assert globs.filter_paths(pattern, many) == [p for p in many if globs.matches(pattern, p)]
