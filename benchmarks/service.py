@@ -96,11 +96,11 @@ def preload_patterns(count: int) -> list[tuple[str, str]]:
 
     Five `**/NOTESi.md` claims first, then shape by shape over the 1,500 subdirectories: the
     five `.py` files one by one, `dir/**`, `dir/*.ts`, the five `.ts` files, `dir/f?.py`,
-    `dir/f[0-4].*`, `dir/{f1,f2}.ts`, `dir/**/*.py` and three files not in the checkout yet.
+    `dir/f[0-4].*`, `dir/{f1,f2}.ts`, `dir/**/*.py` and five files not in the checkout yet.
     10,000 claims are then 7,505 exact files, 1,500 `dir/**` and 995 `dir/*.ts`.
     """
     shapes = [f"f{f}.py" for f in range(0, 10, 2)] + ["**", "*.ts"] + [f"f{f}.ts" for f in range(1, 10, 2)]
-    shapes += ["f?.py", "f[0-4].*", "{f1,f2}.ts", "**/*.py", "new0.md", "new1.md", "new2.md"]
+    shapes += ["f?.py", "f[0-4].*", "{f1,f2}.ts", "**/*.py", "new0.md", "new1.md", "new2.md", "new3.md", "new4.md"]
     out: list[tuple[str, str]] = [(f"owner{i}/agent/1", f"**/NOTES{i}.md") for i in range(5)]
     for shape in shapes:
         for unit in range(1500):
