@@ -5,6 +5,8 @@ one repo never stalls writers of the others (on SQLite: of every repo)."""
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 
 from coordination.core import files as files_module
 from coordination.core.model import ClaimItem, ClaimType
+from coordination.repo_files import RepoFiles
 from coordination.service import ClaimRequest, ClaimService
 
 REPO = "big/repo"
@@ -64,3 +67,45 @@ def test_claims_match_new_and_held_patterns_before_taking_the_write_lock(
     assert result.claims
     assert {p for p, _ in seen} >= {"src/f1*.ts", "src/f2*.ts"}
     assert not [p for p, locked in seen if locked], seen
+
+
+def test_the_file_list_is_refreshed_outside_every_lock_while_claims_go_on(
+    make_service: Any, checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list past its TTL is listed again by a background thread: claims are answered from the
+    list in hand meanwhile (none waits for git), and no repo lock is held while git runs."""
+    service: ClaimService = make_service(repo_root=checkout, max_claim_ratio=1.0, ls_files_cache_ttl_sec=3600)
+    service.create_claims(ClaimRequest("alex", [ClaimItem(ClaimType.FILE, "src/f1.ts")], repo_id=REPO))
+    files = service.repo_files
+    assert files is not None
+    first = files.snapshot()
+    (checkout / "src" / "new.ts").write_text("export const y = 2\n")
+    subprocess.run(["git", "-C", str(checkout), "add", "src/new.ts"], check=True)
+    listing, go = threading.Event(), threading.Event()
+    seen: list[tuple[str, bool]] = []
+    real = RepoFiles._ls_output
+
+    def slow_git(self: RepoFiles) -> bytes:
+        seen.append((threading.current_thread().name, service.books.cache(REPO).lock.locked()))
+        listing.set()
+        assert go.wait(30)
+        return real(self)
+
+    monkeypatch.setattr(RepoFiles, "_ls_output", slow_git)
+    files._taken_at = float("-inf")  # the list is due for a refresh
+    try:
+        granted = service.create_claims(ClaimRequest("bob", [ClaimItem(ClaimType.FILE, "src/f2.ts")], repo_id=REPO))
+        assert granted.claims
+        assert listing.wait(10)  # git is listing now, and stays blocked...
+        granted = service.create_claims(ClaimRequest("cy", [ClaimItem(ClaimType.FILE, "src/f3*.ts")], repo_id=REPO))
+        assert granted.claims  # ...while claims are decided on the list in hand
+        assert files.snapshot() is first
+    finally:
+        go.set()
+    deadline = time.monotonic() + 30
+    while "src/new.ts" not in files.snapshot() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "src/new.ts" in files.snapshot()
+    assert seen == [("coord-ls-files", False)]
+    # the refreshed list carried the held patterns' matches over
+    assert files.snapshot().matching("src/f3*.ts") == first.matching("src/f3*.ts")

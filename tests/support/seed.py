@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 
-def _rows(repo_id: str, count: int, ttl_sec: float) -> list[tuple[object, ...]]:
+def default_claims(count: int) -> list[tuple[str, str]]:
+    """(engineer, pattern) for `count` exact-file claims of 50 engineers, one file each."""
+    return [(f"seed{i % 50}/agent/1", f"seed/d{i // 1000}/s{(i // 10) % 100}/f{i}.ts") for i in range(count)]
+
+
+def _rows(repo_id: str, claims: Sequence[tuple[str, str]], ttl_sec: float) -> list[tuple[object, ...]]:
     now = time.time()
     return [
         (
             repo_id,
-            f"seed{i % 50}/agent/1",
+            engineer,
             None,
             "seed",
             "seeded claim",
             "file",
-            f"seed/d{i // 1000}/s{(i // 10) % 100}/f{i}.ts",
+            pattern,
             "[]",
             True,
             "[]",
@@ -33,7 +39,7 @@ def _rows(repo_id: str, count: int, ttl_sec: float) -> list[tuple[object, ...]]:
             seq,
             seq,
         )
-        for seq, i in enumerate(range(count), start=1)
+        for seq, (engineer, pattern) in enumerate(claims, start=1)
     ]
 
 
@@ -48,20 +54,27 @@ STATE = (
 )
 
 
-def seed_sqlite(path: Path, repo_id: str, count: int, ttl_sec: float = 3600.0) -> None:
-    """Insert `count` active claims of `repo_id` into an empty repo of the SQLite file at `path`."""
+def seed_sqlite(
+    path: Path, repo_id: str, count: int, ttl_sec: float = 3600.0, claims: Sequence[tuple[str, str]] | None = None
+) -> None:
+    """Insert `count` active claims of `repo_id` into an empty repo of the SQLite file at `path`
+    (`claims`: the (engineer, pattern) pairs to insert instead of `default_claims(count)`)."""
+    pairs = default_claims(count) if claims is None else claims
     with sqlite3.connect(path) as conn:
-        conn.executemany(INSERT.format(", ".join("?" * 16)), _rows(repo_id, count, ttl_sec))
-        conn.execute(STATE.format("?"), (repo_id, count))
+        conn.executemany(INSERT.format(", ".join("?" * 16)), _rows(repo_id, pairs, ttl_sec))
+        conn.execute(STATE.format("?"), (repo_id, len(pairs)))
 
 
-def seed_postgres(url: str, repo_id: str, count: int, ttl_sec: float = 3600.0) -> None:
+def seed_postgres(
+    url: str, repo_id: str, count: int, ttl_sec: float = 3600.0, claims: Sequence[tuple[str, str]] | None = None
+) -> None:
     """The same for a PostgreSQL database."""
     import psycopg
 
+    pairs = default_claims(count) if claims is None else claims
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.executemany(INSERT.format(", ".join(["%s"] * 16)), _rows(repo_id, count, ttl_sec))
-        cur.execute(STATE.format("%s"), (repo_id, count))
+        cur.executemany(INSERT.format(", ".join(["%s"] * 16)), _rows(repo_id, pairs, ttl_sec))
+        cur.execute(STATE.format("%s"), (repo_id, len(pairs)))
 
 
 def active_claims(path: Path) -> int:

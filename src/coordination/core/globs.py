@@ -593,6 +593,28 @@ def literal_prefixes(pattern: str) -> tuple[tuple[str, ...], ...]:
     return tuple(prefixes)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def literal_bounds(pattern: str) -> tuple[tuple[str, str | None], ...]:
+    """Per brace alternative, (directory, name) bounding the paths it can match.
+
+    Every path the alternative matches is `directory` or lies below it (the leading
+    literal segments before the last one, joined with '/'; "" when there are none),
+    and when the alternative's last segment is literal its last segment is `name`
+    (None otherwise). A file list can then look a pattern up by directory or by
+    file name instead of testing every path. Duplicates are dropped.
+    """
+    bounds: dict[tuple[str, str | None], None] = {}
+    for segments in _parse(pattern).segments:
+        directory: list[str] = []
+        for segment in segments[:-1]:
+            if not segment.literal:
+                break
+            directory.append(segment.name)
+        last = segments[-1]
+        bounds["/".join(directory), last.name if last.literal else None] = None
+    return tuple(bounds)
+
+
 @lru_cache(maxsize=_REGEX_CACHE_SIZE)
 def _matcher(pattern: str) -> _wcglob.WcMatcher[str]:
     return _wcglob.compile(list(_parse(pattern).alternatives), flags=_WC_FLAGS)
@@ -608,15 +630,60 @@ def matches(pattern: str, path: str) -> bool:
     return _matcher(pattern).match(path)
 
 
+# Up to this many paths, `filter_paths` matches segment by segment (the per-segment regexes
+# are shared by every pattern with that segment) instead of compiling the whole pattern,
+# which costs about a millisecond: a new glob checked against one directory stays cheap.
+_FEW_PATHS = 256
+
+
 def filter_paths(pattern: str, paths: Iterable[str]) -> list[str]:
     """The paths (in input order) that `pattern` matches; the pattern is compiled once."""
     parsed = _parse(pattern)
     if parsed.literal is not None:
         literal = parsed.literal
         return [p for p in paths if p == literal]
-    match = _matcher(pattern).match
     bad = _BAD_PATH.search
-    return [p for p in paths if not bad(p) and match(p)]
+    listed = paths if isinstance(paths, (list, tuple)) else list(paths)
+    if len(listed) <= _FEW_PATHS:
+        alternatives = parsed.segments
+        return [p for p in listed if not bad(p) and any(_segments_match(alt, p.split("/")) for alt in alternatives)]
+    match = _matcher(pattern).match
+    return [p for p in listed if not bad(p) and match(p)]
+
+
+def _segments_match(segments: tuple[_Segment, ...], parts: list[str]) -> bool:
+    """Whether the path segments `parts` match one alternative's segments: a set of
+    positions in the pattern, advanced one path segment at a time. A `**` matches zero or
+    more segments, except at the end, where it matches one or more."""
+    last = len(segments) - 1
+
+    def closure(positions: set[int]) -> set[int]:
+        # a '**' that is not the last segment may match no segment at all
+        out = set(positions)
+        stack = list(positions)
+        while stack:
+            i = stack.pop()
+            if i < last and segments[i].globstar and i + 1 not in out:
+                out.add(i + 1)
+                stack.append(i + 1)
+        return out
+
+    positions = closure({0})
+    for part in parts:
+        step: set[int] = set()
+        for i in positions:
+            if i > last:
+                continue
+            segment = segments[i]
+            if segment.globstar:
+                step.add(i)
+                step.add(i + 1)
+            elif segment.name == part if segment.literal else segment.regex().fullmatch(part):
+                step.add(i + 1)
+        if not step:
+            return False
+        positions = closure(step)
+    return last + 1 in positions
 
 
 # ---------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class Coordinator:
         self.reports = Reports(ctx)
         self.gate = EditGate(ctx, self.claims, self.checks, self.sessions)
         self._sweep = Sweep(ctx, grants, self.queue, self.drift)
-        self._readiness = Readiness(ctx)
+        self._readiness = Readiness(ctx, self.drift)
         # Freed scope goes to the claim queue's waiters in the transaction that freed it;
         # refused file claims may promote the file to shared_files in the one that refused them.
         ctx.hooks.scope_freed.append(self.queue.promote)

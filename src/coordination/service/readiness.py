@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from coordination.errors import Unavailable
 from coordination.service.context import ServiceContext
+from coordination.service.drift import Drift
 from coordination.store.migrate import head_revision
 
 __all__ = ["Readiness"]
@@ -15,20 +16,26 @@ log = logging.getLogger("coordination.service")
 
 
 class Readiness:
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, drift: Drift) -> None:
         self.ctx = ctx
+        self.drift = drift
         # Set once every repo's book has been loaded (`warm`); until then /readyz is not ready.
         self.books_loaded = False
 
     def warm(self) -> dict[str, int] | None:
         """Load every repo's active claims into this process's books (at start-up, before `/readyz`
-        says ready), so that no request pays for indexing them. Returns {repos, claims}, or None
+        says ready), and the tracked-file list with the held patterns matched against it, so that no
+        request pays for indexing them. Returns {repos, claims}, or None
         when the database could not be read: then `ready()` retries and says not ready until it works."""
         try:
             loaded = self.ctx.books.load_all()
         except Exception as exc:  # the database is unreachable: not ready, say why
             log.warning("claim books not loaded (%s: %s); /readyz retries", type(exc).__name__, exc)
             return None
+        try:  # the tracked-file list too, with the held patterns matched against it (the first drift check)
+            self.drift.check_drift(self.ctx.files())
+        except Exception as exc:  # git failed: the first claim lists again, and answers why
+            log.warning("tracked-file list not loaded at start-up (%s: %s)", type(exc).__name__, exc)
         self.books_loaded = True
         return loaded
 
