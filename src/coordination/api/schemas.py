@@ -314,7 +314,12 @@ class GateEditIn(Strict):
     repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
     session_id: str | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
     paths: list[str] = Field(
-        min_length=1, max_length=lim.MAX_GATE_PATHS, description="repo-relative files the tool will write"
+        min_length=1,
+        max_length=lim.MAX_GATE_PATHS,
+        description=(
+            f"repo-relative files the tool will write; at most {lim.MAX_ITEMS} distinct ones, "
+            "as many as a claim may carry items"
+        ),
     )
     branch: str | None = Field(None, max_length=lim.MAX_BRANCH_LENGTH)
     tool: str | None = Field(None, max_length=lim.MAX_TOOL_NAME_LENGTH)
