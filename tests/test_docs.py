@@ -8,6 +8,8 @@
   the client settings table of docs/usage-guide.md;
 - every MCP tool of `coord-mcp` is named in the docs;
 - the Alembic head revision is the one docs/architecture.md names.
+- the vocabulary and limits tables of docs/api-reference.md are the ones `coordination.core`
+  defines, and the numbers quoted elsewhere match them.
 """
 
 from __future__ import annotations
@@ -187,3 +189,67 @@ def test_no_merge_conflict_markers_are_left_in_tracked_text() -> None:
             if marker.search(text):
                 found.append(name)
     assert not found, f"merge conflict markers left in: {found}"
+
+
+# -- the vocabulary and the limits (api-reference.md, "Vocabulary and limits") ----------------
+
+
+def _table_rows(text: str, first_header: str) -> list[list[str]]:
+    """The body rows of the markdown table whose header row starts with `| first_header |`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows
+
+
+def test_the_documented_vocabulary_is_the_core_vocabulary() -> None:
+    from coordination.core import vocabulary
+
+    rows = _table_rows(_read("docs", "api-reference.md"), "Word")
+    documented = {row[0].strip("`"): re.findall(r"`([^`]+)`", row[1]) for row in rows}
+    expected = {name: [m.value for m in getattr(vocabulary, name)] for name in vocabulary.__all__}
+    assert documented == expected
+
+
+def _documented_value(cell: str) -> int | float | tuple[int, int]:
+    if cell == "2^63 - 1":
+        return 2**63 - 1
+    numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", cell)]
+    if len(numbers) == 2:  # a page size: default, max
+        return int(numbers[0]), int(numbers[1])
+    (value,) = numbers
+    return int(value) if value.is_integer() else value
+
+
+def test_the_documented_limits_are_the_core_limits() -> None:
+    from coordination.core import limits
+
+    rows = _table_rows(_read("docs", "api-reference.md"), "Limit")
+    documented = {row[0].strip("`"): _documented_value(row[1]) for row in rows}
+    expected: dict[str, object] = {}
+    for name in limits.__all__:
+        value = getattr(limits, name)
+        if isinstance(value, limits.Page):
+            expected[name] = (value.default, value.maximum)
+        elif not isinstance(value, type):
+            expected[name] = value
+    assert documented == expected
+
+
+def test_the_claims_reference_and_usage_guide_quote_the_core_limits() -> None:
+    from coordination.core import limits
+
+    reference = _read("docs", "api-reference.md")
+    assert f"| `claims` | list, 1-{limits.MAX_ITEMS} items |" in reference
+    assert f"| `wait_seconds` | number | 0-{limits.MAX_WAIT_SECONDS}, default `0`." in reference
+    assert f"max `COORD_MAX_TTL_HOURS` ({limits.DEFAULT_MAX_TTL_HOURS:g})" in reference
+    assert f"at most {limits.MAX_ITEMS} of both together" in reference
+    assert f"(file paths, up to {limits.MAX_VERIFY_PATHS:,})" in reference
+    assert f"`limit` (1-{limits.REQUESTS_PAGE.maximum}, default {limits.REQUESTS_PAGE.default}, per page)" in reference
+    guide = _read("docs", "usage-guide.md")
+    assert f"at most {limits.DEFAULT_MAX_TTL_HOURS:g} h" in guide
+    assert f"(up to {limits.MAX_WAIT_SECONDS} s)" in guide

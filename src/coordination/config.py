@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from coordination.core import webhook_events
+from coordination.core import limits, webhook_events
 
 DEFAULT_PORT = 8080
 ENV_PREFIX = "COORD_"
@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     disable_background_cleanup: bool = False
     default_ttl_hours: float = Field(4.0, gt=0)
     shared_ttl_hours: float = Field(2.0, gt=0)
-    max_ttl_hours: float = Field(72.0, gt=0)
+    max_ttl_hours: float = Field(limits.DEFAULT_MAX_TTL_HOURS, gt=0)
     idle_timeout_sec: float = Field(1800.0, ge=0)
     clock_skew_margin_sec: float = Field(
         0.0,
@@ -77,13 +77,18 @@ class Settings(BaseSettings):
     auto_promote_threshold: int = Field(
         0, ge=0, description="Refused attempts on a file within the window that add it to shared_files; 0 disables"
     )
-    auto_promote_window_days: int = Field(7, ge=1, le=365, description="Rolling window of auto-promote, in days")
+    auto_promote_window_days: int = Field(
+        7, ge=1, le=limits.MAX_DAYS, description="Rolling window of auto-promote, in days"
+    )
     auto_promote_subtree_min_files: int = Field(
         3, ge=0, description="Auto-promoted files under one directory that become dir/** instead; 0 disables"
     )
     auto_demote_interval_sec: float = Field(3600.0, ge=0, description="Auto-demote sweep cadence; 0 disables")
     auto_demote_window_days: int = Field(
-        14, ge=1, le=365, description="Days an auto-promoted entry must stay below the threshold to be removed"
+        14,
+        ge=1,
+        le=limits.MAX_DAYS,
+        description="Days an auto-promoted entry must stay below the threshold to be removed",
     )
 
     webhook_url: str | None = Field(None, description="Receiver of webhook POSTs; unset disables webhooks")
@@ -98,7 +103,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
 
     instance_id: str | None = Field(
-        None, max_length=128, description="Reported by /readyz as `instance`; default: random per process"
+        None,
+        max_length=limits.MAX_INSTANCE_ID_LENGTH,
+        description="Reported by /readyz as `instance`; default: random per process",
     )
 
     db_busy_timeout_sec: float = Field(

@@ -19,23 +19,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver import MCPServer as _Server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from coordination import __version__
 from coordination.api import schemas
 from coordination.api import schemas_requests as rs
 from coordination.client import CoordClient, CoordError, CoordUnreachable, claim_item
+from coordination.core import limits as lim
+from coordination.core.vocabulary import Answer, ClaimType, RequestState, Role, Urgency
 
 log = logging.getLogger("coord.mcp")
-
-MAX_WAIT_SECONDS = 900
 
 INSTRUCTIONS = """\
 coord coordinates many agents editing one repo. Before editing files, call
@@ -61,6 +62,39 @@ def _hints(
         idempotent_hint=idempotent,
         open_world_hint=False,
     )
+
+
+# -- parameter types: the API's vocabulary and limits (core.vocabulary, core.limits) ---------
+
+
+def _choice(enum: type[StrEnum]) -> WithJsonSchema:
+    """An enum parameter spelled inline (`{"type": "string", "enum": [...]}`), as clients read best."""
+    return WithJsonSchema({"type": "string", "enum": [member.value for member in enum]})
+
+
+ClaimTypeArg = Annotated[ClaimType, _choice(ClaimType)]
+UrgencyArg = Annotated[Urgency, _choice(Urgency)]
+AnswerArg = Annotated[Answer, _choice(Answer)]
+RoleArg = Annotated[Role, _choice(Role)]
+RequestStateArg = Annotated[RequestState, _choice(RequestState)]
+Paths = Annotated[list[str], Field(max_length=lim.MAX_ITEMS)]
+Patterns = Annotated[list[str], Field(max_length=lim.MAX_ITEMS, description="at most this many items in all")]
+Pattern = Annotated[str, Field(max_length=lim.MAX_PATTERN_LENGTH)]
+Symbols = Annotated[
+    list[Annotated[str, Field(max_length=lim.MAX_SYMBOL_LENGTH)]], Field(max_length=lim.MAX_SYMBOLS_PER_CLAIM)
+]
+ClaimIds = Annotated[list[int], Field(max_length=lim.MAX_RELEASE_IDS)]
+WaitSeconds = Annotated[
+    float,
+    Field(
+        ge=0, le=lim.MAX_WAIT_SECONDS, description=f"seconds to wait in the claim queue, at most {lim.MAX_WAIT_SECONDS}"
+    ),
+]
+Description = Annotated[str, Field(max_length=lim.MAX_DESCRIPTION_LENGTH)]
+Branch = Annotated[str, Field(max_length=lim.MAX_BRANCH_LENGTH)]
+Reason = Annotated[str, Field(min_length=1, max_length=lim.MAX_REASON_LENGTH)]
+Note = Annotated[str, Field(max_length=lim.MAX_NOTE_LENGTH)]
+TtlHours = Annotated[float, Field(description=schemas.TTL_HELP)]
 
 
 # -- output models (the API's own response schemas, plus a few envelopes) ----------
@@ -210,8 +244,8 @@ def build_server(backend: ToolBackend) -> Any:
     @server.tool(annotations=_hints(read_only=True, idempotent=True, title="Check conflicts"))
     def check_conflicts(
         ctx: Context,
-        paths: list[str],
-        symbols: list[str] | None = None,
+        paths: Paths,
+        symbols: Paths | None = None,
         engineer: str | None = None,
         repo_id: str | None = None,
     ) -> schemas.ConflictsOut:
@@ -234,21 +268,21 @@ def build_server(backend: ToolBackend) -> Any:
     @server.tool(annotations=_hints(title="Claim files"))
     def claim_files(
         ctx: Context,
-        patterns: list[str],
+        patterns: Patterns,
         engineer: str | None = None,
-        symbols: dict[str, list[str]] | None = None,
-        ttl_hours: float | None = None,
-        description: str | None = None,
-        branch: str | None = None,
-        claim_type: Literal["file", "module", "shared_file"] = "file",
-        wait_seconds: float | None = None,
-        urgency: Literal["low", "normal", "high", "blocking"] | None = None,
+        symbols: dict[str, Symbols] | None = None,
+        ttl_hours: TtlHours | None = None,
+        description: Description | None = None,
+        branch: Branch | None = None,
+        claim_type: ClaimTypeArg = ClaimType.FILE,
+        wait_seconds: WaitSeconds | None = None,
+        urgency: UrgencyArg | None = None,
         repo_id: str | None = None,
     ) -> schemas.CreateClaimsOut:
         """Claim files or globs (repo-relative, e.g. `src/auth/**`) before editing them,
         all or nothing. `symbols` maps a file to the declarations to claim
         (`{"src/a.ts": ["Router::handleAuth"]}`) so agents editing different functions of
-        one file coexist. `wait_seconds` (max 900) waits in the claim queue when the scope
+        one file coexist. `wait_seconds` waits in the claim queue when the scope
         is held; `urgency` orders the queue (blocking > high > normal > low).
         Outcomes:
         - granted: the answer lists your `claims`; edit only inside them, extend_claims on
@@ -261,8 +295,6 @@ def build_server(backend: ToolBackend) -> Any:
           (the answer has `queue: {id, waited_sec}`), or fails with a conflict when the
           wait ends; my_requests(queued=True) shows who you wait on and
           cancel_queue_request gives up the wait."""
-        if wait_seconds is not None and not 0 <= wait_seconds <= MAX_WAIT_SECONDS:
-            raise ToolError(f"wait_seconds must be between 0 and {MAX_WAIT_SECONDS}")
         scope = backend.scope(ctx)
         symbols = symbols or {}
         validate_symbols(scope.local_root, symbols)
@@ -288,8 +320,8 @@ def build_server(backend: ToolBackend) -> Any:
     @server.tool(annotations=_hints(destructive=True, idempotent=True, title="Release claims"))
     def release_claims(
         ctx: Context,
-        claim_ids: list[int] | None = None,
-        pattern: str | None = None,
+        claim_ids: ClaimIds | None = None,
+        pattern: Pattern | None = None,
         engineer: str | None = None,
         session_only: bool = False,
         repo_id: str | None = None,
@@ -317,8 +349,8 @@ def build_server(backend: ToolBackend) -> Any:
     @server.tool(annotations=_hints(idempotent=True, title="Extend claims"))
     def extend_claims(
         ctx: Context,
-        ttl_hours: float,
-        claim_ids: list[int] | None = None,
+        ttl_hours: TtlHours,
+        claim_ids: ClaimIds | None = None,
         engineer: str | None = None,
         repo_id: str | None = None,
     ) -> ExtendClaimsOut:
@@ -366,10 +398,10 @@ def build_server(backend: ToolBackend) -> Any:
     def request_release(
         ctx: Context,
         claim_id: int,
-        reason: str,
-        urgency: Literal["low", "normal", "high", "blocking"] = "normal",
-        pattern: str | None = None,
-        symbols: list[str] | None = None,
+        reason: Reason,
+        urgency: UrgencyArg = Urgency.NORMAL,
+        pattern: Pattern | None = None,
+        symbols: Symbols | None = None,
         engineer: str | None = None,
         repo_id: str | None = None,
     ) -> rs.ReleaseRequestOut:
@@ -399,10 +431,10 @@ def build_server(backend: ToolBackend) -> Any:
     def respond_to_request(
         ctx: Context,
         request_id: int,
-        answer: Literal["release", "narrow", "coexist", "deny"],
-        keep_pattern: str | None = None,
-        keep_symbols: list[str] | None = None,
-        note: str | None = None,
+        answer: AnswerArg,
+        keep_pattern: Pattern | None = None,
+        keep_symbols: Symbols | None = None,
+        note: Note | None = None,
         engineer: str | None = None,
     ) -> rs.RespondOut:
         """Answer a release request made to you: `release` gives the claim up,
@@ -420,8 +452,8 @@ def build_server(backend: ToolBackend) -> Any:
     @server.tool(annotations=_hints(read_only=True, idempotent=True, title="My requests"))
     def my_requests(
         ctx: Context,
-        role: Literal["holder", "requester"] | None = None,
-        state: Literal["open", "answered", "cancelled"] | None = None,
+        role: RoleArg | None = None,
+        state: RequestStateArg | None = None,
         engineer: str | None = None,
         queued: bool = False,
         repo_id: str | None = None,

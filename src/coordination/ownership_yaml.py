@@ -13,14 +13,14 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent
 from ruamel.yaml.tokens import CommentToken
 
+# Bounds on the size and shape of an owners.yaml (defined in core.limits). A real file is a
+# mapping of lists of small mappings (depth 5) with at most a few thousand values; the bounds
+# stop input built to cost CPU or memory (aliases, deep nesting) from being read at all.
+from coordination.core.limits import MAX_OWNERS_YAML_BYTES as MAX_YAML_BYTES
+from coordination.core.limits import MAX_OWNERS_YAML_DEPTH as MAX_DEPTH
+from coordination.core.limits import MAX_OWNERS_YAML_NODES as MAX_NODES
 from coordination.core.ownership import Ownership, clip, from_document
 
-MAX_YAML_BYTES = 256 * 1024
-# Bounds on the shape of an owners.yaml. A real file is a mapping of lists of small
-# mappings (depth 5) with at most a few thousand values; the bounds stop input
-# built to cost CPU or memory (aliases, deep nesting) from being read at all.
-MAX_DEPTH = 20
-MAX_NODES = 10_000
 _OPENERS = frozenset("[{")
 _CLOSERS = frozenset("]}")
 

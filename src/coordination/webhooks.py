@@ -29,6 +29,7 @@ import httpx
 from coordination import records
 from coordination.config import Settings
 from coordination.core import webhook_events
+from coordination.core.limits import MAX_WEBHOOK_HOURS as MAX_HOURS
 from coordination.errors import Invalid
 from coordination.store import Store, Tx
 
@@ -38,7 +39,6 @@ BATCH = 20
 MAX_ERROR_CHARS = 500
 # Delivered and exhausted rows older than this are deleted by the delivery loop.
 RETENTION_SEC = 8 * 86_400.0
-MAX_HOURS = 168
 PAYLOAD_VERSION = 1
 
 

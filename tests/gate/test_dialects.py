@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from coordination.core import limits
 from coordination.gate import dialects, run
 
 
@@ -107,6 +108,8 @@ def test_helpers(tmp_path: Path) -> None:
     assert run.split_url("http://[::1]:9000") == ("http", "::1", 9000, "")
     assert run.session_of("0b8e2c1e-aa00-4d2a-9f1e-1a2b3c4d5e6f") == "0b8e2c1e-aa00-4d2a-9f1e-1a2b3c4d5e6f"
     assert run.session_of("a b:c") == "abc" and run.session_of(None) is None
+    assert run.MAX_SESSION_ID_LENGTH == limits.MAX_SESSION_ID_LENGTH
+    assert run.session_of("x" * 100) == "x" * limits.MAX_SESSION_ID_LENGTH
     assert run.engineer_for("codex", {}, {"COORD_PERSON": "Alex"}) == "alex/codex/main"
     assert run.engineer_for("codex", {}, {"COORD_ENGINEER": "al/x/y"}) == "al/x/y"
 

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 from coordination.client import CoordClient
+from coordination.core import limits as lim
+from coordination.core.vocabulary import Answer, ClaimType, RequestState, Role, Urgency
 from coordination.mcp_tools import CallScope, build_server
 from mcp import Client
 
@@ -137,3 +139,93 @@ async def test_annotations_and_output_schemas() -> None:
     assert destructive == {"release_claims", "respond_to_request", "cancel_queue_request"}
     assert all(t.output_schema for t in tools.values())
     assert "claims" in tools["claim_files"].output_schema["properties"]
+
+
+# -- the tools' input schemas speak the API's vocabulary and limits ---------------------
+
+
+async def _input_schemas() -> dict[str, dict[str, Any]]:
+    async with Client(build_server(FakeBackend())) as client:
+        return {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+
+
+def _arg(schemas: dict[str, dict[str, Any]], tool: str, name: str) -> dict[str, Any]:
+    """An argument's schema, its non-null branch when it is optional."""
+    schema: dict[str, Any] = schemas[tool]["properties"][name]
+    for branch in schema.get("anyOf", []):
+        if branch.get("type") != "null":
+            return {**{k: v for k, v in schema.items() if k != "anyOf"}, **branch}
+    return schema
+
+
+async def test_tool_enums_are_the_vocabulary_spelled_inline() -> None:
+    schemas = await _input_schemas()
+    expected = [
+        ("claim_files", "claim_type", ClaimType),
+        ("claim_files", "urgency", Urgency),
+        ("request_release", "urgency", Urgency),
+        ("respond_to_request", "answer", Answer),
+        ("my_requests", "role", Role),
+        ("my_requests", "state", RequestState),
+    ]
+    for tool, name, enum in expected:
+        assert _arg(schemas, tool, name)["enum"] == [m.value for m in enum], (tool, name)
+    assert all("$defs" not in schema for schema in schemas.values())  # inline: nothing to resolve
+
+
+async def test_tool_limits_are_the_core_limits() -> None:
+    schemas = await _input_schemas()
+    expected = [
+        ("check_conflicts", "paths", "maxItems", lim.MAX_ITEMS),
+        ("check_conflicts", "symbols", "maxItems", lim.MAX_ITEMS),
+        ("claim_files", "patterns", "maxItems", lim.MAX_ITEMS),
+        ("claim_files", "wait_seconds", "maximum", lim.MAX_WAIT_SECONDS),
+        ("claim_files", "wait_seconds", "minimum", 0),
+        ("claim_files", "description", "maxLength", lim.MAX_DESCRIPTION_LENGTH),
+        ("claim_files", "branch", "maxLength", lim.MAX_BRANCH_LENGTH),
+        ("release_claims", "claim_ids", "maxItems", lim.MAX_RELEASE_IDS),
+        ("release_claims", "pattern", "maxLength", lim.MAX_PATTERN_LENGTH),
+        ("extend_claims", "claim_ids", "maxItems", lim.MAX_RELEASE_IDS),
+        ("request_release", "reason", "maxLength", lim.MAX_REASON_LENGTH),
+        ("request_release", "reason", "minLength", 1),
+        ("request_release", "pattern", "maxLength", lim.MAX_PATTERN_LENGTH),
+        ("request_release", "symbols", "maxItems", lim.MAX_SYMBOLS_PER_CLAIM),
+        ("respond_to_request", "keep_pattern", "maxLength", lim.MAX_PATTERN_LENGTH),
+        ("respond_to_request", "keep_symbols", "maxItems", lim.MAX_SYMBOLS_PER_CLAIM),
+        ("respond_to_request", "note", "maxLength", lim.MAX_NOTE_LENGTH),
+    ]
+    for tool, name, keyword, value in expected:
+        assert _arg(schemas, tool, name)[keyword] == value, (tool, name, keyword)
+    per_file = _arg(schemas, "claim_files", "symbols")["additionalProperties"]
+    assert per_file["maxItems"] == lim.MAX_SYMBOLS_PER_CLAIM
+    assert per_file["items"]["maxLength"] == lim.MAX_SYMBOL_LENGTH
+    assert f"{lim.DEFAULT_MAX_TTL_HOURS:g}" in _arg(schemas, "claim_files", "ttl_hours")["description"]
+
+
+async def test_arguments_over_a_limit_never_reach_the_api() -> None:
+    backend = FakeBackend()
+    async with Client(build_server(backend)) as client:
+        too_many = await client.call_tool(
+            "claim_files", {"patterns": [f"src/f{i}.ts" for i in range(lim.MAX_ITEMS + 1)]}
+        )
+        bad_urgency = await client.call_tool("claim_files", {"patterns": ["src/a.ts"], "urgency": "soon"})
+        bad_answer = await client.call_tool("respond_to_request", {"request_id": 1, "answer": "maybe"})
+    assert too_many.is_error and "patterns" in _text(too_many)
+    assert bad_urgency.is_error and "urgency" in _text(bad_urgency)
+    assert bad_answer.is_error and "answer" in _text(bad_answer)
+    assert backend.requests == []
+
+
+async def test_enum_arguments_reach_the_api_as_their_plain_strings() -> None:
+    backend = FakeBackend()
+    backend.answers[("POST", "/claims")] = httpx.Response(
+        200, json={"claims": [CLAIM], "decisions": [], "pending_requests": []}
+    )
+    async with Client(build_server(backend)) as client:
+        result = await client.call_tool(
+            "claim_files",
+            {"patterns": ["src/a.ts"], "claim_type": "module", "urgency": "blocking", "wait_seconds": 5},
+        )
+    assert not result.is_error, _text(result)
+    body = json.loads(backend.requests[0].content)
+    assert body["urgency"] == "blocking" and body["claims"][0]["type"] == "module"

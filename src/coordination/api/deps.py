@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from coordination.api.schemas import MAX_ID
+from coordination.core.limits import MAX_ID
 from coordination.errors import Unauthorized
 from coordination.service import Coordinator
 

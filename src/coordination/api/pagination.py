@@ -15,11 +15,10 @@ from typing import Any, TypeVar
 
 from fastapi import Request, Response
 
-from coordination.api.schemas import MAX_ID
+from coordination.core.limits import MAX_CURSOR_LENGTH, MAX_ID
 from coordination.errors import Invalid
 
 _PREFIX = "v1:"
-MAX_CURSOR_LENGTH = 64
 
 Row = TypeVar("Row", bound=dict[str, Any])
 

@@ -7,11 +7,22 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from coordination.core import limits as lim
+from coordination.core.limits import MAX_ID
 from coordination.core.validation import control_problem
+from coordination.core.vocabulary import ClaimState, ClaimType, QueueState, Urgency
 
-MAX_ID = 2**63 - 1
-ClaimTypeName = Literal["file", "module", "shared_file"]
-UrgencyName = Literal["low", "normal", "high", "blocking"]
+# What the service checks beyond the length (core.globs), said once for every pattern field.
+PATTERN_HELP = (
+    f"at most {lim.MAX_PATTERN_LENGTH} characters; per brace alternative at most {lim.MAX_WILDCARDS} wildcards "
+    f"and {lim.MAX_GLOBSTARS} '**' segments; braces expand to at most {lim.MAX_ALTERNATIVES} alternatives, "
+    f"{lim.MAX_EXPANDED_LENGTH} characters and {lim.MAX_EXPANDED_WILDCARDS} wildcards in all"
+)
+TTL_HELP = f"greater than 0 and at most COORD_MAX_TTL_HOURS (default {lim.DEFAULT_MAX_TTL_HOURS:g})"
+WAIT_HELP = (
+    f"if the request conflicts, wait in the claim queue up to this many seconds (max {lim.MAX_WAIT_SECONDS}) "
+    "instead of answering 409 at once; the call long-polls until granted or the wait ends"
+)
 
 
 def _plain(value: str) -> str:
@@ -32,6 +43,8 @@ def _text(value: str) -> str:
 # both refuse control and bidirectional-override characters (core.validation.control_problem).
 Plain = Annotated[str, AfterValidator(_plain)]
 Text = Annotated[str, AfterValidator(_text)]
+# One canonical symbol path (`Router::handleAuth`).
+Symbol = Annotated[Plain, Field(max_length=lim.MAX_SYMBOL_LENGTH)]
 
 
 class Strict(BaseModel):
@@ -45,9 +58,11 @@ class ErrorOut(BaseModel):
 
 
 class ClaimItemIn(Strict):
-    type: ClaimTypeName = "file"
-    pattern: Plain = Field(max_length=4096, description="repo-relative path or glob")
-    symbols: list[Plain] | None = Field(None, max_length=500, description="canonical symbol paths in that file")
+    type: ClaimType = ClaimType.FILE
+    pattern: Plain = Field(max_length=lim.MAX_PATTERN_LENGTH, description=f"repo-relative path or glob; {PATTERN_HELP}")
+    symbols: list[Symbol] | None = Field(
+        None, max_length=lim.MAX_SYMBOLS_PER_CLAIM, description="canonical symbol paths in that file"
+    )
     literal: bool = Field(
         False,
         description=(
@@ -58,24 +73,20 @@ class ClaimItemIn(Strict):
 
 
 class CreateClaimsIn(Strict):
-    engineer: Plain = Field(max_length=200, examples=["alex/claude/main"])
-    repo_id: Plain = Field("default", max_length=200)
-    session_id: Plain | None = Field(None, max_length=64)
-    branch: Plain | None = Field(None, max_length=500)
-    description: Text | None = Field(None, max_length=4000)
-    claims: list[ClaimItemIn] = Field(min_length=1, max_length=500)
-    ttl_hours: float | None = Field(None, description="defaults to COORD_DEFAULT_TTL_HOURS")
-    wait_seconds: float = Field(
-        0,
-        ge=0,
-        le=900,
-        description=(
-            "if the request conflicts, wait in the claim queue up to this many seconds (max 900) "
-            "instead of answering 409 at once; the call long-polls until granted or the wait ends"
-        ),
+    engineer: Plain = Field(max_length=lim.MAX_ENGINEER_LENGTH, examples=["alex/claude/main"])
+    repo_id: Plain = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    session_id: Plain | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
+    branch: Plain | None = Field(None, max_length=lim.MAX_BRANCH_LENGTH)
+    description: Text | None = Field(None, max_length=lim.MAX_DESCRIPTION_LENGTH)
+    claims: list[ClaimItemIn] = Field(min_length=1, max_length=lim.MAX_ITEMS)
+    ttl_hours: float | None = Field(
+        None,
+        gt=0,
+        description=f"defaults to COORD_DEFAULT_TTL_HOURS (COORD_SHARED_TTL_HOURS for shared files); {TTL_HELP}",
     )
-    urgency: UrgencyName = Field(
-        "normal", description="queue priority: blocking > high > normal > low (only matters with wait_seconds)"
+    wait_seconds: float = Field(0, ge=0, le=lim.MAX_WAIT_SECONDS, description=WAIT_HELP)
+    urgency: Urgency = Field(
+        Urgency.NORMAL, description="queue priority: blocking > high > normal > low (only matters with wait_seconds)"
     )
 
 
@@ -92,13 +103,13 @@ class ClaimOut(BaseModel):
     session_id: str | None
     branch: str | None
     description: str | None
-    type: ClaimTypeName
+    type: ClaimType
     pattern: str
     symbols: list[str]
     narrowable: bool
     carved: list[CarveOut]
     coexists_with: list[int]
-    state: Literal["active", "released", "expired", "idle_expired"]
+    state: ClaimState
     created_at: str
     expires_at: str
     ended_at: str | None
@@ -107,7 +118,7 @@ class ClaimOut(BaseModel):
 
 class DecisionOut(BaseModel):
     pattern: str
-    type: ClaimTypeName
+    type: ClaimType
     outcome: Literal["GRANT", "AUTO_COEXIST", "AUTO_NARROW"]
     claim_id: int
     refreshed: bool
@@ -118,7 +129,7 @@ class DecisionOut(BaseModel):
 
 class QueueGrantOut(BaseModel):
     id: int = Field(description="the queue entry")
-    state: Literal["granted"] = "granted"
+    state: Literal[QueueState.GRANTED] = QueueState.GRANTED
     waited_sec: float = Field(description="seconds between joining the queue and the grant")
 
 
@@ -134,7 +145,7 @@ class ClaimBrief(BaseModel):
 
     claim_id: int
     engineer: str
-    type: ClaimTypeName
+    type: ClaimType
     pattern: str
     symbols: list[str]
     expires_at: str
@@ -147,7 +158,7 @@ class ConflictEntry(ClaimBrief):
 
 class QueueEndOut(BaseModel):
     id: int
-    state: Literal["expired", "cancelled", "abandoned"]
+    state: Literal[QueueState.EXPIRED, QueueState.CANCELLED, QueueState.ABANDONED]
 
 
 class ConflictOut(ErrorOut):
@@ -164,11 +175,13 @@ class ClaimListOut(BaseModel):
 
 
 class ReleaseIn(Strict):
-    repo_id: Plain = Field("default", max_length=200)
-    engineer: Plain = Field(max_length=200, description="the engineer releasing: only its own claims unless force")
-    session_id: Plain | None = Field(None, max_length=64)
-    pattern: Plain | None = Field(None, max_length=4096, description="claims on exactly this pattern")
-    claim_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=1000)
+    repo_id: Plain = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    engineer: Plain = Field(
+        max_length=lim.MAX_ENGINEER_LENGTH, description="the engineer releasing: only its own claims unless force"
+    )
+    session_id: Plain | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
+    pattern: Plain | None = Field(None, max_length=lim.MAX_PATTERN_LENGTH, description="claims on exactly this pattern")
+    claim_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=lim.MAX_RELEASE_IDS)
     force: bool = Field(
         False, description="match every engineer's claims (needs session_id, pattern or claim_ids); audited"
     )
@@ -179,8 +192,10 @@ class ReleaseOut(BaseModel):
 
 
 class ExtendIn(Strict):
-    engineer: Plain = Field(max_length=200, description="the engineer extending (the holder's exact id)")
-    ttl_hours: float | None = None
+    engineer: Plain = Field(
+        max_length=lim.MAX_ENGINEER_LENGTH, description="the engineer extending (the holder's exact id)"
+    )
+    ttl_hours: float | None = Field(None, gt=0, description=f"hours from now; default: the type's TTL; {TTL_HELP}")
     force: bool = Field(False, description="extend another engineer's claim (recorded with you as actor)")
     if_fence: int | None = Field(None, ge=0, le=MAX_ID, description="only if the claim's fence is still this")
 
@@ -190,8 +205,8 @@ class ExtendOut(ClaimOut):
 
 
 class HeartbeatIn(Strict):
-    engineer: Plain | None = Field(None, max_length=200)
-    repo_id: Plain | None = Field(None, max_length=200)
+    engineer: Plain | None = Field(None, max_length=lim.MAX_ENGINEER_LENGTH)
+    repo_id: Plain | None = Field(None, max_length=lim.MAX_REPO_ID_LENGTH)
 
 
 class HeartbeatOut(BaseModel):
@@ -210,10 +225,10 @@ class ConflictsOut(BaseModel):
 
 
 class VerifyIn(Strict):
-    repo_id: Plain = Field("default", max_length=200)
-    engineer: Plain = Field(max_length=200)
+    repo_id: Plain = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    engineer: Plain = Field(max_length=lim.MAX_ENGINEER_LENGTH)
     # Not Plain: a path that cannot be checked is answered in `unchecked`, never a 400 for all.
-    paths: list[str] = Field(max_length=10_000)
+    paths: list[str] = Field(max_length=lim.MAX_VERIFY_PATHS)
 
 
 class VerifyEntry(ClaimBrief):
@@ -238,8 +253,14 @@ class VerifyOut(BaseModel):
 
 
 class OwnershipIn(Strict):
-    repo_id: Plain = Field("default", max_length=200)
-    yaml: str = Field(max_length=262_144, description="the owners.yaml text; comments are kept")
+    repo_id: Plain = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    yaml: str = Field(
+        max_length=lim.MAX_OWNERS_YAML_BYTES,
+        description=(
+            f"the owners.yaml text; comments are kept. At most {lim.MAX_OWNERS_YAML_BYTES} bytes (UTF-8), "
+            f"{lim.MAX_OWNERS_YAML_NODES} values and {lim.MAX_OWNERS_YAML_DEPTH} levels of nesting"
+        ),
+    )
     replace_managed: bool = Field(
         False,
         description=(
@@ -289,13 +310,20 @@ class EventListOut(BaseModel):
 
 
 class GateEditIn(Strict):
-    engineer: str = Field(max_length=200, examples=["alex/claude/main"])
-    repo_id: str = Field("default", max_length=200)
-    session_id: str | None = Field(None, max_length=64)
-    paths: list[str] = Field(min_length=1, max_length=200, description="repo-relative files the tool will write")
-    branch: str | None = Field(None, max_length=500)
-    tool: str | None = Field(None, max_length=40)
-    ttl_hours: float | None = Field(None, description="TTL of the claims the gate takes")
+    engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH, examples=["alex/claude/main"])
+    repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    session_id: str | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
+    paths: list[str] = Field(
+        min_length=1,
+        max_length=lim.MAX_GATE_PATHS,
+        description=(
+            f"repo-relative files the tool will write; at most {lim.MAX_ITEMS} distinct ones, "
+            "as many as a claim may carry items"
+        ),
+    )
+    branch: str | None = Field(None, max_length=lim.MAX_BRANCH_LENGTH)
+    tool: str | None = Field(None, max_length=lim.MAX_TOOL_NAME_LENGTH)
+    ttl_hours: float | None = Field(None, description=f"TTL of the claims the gate takes; {TTL_HELP}")
     mode: Literal["claim", "warn"] = "claim"
 
 
@@ -314,10 +342,10 @@ class GateEditOut(BaseModel):
 
 
 class GateWrittenIn(Strict):
-    engineer: str = Field(max_length=200)
-    repo_id: str = Field("default", max_length=200)
-    session_id: str | None = Field(None, max_length=64)
-    paths: list[str] = Field(min_length=1, max_length=200)
+    engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH)
+    repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    session_id: str | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
+    paths: list[str] = Field(min_length=1, max_length=lim.MAX_GATE_PATHS)
     source: Literal["post-tool-use", "pre-push", "check"] = "post-tool-use"
 
 
@@ -327,6 +355,6 @@ class GateWrittenOut(BaseModel):
 
 class GateSessionIn(Strict):
     event: Literal["start", "end"]
-    session_id: str = Field(max_length=64)
-    engineer: str = Field(max_length=200)
-    repo_id: str = Field("default", max_length=200)
+    session_id: str = Field(max_length=lim.MAX_SESSION_ID_LENGTH)
+    engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH)
+    repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)

@@ -6,44 +6,48 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coordination.api.schemas import MAX_ID, ClaimOut, Plain, Strict, Text, UrgencyName
-
-AnswerName = Literal["release", "narrow", "coexist", "deny"]
-RequestState = Literal["open", "answered", "cancelled"]
-Role = Literal["holder", "requester"]
-QueueState = Literal["waiting", "granted", "cancelled", "expired", "abandoned"]
+from coordination.api.schemas import PATTERN_HELP, TTL_HELP, ClaimOut, Plain, Strict, Symbol, Text
+from coordination.core import limits as lim
+from coordination.core.limits import MAX_ID
+from coordination.core.vocabulary import Answer, ClaimState, ClaimType, QueueState, RequestState, Urgency
 
 
 class ReleaseRequestIn(Strict):
-    repo_id: Plain = Field("default", max_length=200)
-    requester: Plain = Field(max_length=200, examples=["bob/codex/1"], description="who asks")
+    repo_id: Plain = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+    requester: Plain = Field(max_length=lim.MAX_ENGINEER_LENGTH, examples=["bob/codex/1"], description="who asks")
     claim_id: int = Field(ge=1, le=MAX_ID, description="the blocking claim (from the 409's conflicts)")
-    reason: Text = Field(min_length=1, max_length=2000, description="why you need the scope")
-    urgency: UrgencyName = "normal"
+    reason: Text = Field(min_length=1, max_length=lim.MAX_REASON_LENGTH, description="why you need the scope")
+    urgency: Urgency = Urgency.NORMAL
     pattern: Plain | None = Field(
-        None, max_length=4096, description="the scope you want; default: the claim's whole pattern"
+        None,
+        max_length=lim.MAX_PATTERN_LENGTH,
+        description=f"the scope you want; default: the claim's whole pattern; {PATTERN_HELP}",
     )
-    symbols: list[Plain] | None = Field(None, max_length=200, description="symbols you want in that file")
+    symbols: list[Symbol] | None = Field(
+        None, max_length=lim.MAX_SYMBOLS_PER_CLAIM, description="symbols you want in that file"
+    )
     session_id: Plain | None = Field(
-        None, max_length=64, description="your session: tags the claim a 'coexist' answer grants"
+        None, max_length=lim.MAX_SESSION_ID_LENGTH, description="your session: tags the claim a 'coexist' answer grants"
     )
-    ttl_hours: float | None = Field(None, description="TTL of the claim a 'coexist' answer grants")
+    ttl_hours: float | None = Field(None, gt=0, description=f"TTL of the claim a 'coexist' answer grants; {TTL_HELP}")
 
 
 class RespondIn(Strict):
-    engineer: Plain = Field(max_length=200, description="the holder answering")
-    answer: AnswerName
+    engineer: Plain = Field(max_length=lim.MAX_ENGINEER_LENGTH, description="the holder answering")
+    answer: Answer
     keep_pattern: Plain | None = Field(
-        None, max_length=4096, description="narrow: the part of the pattern you keep (inside the old one)"
+        None,
+        max_length=lim.MAX_PATTERN_LENGTH,
+        description="narrow: the part of the pattern you keep (inside the old one)",
     )
-    keep_symbols: list[Plain] | None = Field(
-        None, max_length=200, description="narrow: the symbols you keep (a subset of the claim's)"
+    keep_symbols: list[Symbol] | None = Field(
+        None, max_length=lim.MAX_SYMBOLS_PER_CLAIM, description="narrow: the symbols you keep (a subset of the claim's)"
     )
-    note: Text | None = Field(None, max_length=2000, description="a word for the requester")
+    note: Text | None = Field(None, max_length=lim.MAX_NOTE_LENGTH, description="a word for the requester")
 
 
 class CancelIn(Strict):
-    engineer: Plain = Field(max_length=200, description="the requester withdrawing the request")
+    engineer: Plain = Field(max_length=lim.MAX_ENGINEER_LENGTH, description="the requester withdrawing the request")
 
 
 class ReleaseRequestOut(BaseModel):
@@ -53,11 +57,11 @@ class ReleaseRequestOut(BaseModel):
     requester: str
     holder: str
     reason: str
-    urgency: UrgencyName
+    urgency: Urgency
     wanted_pattern: str
     wanted_symbols: list[str]
     state: RequestState = Field(description="open until answered; cancelled if withdrawn or the claim ended")
-    answer: AnswerName | None
+    answer: Answer | None
     answer_detail: dict[str, Any] = Field(description="what the answer did (kept scope, granted claim, ...)")
     created_at: str
     answered_at: str | None
@@ -74,7 +78,7 @@ class ReleaseRequestListOut(BaseModel):
 
 
 class QueueItemOut(BaseModel):
-    type: str
+    type: ClaimType
     pattern: str
     symbols: list[str]
 
@@ -82,10 +86,10 @@ class QueueItemOut(BaseModel):
 class QueueBlockerOut(BaseModel):
     claim_id: int
     engineer: str = Field(description="who you are waiting on")
-    type: str
+    type: ClaimType
     pattern: str
     symbols: list[str]
-    state: str
+    state: ClaimState
     expires_at: str
 
 
@@ -94,7 +98,7 @@ class QueueEntryOut(BaseModel):
     repo_id: str
     engineer: str
     session_id: str | None
-    urgency: UrgencyName
+    urgency: Urgency
     priority: int = Field(description="declared: low 0, normal 1, high 2, blocking 3")
     effective_priority: int = Field(description="priority plus one once older than COORD_QUEUE_AGE_BOOST_SECONDS")
     position: int = Field(description="join order in the repo (monotonic)")
@@ -147,9 +151,9 @@ class HotspotsOut(BaseModel):
 
 
 class PromoteIn(Strict):
-    repo_id: Plain = Field("default", max_length=200)
+    repo_id: Plain = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
     action: Literal["shared_file", "split"]
-    pattern: Plain = Field(min_length=1, max_length=1000)
+    pattern: Plain = Field(min_length=1, max_length=lim.MAX_PROMOTE_PATTERN_LENGTH)
 
 
 class PromoteOut(BaseModel):

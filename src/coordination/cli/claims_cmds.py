@@ -17,6 +17,8 @@ from rich.markup import escape
 from coordination import clientenv
 from coordination.cli import output, scopes
 from coordination.client import CoordClient, CoordError, claim_item
+from coordination.core.limits import MAX_WAIT_SECONDS
+from coordination.core.vocabulary import ClaimType, Urgency
 
 out = output.console()
 err = output.console(stderr=True)
@@ -40,9 +42,6 @@ def _client(as_json: bool = False) -> Iterator[tuple[CoordClient, clientenv.Clie
             yield client, env
         except CoordError as exc:
             _fail(exc, as_json)
-
-
-URGENCIES = ("low", "normal", "high", "blocking")
 
 
 def _report(exc: CoordError) -> None:
@@ -114,7 +113,7 @@ SYMBOL_HELP = "Only this symbol: Name (of the single path given) or path::Name (
 
 def claim(
     patterns: list[str] = typer.Argument(None, help="Paths or globs, repo-relative."),
-    type_: str = typer.Option("file", "--type", "-t", help="file, module or shared_file."),
+    type_: ClaimType = typer.Option(ClaimType.FILE, "--type", "-t", help="What the claim covers."),
     symbol: list[str] = typer.Option([], "--symbol", "-s", help=SYMBOL_HELP),
     ttl_hours: float | None = typer.Option(None, "--ttl", help="Hours until the claim expires."),
     description: str | None = typer.Option(
@@ -123,16 +122,19 @@ def claim(
     branch: str | None = typer.Option(None, "--branch", help="The branch the work is on, recorded with the claim."),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
     wait: float = typer.Option(
-        0, "--wait", "-w", min=0, max=900, help="If held by others, queue and wait up to SECONDS (max 900)."
+        0,
+        "--wait",
+        "-w",
+        min=0,
+        max=MAX_WAIT_SECONDS,
+        help=f"If held by others, queue and wait up to SECONDS (max {MAX_WAIT_SECONDS}).",
     ),
-    urgency: str = typer.Option(
-        "normal", "--urgency", "-u", help="Queue priority with --wait: low, normal, high or blocking."
+    urgency: Urgency = typer.Option(
+        Urgency.NORMAL, "--urgency", "-u", help="Queue priority with --wait (blocking goes first)."
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Claim files, globs, modules or symbols before editing them (--wait: queue behind the holder)."""
-    if urgency not in URGENCIES:
-        output.usage_error(f"--urgency must be one of {', '.join(URGENCIES)}", err, as_json)
     wanted = _wanted(patterns or [], symbol, as_json)
     with _client(as_json) as (client, env):
         if wait:

@@ -16,12 +16,10 @@ from rich.markup import escape
 from coordination import clientenv
 from coordination.cli import output
 from coordination.client import CoordClient, CoordError
+from coordination.core.vocabulary import Answer, RequestState, Role, Urgency
 
 out = output.console()
 err = output.console(stderr=True)
-
-ANSWERS = ("release", "narrow", "coexist", "deny")
-URGENCIES = ("low", "normal", "high", "blocking")
 
 
 def _connect(env: clientenv.ClientEnv) -> CoordClient:
@@ -66,15 +64,12 @@ def _requests_table(requests: list[dict[str, Any]], title: str) -> None:
 def request_release(
     claim_id: int = typer.Argument(..., help="The blocking claim (see the conflict table)."),
     reason: str = typer.Option(..., "--reason", "-r", help="Why you need the scope."),
-    urgency: str = typer.Option("normal", "--urgency", "-u", help="low, normal, high or blocking."),
+    urgency: Urgency = typer.Option(Urgency.NORMAL, "--urgency", "-u", help="How soon you need it."),
     pattern: str | None = typer.Option(None, "--pattern", "-p", help="What you want; default: the whole claim."),
     symbol: list[str] = typer.Option([], "--symbol", "-s", help="Only this symbol of the file (repeatable)."),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
 ) -> None:
     """Ask the holder of a claim to release it; their TTL is cut to a few minutes."""
-    if urgency not in URGENCIES:
-        err.print(f"--urgency must be one of {', '.join(URGENCIES)}")
-        raise typer.Exit(2)
     with _client() as (client, env):
         body: dict[str, Any] = {
             "repo_id": env.repo_id,
@@ -95,16 +90,13 @@ def request_release(
 
 def respond(
     request_id: int = typer.Argument(..., help="The request addressed to you."),
-    answer: str = typer.Argument(..., help="release, narrow, coexist or deny."),
+    answer: Answer = typer.Argument(..., help="Give the claim up, keep part of it, share it, or keep it."),
     keep_pattern: str | None = typer.Option(None, "--keep-pattern", help="narrow: the part you keep."),
     keep_symbol: list[str] = typer.Option([], "--keep-symbol", help="narrow: a symbol you keep (repeatable)."),
     note: str | None = typer.Option(None, "--note", "-n", help="A word for the requester."),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
 ) -> None:
     """Answer a release request addressed to you."""
-    if answer not in ANSWERS:
-        err.print(f"answer must be one of {', '.join(ANSWERS)}")
-        raise typer.Exit(2)
     with _client() as (client, env):
         body: dict[str, Any] = {"engineer": engineer or env.engineer, "answer": answer}
         if keep_pattern is not None:
@@ -126,17 +118,13 @@ def respond(
 
 
 def requests(
-    role: str | None = typer.Option(None, "--role", help="holder (asked of you) or requester (you asked)."),
-    state: str | None = typer.Option(None, "--state", help="open, answered or cancelled."),
+    role: Role | None = typer.Option(None, "--role", help="holder (asked of you) or requester (you asked)."),
+    state: RequestState | None = typer.Option(None, "--state", help="Only requests in this state."),
     everyone: bool = typer.Option(False, "--everyone", "-a", help="Every engineer's requests in this repo."),
     engineer: str | None = typer.Option(None, "--engineer", "-e", help="Default: from .coordination/local.env."),
     as_json: bool = typer.Option(False, "--json", help=output.JSON_OPTION_HELP),
 ) -> None:
     """List release requests you asked for or that are addressed to you."""
-    if role is not None and role not in ("holder", "requester"):
-        output.usage_error("--role must be holder or requester", err, as_json)
-    if state is not None and state not in ("open", "answered", "cancelled"):
-        output.usage_error("--state must be open, answered or cancelled", err, as_json)
     with _client(as_json) as (client, env):
         who = None if everyone else (engineer or env.engineer)
         params = {

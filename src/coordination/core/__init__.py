@@ -1,4 +1,5 @@
-"""The pure domain core: decisions, globs, the claim index and book, lifetimes, ownership rules; no I/O."""
+"""The pure domain core: decisions, globs, the claim index and book, lifetimes, ownership rules, the
+API's vocabulary and limits; no I/O."""
 
 __all__ = [
     "book",
@@ -10,6 +11,7 @@ __all__ = [
     "identity",
     "index",
     "lifetimes",
+    "limits",
     "model",
     "narrowing",
     "ownership",
@@ -19,5 +21,6 @@ __all__ = [
     "suggestions",
     "symbols",
     "validation",
+    "vocabulary",
     "webhook_events",
 ]

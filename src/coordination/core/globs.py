@@ -71,6 +71,16 @@ from functools import lru_cache
 import bracex
 from wcmatch import glob as _wcglob
 
+# The pattern limits are defined with every other limit (core.limits) and re-exported here.
+from coordination.core.limits import (
+    MAX_ALTERNATIVES,
+    MAX_EXPANDED_LENGTH,
+    MAX_EXPANDED_WILDCARDS,
+    MAX_GLOBSTARS,
+    MAX_PATTERN_LENGTH,
+    MAX_WILDCARDS,
+)
+
 __all__ = [
     "MAX_ALTERNATIVES",
     "MAX_EXPANDED_LENGTH",
@@ -93,12 +103,6 @@ __all__ = [
     "validate",
 ]
 
-MAX_PATTERN_LENGTH = 1024
-MAX_ALTERNATIVES = 256
-MAX_WILDCARDS = 16  # per alternative: '*', '?', classes and '**' segments
-MAX_GLOBSTARS = 8  # per alternative, before consecutive ones are merged
-MAX_EXPANDED_LENGTH = 2048  # characters of all brace alternatives together
-MAX_EXPANDED_WILDCARDS = 128  # wildcards of all brace alternatives together
 # Edge checks one overlap search may make (about 10 ms); see PatternTooComplex.
 SEARCH_BUDGET = 20_000
 _POP_COST = 4  # a state pair taken from the queue costs about four edge checks

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from coordination.core.vocabulary import ClaimType, Urgency
 
-class ClaimType(StrEnum):
-    FILE = "file"
-    MODULE = "module"
-    SHARED_FILE = "shared_file"
+# ClaimType and Urgency are defined with the rest of the vocabulary (core.vocabulary).
+__all__ = ["ActiveClaim", "Carve", "ClaimItem", "ClaimType", "Decision", "Outcome", "Urgency"]
 
 
 class Outcome(StrEnum):
@@ -22,20 +21,6 @@ class Outcome(StrEnum):
     AUTO_NARROW = "AUTO_NARROW"
     CONFLICT = "CONFLICT"
     INVALID = "INVALID"
-
-
-class Urgency(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    BLOCKING = "blocking"
-
-    @property
-    def rank(self) -> int:
-        return _URGENCY_RANK[self]
-
-
-_URGENCY_RANK = {Urgency.LOW: 0, Urgency.NORMAL: 1, Urgency.HIGH: 2, Urgency.BLOCKING: 3}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from coordination.core.model import Urgency
+from coordination.core.vocabulary import Urgency
 
 AGE_BOOST_LEVELS = 1
 

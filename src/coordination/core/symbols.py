@@ -9,9 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from coordination.core.limits import MAX_SYMBOL_LENGTH, MAX_SYMBOLS_PER_CLAIM
+
+__all__ = [
+    "MAX_SYMBOLS_PER_CLAIM",
+    "MAX_SYMBOL_LENGTH",
+    "SEPARATOR",
+    "collide",
+    "colliding",
+    "covers",
+    "normalise",
+    "parts",
+    "validate",
+]
+
 SEPARATOR = "::"
-MAX_SYMBOL_LENGTH = 512
-MAX_SYMBOLS_PER_CLAIM = 200
 
 # A part is an identifier as the supported languages spell them; `#` allows
 # TypeScript private names, `$` JavaScript identifiers.

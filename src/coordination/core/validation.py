@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coordination.core import globs, symbols
+from coordination.core import globs, limits, symbols
 from coordination.core.files import FileSet
 from coordination.core.model import ClaimItem, ClaimType
 
@@ -16,9 +16,9 @@ from coordination.core.model import ClaimItem, ClaimType
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Free text (a claim's description) may keep its line breaks and tabs.
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_ENGINEER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+\-/]{0,199}$")
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,199}$")
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_ENGINEER = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._@+\-/]{{0,{limits.MAX_ENGINEER_LENGTH - 1}}}$")
+_REPO_ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._\-/]{{0,{limits.MAX_REPO_ID_LENGTH - 1}}}$")
+_SESSION_ID = re.compile(rf"^[A-Za-z0-9_\-]{{1,{limits.MAX_SESSION_ID_LENGTH}}}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,8 @@ class Limits:
     max_claim_files: int = 100
     max_claim_ratio: float = 0.2
     enforce_ratio: bool = True
-    max_ttl_hours: float = 72.0
-    max_items: int = 100
+    max_ttl_hours: float = limits.DEFAULT_MAX_TTL_HOURS
+    max_items: int = limits.MAX_ITEMS
 
 
 def control_problem(field: str, value: str, multiline: bool = False) -> str | None:
@@ -127,7 +127,10 @@ def engineer_problem(engineer: str) -> str | None:
     if control:
         return control
     if not _ENGINEER.match(engineer):
-        return "engineer must be 1-200 characters of letters, digits and ._@+-/ (for example 'alex/claude/main')"
+        return (
+            f"engineer must be 1-{limits.MAX_ENGINEER_LENGTH} characters of letters, digits and ._@+-/ "
+            "(for example 'alex/claude/main')"
+        )
     return None
 
 
@@ -136,7 +139,7 @@ def repo_problem(repo_id: str) -> str | None:
     if control:
         return control
     if not _REPO_ID.match(repo_id):
-        return "repo_id must be 1-200 characters of letters, digits and ._-/"
+        return f"repo_id must be 1-{limits.MAX_REPO_ID_LENGTH} characters of letters, digits and ._-/"
     return None
 
 
@@ -145,5 +148,5 @@ def session_problem(session_id: str) -> str | None:
     if control:
         return control
     if not _SESSION_ID.match(session_id):
-        return "session_id must be 1-64 characters of letters, digits, '_' and '-'"
+        return f"session_id must be 1-{limits.MAX_SESSION_ID_LENGTH} characters of letters, digits, '_' and '-'"
     return None

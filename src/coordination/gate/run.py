@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 TIMEOUT_SEC = 5.0
 ACTIVITY_EVERY_SEC = 20.0
 SKIPPED_DIRS = (".git", ".coordination")
+# core.limits.MAX_SESSION_ID_LENGTH, not imported: that module loads dataclasses, which would
+# cost every hook call ~15 ms (tests/gate/test_dialects.py checks the two agree).
+MAX_SESSION_ID_LENGTH = 64
 
 
 class Context:
@@ -96,10 +99,10 @@ def hook_settings(text: str) -> dict[str, str]:
 
 def session_of(raw: str | None) -> str | None:
     """The coord session id for a tool session id: the same text when it is a valid
-    session id (a UUID is), else its letters, digits, '-' and '_' (max 64)."""
+    session id (a UUID is), else its letters, digits, '-' and '_' (at most MAX_SESSION_ID_LENGTH)."""
     if not raw:
         return None
-    clean = "".join(ch for ch in raw if ch.isalnum() or ch in "-_")[:64]
+    clean = "".join(ch for ch in raw if ch.isalnum() or ch in "-_")[:MAX_SESSION_ID_LENGTH]
     return clean or None
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from coordination import records
 from coordination.core import globs, identity
 from coordination.core.files import overlap_function
+from coordination.core.limits import MAX_GATE_PATHS
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Invalid
 from coordination.service.checks import Checks
@@ -34,7 +35,6 @@ from coordination.service.uow import PlainWrite
 __all__ = ["MAX_GATE_PATHS", "UNCLAIMED_WRITE", "EditGate", "EditRequest"]
 
 UNCLAIMED_WRITE = "unclaimed-write"
-MAX_GATE_PATHS = 200
 
 
 @dataclass

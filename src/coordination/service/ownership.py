@@ -15,6 +15,7 @@ from typing import Any
 from coordination import ownership_yaml, records
 from coordination.core import globs
 from coordination.core import promotion as rules
+from coordination.core.limits import MAX_PROMOTE_PATTERN_LENGTH as MAX_PATTERN_LEN
 from coordination.core.ownership import Ownership, clip
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
@@ -29,7 +30,6 @@ log = logging.getLogger("coordination.service")
 SHARED_KEY = "shared_files"
 SPLIT_KEY = "split_candidates"
 MANAGED_KEYS = (SHARED_KEY, SPLIT_KEY)
-MAX_PATTERN_LEN = 1000
 
 
 class Owners:

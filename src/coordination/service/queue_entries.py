@@ -8,7 +8,9 @@ from typing import Any
 
 from coordination import records
 from coordination.core import queue as order
+from coordination.core.limits import MAX_WAIT_SECONDS
 from coordination.core.model import ClaimItem, ClaimType, Urgency
+from coordination.core.vocabulary import QueueState
 from coordination.errors import Invalid, NotFound
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
@@ -27,9 +29,8 @@ __all__ = [
     "request_of",
 ]
 
-MAX_WAIT_SECONDS = 900.0
 URGENCIES = tuple(u.value for u in Urgency)
-STATES = ("waiting", "granted", "cancelled", "expired", "abandoned")
+STATES = tuple(QueueState)
 
 
 def check_wait(wait_seconds: float, urgency: str) -> None:

@@ -12,12 +12,12 @@ from typing import Any
 
 from coordination import records, webhooks
 from coordination.core import promotion as rules
+from coordination.core.limits import MAX_DAYS
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
 
 __all__ = ["AUTO_EVENTS", "MAX_DAYS", "Reports"]
 
-MAX_DAYS = 365
 AUTO_EVENTS = {"auto-coexist": "auto_coexist", "auto-narrow": "auto_narrow"}
 
 

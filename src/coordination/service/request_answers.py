@@ -13,7 +13,10 @@ from coordination.core import globs, narrowing
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide_item
 from coordination.core.files import FileSet, overlap_function
+from coordination.core.limits import MAX_NOTE_LENGTH as MAX_NOTE
+from coordination.core.limits import MAX_REASON_LENGTH as MAX_REASON
 from coordination.core.model import ActiveClaim, ClaimItem, ClaimType, Outcome, Urgency
+from coordination.core.vocabulary import Answer, RequestState, Role
 from coordination.errors import Conflict, Invalid, NotFound
 from coordination.store import Tx
 from coordination.store.tables import REQUEST_COLUMNS
@@ -42,12 +45,10 @@ __all__ = [
     "text_field",
 ]
 
-ANSWERS = ("release", "narrow", "coexist", "deny")
-STATES = ("open", "answered", "cancelled")
-ROLES = ("holder", "requester")
+ANSWERS = tuple(Answer)
+STATES = tuple(RequestState)
+ROLES = tuple(Role)
 URGENCIES = tuple(u.value for u in Urgency)
-MAX_REASON = 2000
-MAX_NOTE = 2000
 
 
 @dataclass

@@ -19,6 +19,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from coordination.api import pagination, schemas
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.core.limits import EVENTS_PAGE, MAX_CURSOR_LENGTH, MAX_ID
 from coordination.service import Coordinator
 
 log = logging.getLogger("coordination.api.events")
@@ -41,9 +42,11 @@ def events(
     response: Response,
     service: ServiceDep,
     repo_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=100_000, description="events per page")] = 1000,
-    after: Annotated[int | None, Query(ge=0, le=schemas.MAX_ID, description="only events with a larger id")] = None,
-    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=EVENTS_PAGE.maximum, description="events per page")] = EVENTS_PAGE.default,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="only events with a larger id")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     """Audit rows, oldest first. A full page carries `next_cursor` and a `Link: <...>; rel="next"`
     header; `after=<event id>` starts after a known event."""
@@ -72,7 +75,7 @@ async def event_stream(
     request: Request,
     service: ServiceDep,
     repo_id: str | None = None,
-    after: Annotated[int | None, Query(ge=0, le=schemas.MAX_ID, description="resume after this event id")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="resume after this event id")] = None,
     last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
 ) -> EventSourceResponse:
     start = after if after is not None else _event_id(last_event_id)
@@ -84,7 +87,7 @@ async def event_stream(
 def _event_id(header: str | None) -> int | None:
     if header is None or not header.strip().isdigit():
         return None
-    return min(int(header.strip()), schemas.MAX_ID)
+    return min(int(header.strip()), MAX_ID)
 
 
 async def _rows(request: Request, service: Coordinator, repo_id: str | None, last: int) -> AsyncIterator[Any]:

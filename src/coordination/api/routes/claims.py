@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from coordination import __version__
 from coordination.api import pagination, schemas, waiting
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
+from coordination.core.limits import CLAIMS_PAGE, MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, MAX_ID, MAX_ITEMS
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.service import ClaimRequest
 
@@ -88,8 +89,10 @@ def list_claims(
     session_id: str | None = None,
     pattern: str | None = None,
     active: bool = True,
-    limit: Annotated[int, Query(ge=1, le=10_000, description="claims per page")] = 1000,
-    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=CLAIMS_PAGE.maximum, description="claims per page")] = CLAIMS_PAGE.default,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     """Claims, newest first (`active=true`: only live ones). A full page carries `next_cursor` and a
     `Link: <...>; rel="next"` header; pass the cursor back to read the next page."""
@@ -126,10 +129,12 @@ def get_claim(claim_id: IdPath, service: ServiceDep) -> dict[str, Any]:
 def release_claim(
     claim_id: IdPath,
     service: ServiceDep,
-    engineer: Annotated[str, Query(max_length=200, description="the engineer releasing (the holder's exact id)")],
+    engineer: Annotated[
+        str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer releasing (the holder's exact id)")
+    ],
     force: Annotated[bool, Query(description="release another engineer's claim (recorded with you as actor)")] = False,
     if_fence: Annotated[
-        int | None, Query(ge=0, le=schemas.MAX_ID, description="only if the claim's fence is still this")
+        int | None, Query(ge=0, le=MAX_ID, description="only if the claim's fence is still this")
     ] = None,
 ) -> dict[str, Any]:
     """Release one claim as `engineer` (required). Only the holder's exact id releases it, unless `force=true`
@@ -186,6 +191,10 @@ def verify(body: schemas.VerifyIn, service: ServiceDep) -> dict[str, Any]:
     return service.verify(body.repo_id, body.engineer, body.paths)
 
 
+# Paths and symbols count together against the item limit, so the service checks it (400 naming `paths`).
+CHECKED = f"at most {MAX_ITEMS} paths and symbols together"
+
+
 @router.get(
     "/conflicts",
     tags=["claims"],
@@ -196,12 +205,14 @@ def conflicts(
     service: ServiceDep,
     repo_id: str = "default",
     engineer: str | None = None,
-    paths: Annotated[list[str] | None, Query()] = None,
-    symbols: Annotated[list[str] | None, Query(description="path::Symbol")] = None,
+    paths: Annotated[list[str] | None, Query(json_schema_extra={"maxItems": MAX_ITEMS}, description=CHECKED)] = None,
+    symbols: Annotated[
+        list[str] | None, Query(json_schema_extra={"maxItems": MAX_ITEMS}, description=f"path::Symbol; {CHECKED}")
+    ] = None,
 ) -> dict[str, Any]:
     """Would claiming these paths (and symbols) conflict? Answers `safe`, `conflicts` (each holder with its
-    claim, pattern and expiry) and a `suggestion`, without claiming anything. At most as many paths as a claim
-    may carry items."""
+    claim, pattern and expiry) and a `suggestion`, without claiming anything. At most as many paths and
+    symbols together as a claim may carry items."""
     return service.check_conflicts(repo_id, engineer, paths or [], symbols or [])
 
 

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from coordination import webhooks
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
-from coordination.service.reports import MAX_DAYS
+from coordination.core.limits import MAX_DAYS, MAX_WEBHOOK_HOURS
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["metrics"])
 
@@ -63,7 +62,7 @@ def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
 )
 def webhook_deliveries(
     service: ServiceDep,
-    hours: Annotated[int, Query(ge=1, le=webhooks.MAX_HOURS, description="window in hours, up to now")] = 24,
+    hours: Annotated[int, Query(ge=1, le=MAX_WEBHOOK_HOURS, description="window in hours, up to now")] = 24,
 ) -> dict[str, Any]:
     """Webhook outbox counts per event type over the last hours: delivered, pending, exhausted (and whether
     webhooks are on)."""

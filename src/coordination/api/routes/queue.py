@@ -10,6 +10,8 @@ from coordination.api import pagination, schemas
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.core.limits import MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, QUEUE_PAGE
+from coordination.core.vocabulary import QueueState
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["queue"])
 
@@ -28,10 +30,12 @@ def list_queue(
     repo_id: str | None = None,
     engineer: str | None = None,
     state: Annotated[
-        rs.QueueState, Query(description="waiting (default), granted, cancelled, expired or abandoned")
-    ] = "waiting",
-    limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 200,
-    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
+        QueueState, Query(description="waiting (default), granted, cancelled, expired or abandoned")
+    ] = QueueState.WAITING,
+    limit: Annotated[int, Query(ge=1, le=QUEUE_PAGE.maximum, description="entries per page")] = QUEUE_PAGE.default,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     """Entries in arrival order, each with the claims it waits on (`blocking`); a waiting entry's
     `place` is its position in its repo's queue order (1 = granted first when the scope frees).
@@ -63,7 +67,7 @@ def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> dict[str, Any]:
 def cancel_queue_entry(
     queue_id: IdPath,
     service: ServiceDep,
-    engineer: Annotated[str, Query(max_length=200, description="the engineer who queued")],
+    engineer: Annotated[str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer who queued")],
 ) -> dict[str, Any]:
     """Only the engineer who queued cancels; the waiting call then answers 409 (cancelled)."""
     return service.queue.cancel(queue_id, engineer)

@@ -11,6 +11,8 @@ from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes import queue
 from coordination.api.routes.claims import ERRORS
+from coordination.core.limits import MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, REQUESTS_PAGE
+from coordination.core.vocabulary import RequestState, Role
 from coordination.errors import Invalid
 from coordination.service import ReleaseAnswer, ReleaseAsk
 
@@ -62,13 +64,15 @@ def list_requests(
     service: ServiceDep,
     repo_id: str | None = None,
     engineer: str | None = None,
-    role: rs.Role | None = None,
-    state: rs.RequestState | None = None,
+    role: Role | None = None,
+    state: RequestState | None = None,
     queued: Annotated[
         bool, Query(description="deprecated: the waiting claim-queue entries, as `GET /queue` lists them")
     ] = False,
-    limit: Annotated[int, Query(ge=1, le=1000, description="items per page")] = 200,
-    cursor: Annotated[str | None, Query(max_length=64, description="the next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=REQUESTS_PAGE.maximum, description="items per page")] = REQUESTS_PAGE.default,
+    cursor: Annotated[
+        str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     """Release requests, newest first, filtered by repo, engineer (as `role`: holder or requester)
     and state. A full page carries `next_cursor` and a `Link: <...>; rel="next"` header.
@@ -106,7 +110,7 @@ def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
 def cancel_queue_entry_legacy(
     queue_id: IdPath,
     service: ServiceDep,
-    engineer: Annotated[str, Query(max_length=200, description="the engineer who queued")],
+    engineer: Annotated[str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer who queued")],
 ) -> dict[str, Any]:
     """The older path of `DELETE /queue/{queue_id}`, kept so existing clients keep working; it
     shares the `/requests/{id}` space with release requests, which is why the queue moved."""
