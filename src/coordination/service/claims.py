@@ -29,6 +29,7 @@ from coordination.service.sessions import SessionIdle, Sessions
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
+from coordination.store import sessions as session_rows
 
 __all__ = ["Claims", "equal_filters"]
 
@@ -326,18 +327,7 @@ class Claims:
         ids = sorted({r["session_id"] for r in rows if r["state"] == "active" and r["session_id"]})
         if timeout <= 0 or not ids:
             return frozenset()
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            found.update(
-                r["session_id"]
-                for r in tx.all(
-                    f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
-                    [at - timeout, *chunk],
-                )
-            )
-        return frozenset(found)
+        return frozenset(session_rows.silent_among(tx, ids, at - timeout))
 
     def repo_of(self, claim_id: int) -> str:
         """The repo of a claim (404 when there is no such claim)."""

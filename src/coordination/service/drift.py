@@ -16,6 +16,7 @@ from coordination.core.files import FileSet
 from coordination.service.context import ServiceContext
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
+from coordination.store import audit as audit_rows
 
 __all__ = ["Drift"]
 
@@ -106,8 +107,5 @@ class Drift:
 
 
 def _overlap_reported(tx: Tx, repo_id: str, overlap: drift.Overlap) -> bool:
-    rows = tx.all(
-        "SELECT detail FROM request_event WHERE repo_id = ? AND event_type = 'overlap-detected' AND claim_id = ?",
-        (repo_id, overlap.first.id),
-    )
-    return any(overlap.second.id in json.loads(r["detail"]).get("claims", []) for r in rows)
+    details = audit_rows.event_details(tx, repo_id, "overlap-detected", overlap.first.id)
+    return any(overlap.second.id in json.loads(d).get("claims", []) for d in details)

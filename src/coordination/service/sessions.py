@@ -19,6 +19,7 @@ from coordination.service.context import ServiceContext, check_identity
 from coordination.service.grants import Grants
 from coordination.service.uow import PlainWrite, RepoWrite
 from coordination.store import Tx
+from coordination.store import sessions as session_rows
 
 __all__ = ["IDLE_RESTART_ATTEMPTS", "SESSION_TOUCH_INTERVAL_SEC", "SessionIdle", "Sessions"]
 
@@ -90,12 +91,7 @@ class Sessions:
             "SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,)
         ):
             raise SessionIdle(session_id)
-        tx.execute(
-            "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)"
-            " ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen,"
-            " engineer = COALESCE(excluded.engineer, sessions.engineer)",
-            (session_id, engineer, records.to_epoch(now)),
-        )
+        session_rows.touch(tx, session_id, engineer, records.to_epoch(now))
 
     def restarting_idle(self, run: Callable[[], _T]) -> _T:
         """Run a transaction that may touch a session; end an idle session's claims first if it must."""
