@@ -17,6 +17,7 @@ from coordination.service.context import ServiceContext
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
 from coordination.store import audit as audit_rows
+from coordination.store import claims as claim_rows
 
 __all__ = ["Drift"]
 
@@ -41,7 +42,7 @@ class Drift:
         try:
             before = self._checked
             with self.ctx.store.read() as tx:
-                repos = [r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
+                repos = claim_rows.active_repos(tx)
             for repo_id in sorted(repos):
                 with self.ctx.synced(repo_id) as (book, is_live, _):
                     patterns = {c.pattern for c in book if is_live(c)}

@@ -14,6 +14,7 @@ from coordination.core.vocabulary import QueueState
 from coordination.errors import Invalid, NotFound
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
@@ -87,10 +88,7 @@ def present(tx: Tx, row: dict[str, Any], now: datetime, boost: float) -> dict[st
     blocking_ids = json.loads(row["blocking_claims"]) if row["state"] == "waiting" else []
     blocking: list[dict[str, Any]] = []
     if blocking_ids:
-        marks = ", ".join("?" * len(blocking_ids))
-        for claim in tx.all(
-            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks}) ORDER BY id", blocking_ids
-        ):
+        for claim in claim_rows.by_ids(tx, blocking_ids, order_by_id=True):
             blocking.append(
                 {
                     "claim_id": claim["id"],
