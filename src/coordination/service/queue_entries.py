@@ -15,6 +15,7 @@ from coordination.errors import Invalid, NotFound
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
+from coordination.store import queue as queue_rows
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
@@ -66,7 +67,7 @@ def request_of(row: dict[str, Any]) -> ClaimRequest:
 
 
 def queue_row(tx: Tx, queue_id: int) -> dict[str, Any]:
-    row = tx.one(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE id = ?", (queue_id,))
+    row = queue_rows.by_id(tx, queue_id)
     if row is None:
         raise NotFound(f"no queue entry with id {queue_id}")
     return row
@@ -76,7 +77,7 @@ def places(tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, in
     """Each waiting entry's place (1 = considered first) in its repo's queue order."""
     found: dict[int, int] = {}
     for repo in sorted(repos):
-        waiting = tx.all(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE state = 'waiting' AND repo_id = ?", [repo])
+        waiting = queue_rows.waiting_of_repo(tx, repo)
         for place, item in enumerate(order.ordered((entry(r) for r in waiting), now, boost), start=1):
             found[item.id] = place
     return found
