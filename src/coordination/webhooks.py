@@ -31,7 +31,7 @@ from coordination.config import Settings
 from coordination.core import webhook_events
 from coordination.core.limits import MAX_WEBHOOK_HOURS as MAX_HOURS
 from coordination.errors import Invalid
-from coordination.store import Store, Tx
+from coordination.store import Store, Tx, outbox
 
 log = logging.getLogger("coordination.webhooks")
 
@@ -121,12 +121,8 @@ def enqueue(
     now: datetime,
     detail: dict[str, Any],
 ) -> None:
-    stamp = records.to_epoch(now)
-    tx.execute(
-        "INSERT INTO webhook_outbox (repo_id, event_type, payload, state, attempts, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-        (repo_id, event, payload(event, audit_type, repo_id, engineer, claim_id, pattern, now, detail), stamp, stamp),
-    )
+    body = payload(event, audit_type, repo_id, engineer, claim_id, pattern, now, detail)
+    outbox.insert(tx, repo_id, event, body, records.to_epoch(now))
 
 
 class WebhookDelivery:
@@ -169,20 +165,8 @@ class WebhookDelivery:
     def _claim_due(self) -> list[tuple[dict[str, Any], float]]:
         now = records.to_epoch(self.clock())
         lease = now + self.lease_sec
-        sql = (
-            "SELECT id, event_type, payload, attempts FROM webhook_outbox"
-            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
-        )
-        if self.store.dialect == "postgresql":
-            sql += " FOR UPDATE SKIP LOCKED"
         with self.store.write(None) as tx:
-            rows = tx.all(sql, (now, BATCH))
-            if rows:
-                marks = ", ".join("?" * len(rows))
-                tx.execute(
-                    f"UPDATE webhook_outbox SET next_attempt_at = ? WHERE id IN ({marks})",
-                    [lease, *[r["id"] for r in rows]],
-                )
+            rows = outbox.claim_due(tx, self.store.dialect, now, lease, BATCH)
         return [(r, lease) for r in rows]
 
     def _send(self, row: dict[str, Any]) -> tuple[int | None, str | None]:
@@ -211,27 +195,18 @@ class WebhookDelivery:
     def _record(self, row: dict[str, Any], lease: float, outcome: tuple[int | None, str | None]) -> str:
         status, error = outcome
         now = records.to_epoch(self.clock())
-        # `next_attempt_at = lease`: only the loop that claimed the row records its outcome.
-        where = " WHERE id = ? AND state = 'pending' AND next_attempt_at = ?"
         if error is None:
             result = "delivered"
-            sql = "UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?,"
-            sql += " last_error = NULL, delivered_at = ?" + where
-            params: list[Any] = [status, now, row["id"], lease]
+            with self.store.write(None) as tx:
+                outbox.record_delivered(tx, row["id"], lease, status, now)
         else:
             failure = webhook_events.after_failure(int(row["attempts"]), self.max_attempts, self.backoff)
             result = "exhausted" if failure.exhausted else "retrying"
-            sql = "UPDATE webhook_outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?,"
-            sql += " last_error = ?" + where
-            params = [
-                "exhausted" if failure.exhausted else "pending",
-                failure.attempts,
-                now + failure.delay_sec,
-                status,
-                error,
-                row["id"],
-                lease,
-            ]
+            state = "exhausted" if failure.exhausted else "pending"
+            with self.store.write(None) as tx:
+                outbox.record_failed(
+                    tx, row["id"], lease, state, failure.attempts, now + failure.delay_sec, status, error
+                )
             log.warning(
                 "webhook delivery %s (%s) failed, attempt %s: %s%s",
                 row["id"],
@@ -240,14 +215,12 @@ class WebhookDelivery:
                 error,
                 "; giving up" if failure.exhausted else f"; retry in {failure.delay_sec:g}s",
             )
-        with self.store.write(None) as tx:
-            tx.execute(sql, params)
         return result
 
     def _prune(self) -> None:
         cutoff = records.to_epoch(self.clock()) - RETENTION_SEC
         with self.store.write(None) as tx:
-            tx.execute("DELETE FROM webhook_outbox WHERE state <> 'pending' AND created_at < ?", (cutoff,))
+            outbox.prune(tx, cutoff)
 
     def _scrub(self, text: str) -> str:
         """An error message fit to store and log: never the receiver URL (it may hold a token), never the secret."""
@@ -263,11 +236,7 @@ def delivery_counts(store: Store, clock: Callable[[], datetime], enabled: bool, 
         raise Invalid(f"hours must be a whole number from 1 to {MAX_HOURS}, not {hours!r}")
     since = clock() - timedelta(hours=hours)
     with store.read() as tx:
-        rows = tx.all(
-            "SELECT event_type, state, COUNT(*) AS n FROM webhook_outbox WHERE created_at >= ?"
-            " GROUP BY event_type, state",
-            (records.to_epoch(since),),
-        )
+        rows = outbox.counts_since(tx, records.to_epoch(since))
     states = ("delivered", "pending", "exhausted")
     events: dict[str, dict[str, int]] = {}
     for row in rows:

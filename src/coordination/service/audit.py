@@ -16,6 +16,7 @@ from typing import Any
 from coordination import records, webhooks
 from coordination.core import webhook_events
 from coordination.store import Store, Tx
+from coordination.store import audit as audit_rows
 
 __all__ = ["Audit", "AuditEvent"]
 
@@ -41,18 +42,15 @@ class Audit:
         self.webhook_names = webhook_names
 
     def record(self, tx: Tx, event: AuditEvent, now: datetime) -> None:
-        tx.execute(
-            "INSERT INTO request_event (repo_id, event_type, engineer, claim_id, pattern, detail, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                event.repo_id,
-                event.event_type,
-                event.engineer,
-                event.claim_id,
-                event.pattern,
-                json.dumps(event.detail),
-                records.to_epoch(now),
-            ),
+        audit_rows.insert_event(
+            tx,
+            event.repo_id,
+            event.event_type,
+            event.engineer,
+            event.claim_id,
+            event.pattern,
+            json.dumps(event.detail),
+            records.to_epoch(now),
         )
         hook = webhook_events.webhook_name(event.event_type, self.webhook_names)
         if hook is not None:
@@ -93,26 +91,14 @@ class Audit:
         now: datetime,
         detail: dict[str, Any],
     ) -> None:
-        tx.execute(
-            "INSERT INTO notices (repo_id, engineer, kind, claim_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (repo_id, engineer, kind, claim_id, json.dumps(detail), records.to_epoch(now)),
-        )
+        audit_rows.insert_notice(tx, repo_id, engineer, kind, claim_id, json.dumps(detail), records.to_epoch(now))
 
     def take_notices(self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime) -> list[dict[str, Any]]:
         """Unseen notices for the engineer, marked seen: delivered once, on the next call."""
         if not engineer or not repo_id:
             return []
-        rows = tx.all(
-            "SELECT id, kind, claim_id, detail, created_at FROM notices"
-            " WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL ORDER BY id",
-            (repo_id, engineer),
-        )
-        if rows:
-            marks = ", ".join("?" * len(rows))
-            tx.execute(
-                f"UPDATE notices SET seen_at = ? WHERE id IN ({marks})",
-                [records.to_epoch(now), *[r["id"] for r in rows]],
-            )
+        rows = audit_rows.unseen_notices(tx, repo_id, engineer)
+        audit_rows.mark_seen(tx, [r["id"] for r in rows], records.to_epoch(now))
         return [
             {
                 "id": r["id"],
@@ -128,21 +114,8 @@ class Audit:
 
     def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[dict[str, Any]]:
         """Audit events in id order; `after` resumes past an event id (the live stream's cursor)."""
-        sql = "SELECT id, repo_id, event_type, engineer, claim_id, pattern, detail, created_at FROM request_event"
-        where: list[str] = []
-        params: list[Any] = []
-        if repo_id:
-            where.append("repo_id = ?")
-            params.append(repo_id)
-        if after is not None:
-            where.append("id > ?")
-            params.append(after)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id LIMIT ?"
-        params.append(limit)
         with self.store.read() as tx:
-            rows = tx.all(sql, params)
+            rows = audit_rows.events(tx, repo_id, limit, after)
         for row in rows:
             row["detail"] = json.loads(row["detail"])
             row["created_at"] = records.iso(row["created_at"])
@@ -151,5 +124,4 @@ class Audit:
     def last_event_id(self) -> int:
         """The newest audit event id (0 when there is none): where a fresh live stream starts."""
         with self.store.read() as tx:
-            row = tx.one("SELECT MAX(id) AS last FROM request_event", [])
-        return int(row["last"] or 0) if row else 0
+            return audit_rows.last_event_id(tx)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from coordination import records
 from coordination.core.book import ClaimBook
 from coordination.store import Store, Tx
+from coordination.store import claims as claim_rows
 from coordination.store.waits import DEFAULT_BUSY_TIMEOUT_SEC, WaitLock
 
 __all__ = ["Books", "RepoCache"]
@@ -50,13 +51,7 @@ class Books:
 
     def bump(self, tx: Tx, repo_id: str) -> int:
         """The repo's next sequence number (also each new claim's fencing token)."""
-        return int(
-            tx.scalar(
-                "INSERT INTO repo_state (repo_id, seq) VALUES (?, 1)"
-                " ON CONFLICT (repo_id) DO UPDATE SET seq = repo_state.seq + 1 RETURNING seq",
-                (repo_id,),
-            )
-        )
+        return claim_rows.next_seq(tx, repo_id)
 
     def advance(self, tx: Tx, repo_id: str, cache: RepoCache) -> int:
         """Take the repo's next sequence number and bring the cached book up to date.
@@ -71,20 +66,18 @@ class Books:
 
     def catch_up(self, tx: Tx, repo_id: str, cache: RepoCache) -> None:
         """Bring the book up to the repo's committed sequence number (a read; the caller holds `cache.lock`)."""
-        current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
-        self.load_changes(tx, repo_id, cache, int(current))
+        self.load_changes(tx, repo_id, cache, claim_rows.committed_seq(tx, repo_id))
 
     def load_all(self) -> dict[str, int]:
         """Load every repo's active claims (start-up): {repos, claims}."""
         started = time.monotonic()
         with self.store.read() as tx:
-            repos = [str(r["repo_id"]) for r in tx.all("SELECT repo_id FROM repo_state ORDER BY repo_id")]
+            repos = claim_rows.repos(tx)
         claims = 0
         for repo_id in repos:
             cache = self.cache(repo_id)
             with cache.lock, self.store.read() as tx:
-                current = tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0
-                self.load_changes(tx, repo_id, cache, int(current), during="start-up")
+                self.load_changes(tx, repo_id, cache, claim_rows.committed_seq(tx, repo_id), during="start-up")
                 claims += len(cache.book)
         log.info("books loaded: %d active claims of %d repos in %.2f s", claims, len(repos), time.monotonic() - started)
         return {"repos": len(repos), "claims": claims}
@@ -97,10 +90,7 @@ class Books:
         if cache.seq == 0:
             # A whole book: ended claims could only be discarded from it, so do not read them.
             started = time.monotonic()
-            rows = tx.all(
-                f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active' AND seq <= ?",
-                (repo_id, upto),
-            )
+            rows = claim_rows.active_upto(tx, repo_id, upto)
             for row in rows:
                 cache.book.put(records.to_active(row))
             cache.seq = upto
@@ -112,10 +102,7 @@ class Books:
                 time.monotonic() - started,
             )
             return
-        rows = tx.all(
-            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq > ? AND seq <= ?",
-            (repo_id, cache.seq, upto),
-        )
+        rows = claim_rows.changed_between(tx, repo_id, cache.seq, upto)
         for row in rows:
             if row["state"] == "active":
                 cache.book.put(records.to_active(row))
@@ -125,9 +112,7 @@ class Books:
 
     def overlay(self, tx: Tx, repo_id: str, book: ClaimBook, since_seq: int) -> None:
         """Lay the claim rows written at or after `since_seq` (this transaction's own) over `book`."""
-        for row in tx.all(
-            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq)
-        ):
+        for row in claim_rows.written_since(tx, repo_id, since_seq):
             if row["state"] == "active":
                 book.put(records.to_active(row))
             else:

@@ -29,8 +29,10 @@ from coordination.service.sessions import SessionIdle, Sessions
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
+from coordination.store import sessions as session_rows
 
-__all__ = ["Claims", "equal_filters"]
+__all__ = ["Claims"]
 
 
 class Claims:
@@ -165,19 +167,10 @@ class Claims:
         if force and not (session_id or pattern or claim_ids):
             raise Invalid("force=true releases other engineers' claims: give session_id, pattern or claim_ids")
         holder = None if force else engineer
-        where, params = equal_filters(repo_id=repo_id, engineer=holder, session_id=session_id, pattern=pattern)
-        where.append("state = 'active'")
-        if claim_ids:
-            where.append(f"id IN ({', '.join('?' * len(claim_ids))})")
-            params.extend(claim_ids)
         with RepoWrite(self.ctx, repo_id) as w:
             tx = w.tx
             if claim_ids and not force:
-                marks = ", ".join("?" * len(claim_ids))
-                others = tx.all(
-                    f"SELECT id, engineer FROM claims WHERE id IN ({marks}) AND engineer <> ? ORDER BY id",
-                    [*claim_ids, engineer],
-                )
+                others = claim_rows.held_by_others(tx, claim_ids, engineer)
                 if others:
                     raise Forbidden(
                         f"claim {others[0]['id']} is held by {others[0]['engineer']}; only the holder "
@@ -185,7 +178,7 @@ class Claims:
                         claim_id=others[0]["id"],
                         holder=others[0]["engineer"],
                     )
-            rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE {' AND '.join(where)}", params)
+            rows = claim_rows.active_matching(tx, repo_id, holder, session_id, pattern, claim_ids)
             self.grants.end(tx, rows, "released", "release", w.seq, w.now, actor=engineer)
         return [r["id"] for r in rows]
 
@@ -223,10 +216,7 @@ class Claims:
             claim = records.to_active(row)
             self._check_extendable(tx, row, claim, now)
             expires = lifetimes.expires_at(now, claim.type, ttl_hours, self.ctx.ttl)
-            tx.execute(
-                "UPDATE claims SET expires_at = ?, seq = ? WHERE id = ?",
-                (records.to_epoch(expires), seq, claim_id),
-            )
+            claim_rows.set_expiry(tx, claim_id, records.to_epoch(expires), seq)
             self.ctx.audit.event(
                 tx,
                 repo_id,
@@ -239,7 +229,7 @@ class Claims:
             )
             if row["session_id"] and row["engineer"] == engineer:  # a forced extend keeps no one's session alive
                 self.sessions.touch(tx, row["session_id"], engineer, now)
-            updated = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            updated = claim_rows.by_id(tx, claim_id)
             assert updated is not None
             pending = self.ctx.audit.take_notices(tx, repo_id, engineer, now)
         out = records.to_api(updated, records.to_epoch(now))
@@ -276,7 +266,7 @@ class Claims:
 
     def get_claim(self, claim_id: int) -> dict[str, Any]:
         with self.ctx.store.read() as tx:
-            row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+            row = claim_rows.by_id(tx, claim_id)
             if row is None:
                 raise NotFound(f"no claim with id {claim_id}")
             at = self.ctx.read_instant(tx)
@@ -295,28 +285,12 @@ class Claims:
     ) -> list[dict[str, Any]]:
         """Claims, newest first; `before` lists only claims with a smaller id (the next page)."""
         idle_timeout = self.ctx.settings.idle_timeout_sec
-        where, params = equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
-        if before is not None:
-            where.append("id < ?")
-            params.append(before)
         with self.ctx.store.read() as tx:
             # The same clock and margin as the grant decisions: what counts there is listed here.
             at = self.ctx.read_instant(tx)
-            if active:
-                where += ["state = 'active'", "expires_at > ?"]
-                params.append(at)
-                if idle_timeout > 0:
-                    where.append(
-                        "(session_id IS NULL OR session_id NOT IN"
-                        " (SELECT session_id FROM sessions WHERE last_seen < ?))"
-                    )
-                    params.append(at - idle_timeout)
-            sql = f"SELECT {records.CLAIM_COLUMNS} FROM claims"
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY id DESC LIMIT ?"
-            params.append(limit)
-            rows = tx.all(sql, params)
+            live_at = at if active else None
+            idle_cutoff = at - idle_timeout if active and idle_timeout > 0 else None
+            rows = claim_rows.listing(tx, repo_id, engineer, session_id, pattern, before, live_at, idle_cutoff, limit)
             silent = frozenset() if active else self._silent_sessions(tx, rows, at)
         return [records.to_api(r, at, silent) for r in rows]
 
@@ -326,18 +300,7 @@ class Claims:
         ids = sorted({r["session_id"] for r in rows if r["state"] == "active" and r["session_id"]})
         if timeout <= 0 or not ids:
             return frozenset()
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            found.update(
-                r["session_id"]
-                for r in tx.all(
-                    f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
-                    [at - timeout, *chunk],
-                )
-            )
-        return frozenset(found)
+        return frozenset(session_rows.silent_among(tx, ids, at - timeout))
 
     def repo_of(self, claim_id: int) -> str:
         """The repo of a claim (404 when there is no such claim)."""
@@ -351,7 +314,7 @@ def _acting_on(tx: Tx, claim_id: int, engineer: str, force: bool, if_fence: int 
     needs `force` (and is then recorded as the actor); `if_fence` must equal
     the claim's fence, so a holder only ends or extends the grant it still holds.
     """
-    row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+    row = claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
     if engineer != row["engineer"] and not force:
@@ -365,9 +328,3 @@ def _acting_on(tx: Tx, claim_id: int, engineer: str, force: bool, if_fence: int 
             fence=int(row["fence"]),
         )
     return row
-
-
-def equal_filters(**columns: str | None) -> tuple[list[str], list[Any]]:
-    """`column = ?` conditions for the columns given a value (column names are ours, never input)."""
-    given = {column: value for column, value in columns.items() if value}
-    return [f"{column} = ?" for column in given], list(given.values())

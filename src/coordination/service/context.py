@@ -26,6 +26,7 @@ from coordination.service.books import Books
 from coordination.service.rules import rules_of
 from coordination.service.types import Clock, utcnow
 from coordination.store import Store, Tx
+from coordination.store import sessions as session_rows
 
 __all__ = ["ConflictsHook", "Hooks", "Liveness", "ScopeFreedHook", "ServiceContext", "check_identity", "require_actor"]
 
@@ -100,9 +101,8 @@ class ServiceContext:
         timeout = self.settings.idle_timeout_sec
         silent: dict[str, datetime] = {}
         if timeout > 0:
-            cutoff = records.to_epoch(at) - timeout
-            for row in tx.all("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,)):
-                silent[row["session_id"]] = datetime.fromtimestamp(row["last_seen"], UTC)
+            for session_id, seen in session_rows.silent_since(tx, records.to_epoch(at) - timeout).items():
+                silent[session_id] = datetime.fromtimestamp(seen, UTC)
         return lifetimes.liveness(at, timeout, silent)
 
     def session_idle(self, tx: Tx, session_id: str, now: datetime) -> bool:
@@ -110,8 +110,8 @@ class ServiceContext:
         timeout = self.settings.idle_timeout_sec
         if timeout <= 0:
             return False
-        last = tx.scalar("SELECT last_seen FROM sessions WHERE session_id = ?", (session_id,))
-        return last is not None and float(last) < records.to_epoch(now) - timeout
+        last = session_rows.last_seen(tx, session_id)
+        return last is not None and last < records.to_epoch(now) - timeout
 
     # ----------------------------------------------------------------- files
 

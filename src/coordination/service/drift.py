@@ -16,6 +16,8 @@ from coordination.core.files import FileSet
 from coordination.service.context import ServiceContext
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
+from coordination.store import audit as audit_rows
+from coordination.store import claims as claim_rows
 
 __all__ = ["Drift"]
 
@@ -40,7 +42,7 @@ class Drift:
         try:
             before = self._checked
             with self.ctx.store.read() as tx:
-                repos = [r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
+                repos = claim_rows.active_repos(tx)
             for repo_id in sorted(repos):
                 with self.ctx.synced(repo_id) as (book, is_live, _):
                     patterns = {c.pattern for c in book if is_live(c)}
@@ -106,8 +108,5 @@ class Drift:
 
 
 def _overlap_reported(tx: Tx, repo_id: str, overlap: drift.Overlap) -> bool:
-    rows = tx.all(
-        "SELECT detail FROM request_event WHERE repo_id = ? AND event_type = 'overlap-detected' AND claim_id = ?",
-        (repo_id, overlap.first.id),
-    )
-    return any(overlap.second.id in json.loads(r["detail"]).get("claims", []) for r in rows)
+    details = audit_rows.event_details(tx, repo_id, "overlap-detected", overlap.first.id)
+    return any(overlap.second.id in json.loads(d).get("claims", []) for d in details)

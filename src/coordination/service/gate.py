@@ -31,6 +31,7 @@ from coordination.service.context import ServiceContext, check_identity
 from coordination.service.sessions import Sessions
 from coordination.service.types import ClaimRequest
 from coordination.service.uow import PlainWrite
+from coordination.store import audit as audit_rows
 
 __all__ = ["MAX_GATE_PATHS", "UNCLAIMED_WRITE", "EditGate", "EditRequest"]
 
@@ -138,10 +139,8 @@ class EditGate:
         with PlainWrite(ctx, repo_id) as w:
             tx, now = w.tx, w.now
             for path, claim in found:
-                seen = tx.scalar(
-                    "SELECT COUNT(*) FROM request_event WHERE repo_id = ? AND event_type = ?"
-                    " AND claim_id = ? AND engineer = ? AND pattern = ?",
-                    (repo_id, UNCLAIMED_WRITE, claim.id, engineer, path),
+                seen = audit_rows.count_events(
+                    tx, repo_id, UNCLAIMED_WRITE, claim_id=claim.id, engineer=engineer, pattern=path
                 )
                 entry = {"path": path, **records.claim_brief(claim), "writer": engineer, "source": source}
                 entry["holder"] = claim.engineer

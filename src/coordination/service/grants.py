@@ -25,6 +25,7 @@ from coordination.errors import Conflict, NotFound
 from coordination.service.context import Liveness, ServiceContext
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.store import Store, Tx
+from coordination.store import claims as claim_rows
 
 __all__ = ["Grants", "claims_by_id", "conflict_error", "dead_candidates", "repo_of_claim"]
 
@@ -81,26 +82,21 @@ class Grants:
         item = d.item
         expires = lifetimes.expires_at(now, item.type, req.ttl_hours, self.ctx.ttl)
         partners = [c.id for c in d.coexists_with + d.narrowed]
-        claim_id = tx.scalar(
-            "INSERT INTO claims (repo_id, engineer, session_id, branch, description, type, pattern,"
-            " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING id",
-            (
-                req.repo_id,
-                req.engineer,
-                req.session_id,
-                req.branch,
-                req.description,
-                item.type.value,
-                effective_pattern(item),
-                json.dumps(list(symbols.normalise(item.symbols))),
-                item.type is ClaimType.FILE,
-                json.dumps(partners),
-                records.to_epoch(now),
-                records.to_epoch(expires),
-                seq,
-                seq,
-            ),
+        claim_id = claim_rows.insert(
+            tx,
+            req.repo_id,
+            req.engineer,
+            req.session_id,
+            req.branch,
+            req.description,
+            item.type.value,
+            effective_pattern(item),
+            json.dumps(list(symbols.normalise(item.symbols))),
+            item.type is ClaimType.FILE,
+            json.dumps(partners),
+            records.to_epoch(now),
+            records.to_epoch(expires),
+            seq,
         )
         self.audit.event(
             tx,
@@ -112,14 +108,11 @@ class Grants:
             now,
             {"type": item.type.value, "symbols": list(item.symbols), "fence": seq},
         )
-        return int(claim_id)
+        return claim_id
 
     def refresh(self, tx: Tx, held: ActiveClaim, req: ClaimRequest, seq: int, now: datetime) -> int:
         expires = lifetimes.expires_at(now, held.type, req.ttl_hours, self.ctx.ttl)
-        tx.execute(
-            "UPDATE claims SET expires_at = ?, seq = ?, session_id = COALESCE(?, session_id) WHERE id = ?",
-            (records.to_epoch(max(expires, held.expires_at)), seq, req.session_id, held.id),
-        )
+        claim_rows.refresh(tx, held.id, records.to_epoch(max(expires, held.expires_at)), seq, req.session_id)
         self.audit.event(tx, req.repo_id, "refresh", req.engineer, held.id, held.pattern, now, {})
         return held.id
 
@@ -190,16 +183,13 @@ class Grants:
             )
 
     def add_partner(self, tx: Tx, claim_id: int, partner_id: int, seq: int, carves: tuple[Carve, ...]) -> None:
-        row = tx.one("SELECT coexists_with, carved FROM claims WHERE id = ?", (claim_id,))
+        row = claim_rows.partner_fields(tx, claim_id)
         assert row is not None
         partners = json.loads(row["coexists_with"])
         if partner_id not in partners:
             partners.append(partner_id)
         carved = list(records.carves_from_json(row["carved"])) + list(carves)
-        tx.execute(
-            "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
-            (json.dumps(partners), records.carves_to_json(carved), seq, claim_id),
-        )
+        claim_rows.set_partners(tx, claim_id, json.dumps(partners), records.carves_to_json(carved), seq)
 
     # ------------------------------------------------------------------- end
 
@@ -221,10 +211,7 @@ class Grants:
         """
         stamp = records.to_epoch(now)
         for row in rows:
-            tx.execute(
-                "UPDATE claims SET state = ?, ended_at = ?, seq = ? WHERE id = ?",
-                (state, stamp, seq, row["id"]),
-            )
+            claim_rows.end(tx, row["id"], state, stamp, seq)
             self.audit.event(
                 tx,
                 row["repo_id"],
@@ -254,20 +241,11 @@ class Grants:
         paths = sorted({c.path for h in holders for c in h.carved if c.by in ended})
         inside: list[ActiveClaim] = []
         if paths:
-            marks = ", ".join("?" * len(paths))
-            inside = [
-                records.to_active(r)
-                for r in tx.all(
-                    f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active'"
-                    f" AND symbols <> '[]' AND pattern IN ({marks})",
-                    [repo_id, *paths],
-                )
-            ]
+            inside = [records.to_active(r) for r in claim_rows.active_symbol_claims_on(tx, repo_id, paths)]
         for holder in holders:
             after = carves.after_end(holder, ended, inside)
-            tx.execute(
-                "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
-                (json.dumps(list(after.partners)), records.carves_to_json(after.carved), seq, holder.id),
+            claim_rows.set_partners(
+                tx, holder.id, json.dumps(list(after.partners)), records.carves_to_json(after.carved), seq
             )
             for taker in after.takers:
                 self.add_partner(tx, taker, holder.id, seq, carves=())
@@ -326,19 +304,16 @@ def conflict_error(blocked: list[Decision], rules: Ownership, now: datetime) -> 
 
 def claims_by_id(tx: Tx, ids: list[int]) -> list[dict[str, Any]]:
     """The claim rows with these ids, in the order given."""
-    marks = ", ".join("?" * len(ids))
-    rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks})", ids)
-    order = {claim_id: i for i, claim_id in enumerate(ids)}
-    return sorted(rows, key=lambda r: order[r["id"]])
+    return claim_rows.by_ids(tx, ids)
 
 
 def repo_of_claim(store: Store, claim_id: int) -> str:
     """The repo of a claim (404 when there is no such claim)."""
     with store.read() as tx:
-        repo_id = tx.scalar("SELECT repo_id FROM claims WHERE id = ?", (claim_id,))
+        repo_id = claim_rows.repo_of(tx, claim_id)
     if repo_id is None:
         raise NotFound(f"no claim with id {claim_id}")
-    return str(repo_id)
+    return repo_id
 
 
 def _type_note(asked: ClaimItem, stored: ClaimItem) -> str | None:

@@ -22,6 +22,8 @@ from coordination.service.context import ServiceContext, check_identity
 from coordination.service.rules import parse_cached, stored_text
 from coordination.service.uow import PlainWrite
 from coordination.store import Tx
+from coordination.store import audit as audit_rows
+from coordination.store import ownership as ownership_rows
 
 __all__ = ["MANAGED_KEYS", "MAX_PATTERN_LEN", "SHARED_KEY", "SPLIT_KEY", "Owners"]
 
@@ -124,11 +126,7 @@ class Owners:
             if kept:
                 text = ownership_yaml.dump(doc, like=text)
                 rules_in = ownership_yaml.parse(text)  # what is stored must read back
-            tx.execute(
-                "INSERT INTO ownership (repo_id, yaml, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (repo_id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
-                (repo_id, text, records.to_epoch(now)),
-            )
+            ownership_rows.save(tx, repo_id, text, records.to_epoch(now))
             detail = {
                 "owners": len(rules_in.owners),
                 "shared_files": len(rules_in.shared_files),
@@ -152,13 +150,9 @@ class Owners:
         since = records.to_epoch(now - timedelta(days=self.ctx.settings.auto_promote_window_days))
         due = []
         for pattern in candidates:
-            count = tx.scalar(
-                "SELECT COUNT(*) FROM request_event WHERE repo_id = ? AND event_type = 'conflict'"
-                " AND pattern = ? AND created_at > ?",
-                (repo_id, pattern, since),
-            )
-            if rules.promotion_due(pattern, int(count or 0), threshold):
-                due.append((pattern, int(count or 0)))
+            count = audit_rows.count_events(tx, repo_id, "conflict", pattern=pattern, after=since)
+            if rules.promotion_due(pattern, count, threshold):
+                due.append((pattern, count))
         if not due:
             return []
         text = stored_text(tx, repo_id)
@@ -209,11 +203,7 @@ class Owners:
             return {"demoted": 0}
         window = self.ctx.settings.auto_demote_window_days
         with self.ctx.store.read() as tx:
-            repos = [
-                r["repo_id"]
-                for r in tx.all("SELECT repo_id, yaml FROM ownership ORDER BY repo_id")
-                if rules.AUTO_PROMOTED_MARK in (r["yaml"] or "")
-            ]
+            repos = [repo for repo, text in ownership_rows.all_texts(tx) if rules.AUTO_PROMOTED_MARK in text]
         demoted = 0
         for repo_id in repos:
             with PlainWrite(self.ctx, repo_id) as w:
@@ -224,14 +214,7 @@ class Owners:
                 except Invalid:
                     continue
                 since = records.to_epoch(now - timedelta(days=window))
-                patterns = [
-                    r["pattern"]
-                    for r in tx.all(
-                        "SELECT pattern FROM request_event WHERE repo_id = ? AND event_type = 'conflict'"
-                        " AND pattern IS NOT NULL AND created_at > ?",
-                        (repo_id, since),
-                    )
-                ]
+                patterns = audit_rows.patterns_since(tx, repo_id, "conflict", since)
                 today = now.astimezone(UTC).date()
                 gone: dict[str, int] = {}
                 for value, comment in ownership_yaml.entries(doc, SHARED_KEY):
@@ -275,11 +258,7 @@ def _save(tx: Tx, repo_id: str, doc: Any, now: datetime, like: str = "") -> str:
         ownership_yaml.parse(text)
     except ValueError as exc:  # never store a file coord itself could not read back
         raise Invalid(f"owners.yaml edit would not be valid: {exc}") from exc
-    tx.execute(
-        "INSERT INTO ownership (repo_id, yaml, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (repo_id) DO UPDATE SET yaml = excluded.yaml, updated_at = excluded.updated_at",
-        (repo_id, text, records.to_epoch(now)),
-    )
+    ownership_rows.save(tx, repo_id, text, records.to_epoch(now))
     return text
 
 

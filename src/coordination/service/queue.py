@@ -58,7 +58,6 @@ from coordination.service.grants import Grants, claims_by_id, conflict_error
 from coordination.service.presence import Presence
 from coordination.service.queue_entries import (
     MAX_WAIT_SECONDS,
-    QUEUE_COLUMNS,
     STATES,
     URGENCIES,
     check_wait,
@@ -73,6 +72,7 @@ from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import PlainWrite, RepoWrite
 from coordination.service.waiters import Waiters
 from coordination.store import Tx
+from coordination.store import queue as queue_rows
 
 __all__ = ["LAPSED", "MAX_WAIT_SECONDS", "POLL_SEC", "STATES", "STOPPING", "URGENCIES", "ClaimQueue", "check_wait"]
 
@@ -105,25 +105,19 @@ class ClaimQueue:
             "description": req.description,
         }
         urgency = Urgency(req.urgency)
-        queue_id = int(
-            tx.scalar(
-                "INSERT INTO claim_queue (repo_id, engineer, session_id, request, urgency, priority, position,"
-                " state, created_at, deadline, granted_claims, decisions, blocking_claims, lease_until)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, '[]', '[]', ?, ?) RETURNING id",
-                (
-                    req.repo_id,
-                    req.engineer,
-                    req.session_id,
-                    json.dumps(request),
-                    urgency.value,
-                    urgency.rank,
-                    seq,
-                    stamp,
-                    stamp + req.wait_seconds,
-                    json.dumps(sorted(set(blocking))),
-                    stamp + self._lease,
-                ),
-            )
+        queue_id = queue_rows.insert(
+            tx,
+            req.repo_id,
+            req.engineer,
+            req.session_id,
+            json.dumps(request),
+            urgency.value,
+            urgency.rank,
+            seq,
+            stamp,
+            stamp + req.wait_seconds,
+            json.dumps(sorted(set(blocking))),
+            stamp + self._lease,
         )
         self.ctx.audit.event(
             tx,
@@ -148,10 +142,7 @@ class ClaimQueue:
         over a copy of it, as is every grant this pass makes.
         Returns the ids of the entries granted.
         """
-        rows = tx.all(
-            f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE repo_id = ? AND state = 'waiting'",
-            (repo_id,),
-        )
+        rows = queue_rows.waiting_of_repo(tx, repo_id)
         if not rows:
             return []
         ctx = self.ctx
@@ -179,19 +170,13 @@ class ClaimQueue:
             blocking = sorted({c.id for d in decisions for c in d.blocking})
             if blocking:
                 if blocking != json.loads(row["blocking_claims"]):
-                    tx.execute(
-                        "UPDATE claim_queue SET blocking_claims = ? WHERE id = ?", (json.dumps(blocking), row["id"])
-                    )
+                    queue_rows.set_blocking(tx, row["id"], json.dumps(blocking))
                 continue
             fence = ctx.books.bump(tx, repo_id)  # strictly above every claim this transaction ended
             result = self.grants.grant(tx, req, decisions, fence, now, take_notices=False)
             ctx.books.overlay(tx, repo_id, book, fence)
             ids = [c["id"] for c in result.claims]
-            tx.execute(
-                "UPDATE claim_queue SET state = 'granted', ended_at = ?, granted_claims = ?, decisions = ?,"
-                " blocking_claims = '[]' WHERE id = ?",
-                (stamp, json.dumps(ids), json.dumps(result.decisions), row["id"]),
-            )
+            queue_rows.grant(tx, row["id"], stamp, json.dumps(ids), json.dumps(result.decisions))
             self.ctx.audit.event(
                 tx,
                 repo_id,
@@ -220,17 +205,13 @@ class ClaimQueue:
         """Sweep: end waiting entries whose wait is over or whose waiter is gone (lease lapsed)."""
         with self.ctx.store.read() as tx:
             stamp = records.to_epoch(self.ctx.now(tx))
-            repos = tx.all(
-                "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting'"
-                " AND (deadline <= ? OR lease_until IS NULL OR lease_until <= ?)",
-                (stamp, stamp),
-            )
-        for row in repos:
-            self.promote_repo(row["repo_id"])
+            repos = queue_rows.repos_overdue(tx, stamp)
+        for repo_id in repos:
+            self.promote_repo(repo_id)
 
     def expired_count(self) -> int:
         with self.ctx.store.read() as tx:
-            return int(tx.scalar("SELECT COUNT(*) AS n FROM claim_queue WHERE state IN ('expired', 'abandoned')") or 0)
+            return queue_rows.ended_count(tx)
 
     # ----------------------------------------------------------------- wait
 
@@ -307,11 +288,7 @@ class ClaimQueue:
             return
         ctx = self.ctx
         with PlainWrite(ctx) as w:
-            marks = ", ".join("?" * len(queue_ids))
-            w.tx.execute(
-                f"UPDATE claim_queue SET lease_until = ? WHERE state = 'waiting' AND id IN ({marks})",
-                [records.to_epoch(w.now) + self._lease, *queue_ids],
-            )
+            queue_rows.renew(w.tx, queue_ids, records.to_epoch(w.now) + self._lease)
 
     def _keep_alive(self) -> None:
         """Renew, at most every third of a lease, the leases of every entry this process waits on."""
@@ -457,20 +434,8 @@ class ClaimQueue:
             raise Invalid(f"state must be one of {', '.join(STATES)}, not {state!r}", field="state")
         now = ctx.clock()
         boost = ctx.settings.queue_age_boost_seconds
-        where: list[str] = ["state = ?"]
-        params: list[Any] = [state]
-        for column, value in (("repo_id", repo_id), ("engineer", engineer)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if after is not None:
-            where.append("id > ?")
-            params.append(after)
         with ctx.store.read() as tx:
-            rows = tx.all(
-                f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE {' AND '.join(where)} ORDER BY id LIMIT ?",
-                [*params, limit],
-            )
+            rows = queue_rows.listing(tx, state, repo_id, engineer, after, limit)
             found = places(tx, {r["repo_id"] for r in rows}, now, boost) if state == "waiting" else {}
             out = []
             for row in rows:
@@ -484,10 +449,7 @@ class ClaimQueue:
     def _end_entry(
         self, tx: Tx, row: dict[str, Any], state: str, event: str, now: datetime, detail: dict[str, Any]
     ) -> None:
-        tx.execute(
-            "UPDATE claim_queue SET state = ?, ended_at = ? WHERE id = ?",
-            (state, records.to_epoch(now), row["id"]),
-        )
+        queue_rows.end(tx, row["id"], state, records.to_epoch(now))
         patterns = ", ".join(i.pattern for i in request_of(row).items)
         self.ctx.audit.event(
             tx, row["repo_id"], event, row["engineer"], None, patterns, now, {"queue_id": row["id"], **detail}

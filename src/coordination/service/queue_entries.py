@@ -14,6 +14,8 @@ from coordination.core.vocabulary import QueueState
 from coordination.errors import Invalid, NotFound
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
+from coordination.store import queue as queue_rows
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
@@ -65,7 +67,7 @@ def request_of(row: dict[str, Any]) -> ClaimRequest:
 
 
 def queue_row(tx: Tx, queue_id: int) -> dict[str, Any]:
-    row = tx.one(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE id = ?", (queue_id,))
+    row = queue_rows.by_id(tx, queue_id)
     if row is None:
         raise NotFound(f"no queue entry with id {queue_id}")
     return row
@@ -75,7 +77,7 @@ def places(tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, in
     """Each waiting entry's place (1 = considered first) in its repo's queue order."""
     found: dict[int, int] = {}
     for repo in sorted(repos):
-        waiting = tx.all(f"SELECT {QUEUE_COLUMNS} FROM claim_queue WHERE state = 'waiting' AND repo_id = ?", [repo])
+        waiting = queue_rows.waiting_of_repo(tx, repo)
         for place, item in enumerate(order.ordered((entry(r) for r in waiting), now, boost), start=1):
             found[item.id] = place
     return found
@@ -87,10 +89,7 @@ def present(tx: Tx, row: dict[str, Any], now: datetime, boost: float) -> dict[st
     blocking_ids = json.loads(row["blocking_claims"]) if row["state"] == "waiting" else []
     blocking: list[dict[str, Any]] = []
     if blocking_ids:
-        marks = ", ".join("?" * len(blocking_ids))
-        for claim in tx.all(
-            f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks}) ORDER BY id", blocking_ids
-        ):
+        for claim in claim_rows.by_ids(tx, blocking_ids, order_by_id=True):
             blocking.append(
                 {
                     "claim_id": claim["id"],

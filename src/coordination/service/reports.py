@@ -15,6 +15,7 @@ from coordination.core import promotion as rules
 from coordination.core.limits import MAX_DAYS
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
+from coordination.store import audit as audit_rows
 
 __all__ = ["AUTO_EVENTS", "MAX_DAYS", "Reports"]
 
@@ -34,16 +35,8 @@ class Reports:
         now = self.ctx.clock().astimezone(UTC)
         first = now.date() - timedelta(days=days - 1)
         since = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        sql = (
-            "SELECT repo_id, engineer, pattern, created_at FROM request_event"
-            " WHERE event_type = 'conflict' AND pattern IS NOT NULL AND created_at >= ?"
-        )
-        params: list[Any] = [records.to_epoch(since)]
-        if repo_id:
-            sql += " AND repo_id = ?"
-            params.append(repo_id)
         with self.ctx.store.read() as tx:
-            rows = tx.all(sql, params)
+            rows = audit_rows.events_since(tx, ["conflict"], records.to_epoch(since), repo_id, with_pattern=True)
         by_repo: dict[str, list[rules.Attempt]] = {}
         for row in rows:
             at = datetime.fromtimestamp(row["created_at"], UTC)
@@ -87,22 +80,9 @@ class Reports:
         today = self.ctx.clock().astimezone(UTC).date()
         first = today - timedelta(days=days - 1)
         since = records.to_epoch(datetime(first.year, first.month, first.day, tzinfo=UTC))
-        marks = ", ".join("?" * len(AUTO_EVENTS))
-        sql = (
-            "SELECT repo_id, event_type, created_at FROM request_event"
-            f" WHERE event_type IN ({marks}) AND created_at >= ?"
-        )
-        params: list[Any] = [*AUTO_EVENTS, since]
-        if repo_id:
-            sql += " AND repo_id = ?"
-            params.append(repo_id)
         with self.ctx.store.read() as tx:
-            rows = tx.all(sql, params)
-            if repo_id:
-                repos = {repo_id}
-            else:
-                active = tx.all("SELECT DISTINCT repo_id FROM request_event WHERE created_at >= ?", (since,))
-                repos = {r["repo_id"] for r in active}
+            rows = audit_rows.events_since(tx, list(AUTO_EVENTS), since, repo_id)
+            repos = {repo_id} if repo_id else audit_rows.repos_with_events_since(tx, since)
         counts: Counter[tuple[str, str, str]] = Counter()
         for row in rows:
             day = datetime.fromtimestamp(row["created_at"], UTC).date()

@@ -19,6 +19,7 @@ from coordination.core.model import ActiveClaim, ClaimItem, ClaimType, Outcome, 
 from coordination.core.vocabulary import Answer, RequestState, Role
 from coordination.errors import Conflict, Invalid, NotFound
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
 from coordination.store.tables import REQUEST_COLUMNS
 
 __all__ = [
@@ -130,7 +131,7 @@ def require_open(req: dict[str, Any]) -> None:
 
 
 def claim_row(tx: Tx, claim_id: int) -> dict[str, Any]:
-    row = tx.one(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id = ?", (claim_id,))
+    row = claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
     return row
@@ -140,9 +141,7 @@ def claims_of(tx: Tx, ids: list[int]) -> dict[int, dict[str, Any]]:
     unique = sorted(set(ids))
     if not unique:
         return {}
-    marks = ", ".join("?" * len(unique))
-    rows = tx.all(f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE id IN ({marks})", unique)
-    return {r["id"]: r for r in rows}
+    return {r["id"]: r for r in claim_rows.by_ids(tx, unique)}
 
 
 def claim_api(tx: Tx, claim_id: int, now: datetime) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from coordination.service.request_answers import ReleaseAnswer, blocked_by, matc
 from coordination.service.rules import as_stored_type, rules_of
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
 
 __all__ = ["AnswerEffects"]
 
@@ -68,17 +69,11 @@ class AnswerEffects:
         if reply.keep_pattern is not None:
             pattern = narrower_pattern(holder, reply.keep_pattern)
             kept = tuple(c for c in holder.carved if matches(pattern, c.path))
-            tx.execute(
-                "UPDATE claims SET pattern = ?, carved = ?, seq = ? WHERE id = ?",
-                (pattern, records.carves_to_json(kept), seq, holder.id),
-            )
+            claim_rows.narrow_pattern(tx, holder.id, pattern, records.carves_to_json(kept), seq)
             narrowed = replace(holder, pattern=pattern, carved=kept)
         else:
             keep = self._narrower_symbols(holder, reply.keep_symbols or ())
-            tx.execute(
-                "UPDATE claims SET symbols = ?, carved = '[]', seq = ? WHERE id = ?",
-                (json.dumps(list(keep)), seq, holder.id),
-            )
+            claim_rows.narrow_symbols(tx, holder.id, json.dumps(list(keep)), seq)
             narrowed = replace(holder, symbols=keep, carved=())
         detail.update(kept_pattern=narrowed.pattern, kept_symbols=list(narrowed.symbols))
         ctx.audit.event(

@@ -37,7 +37,6 @@ from coordination.service.grants import Grants, repo_of_claim
 from coordination.service.request_answers import (
     MAX_NOTE,
     MAX_REASON,
-    REQUEST_COLUMNS,
     ROLES,
     STATES,
     URGENCIES,
@@ -58,6 +57,8 @@ from coordination.service.request_effects import AnswerEffects
 from coordination.service.rules import as_stored_type, rules_of
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
+from coordination.store import requests as request_rows
 
 __all__ = ["Negotiation", "ReleaseAnswer", "ReleaseAsk", "ReleaseRequests"]
 
@@ -76,6 +77,7 @@ class Negotiation:
         ctx = self.ctx
         check_identity(ask.requester, ask.repo_id, ask.session_id)
         reason = text_field(ask.reason, "reason", MAX_REASON, required=True)
+        assert reason is not None  # required
         if ask.urgency not in URGENCIES:
             raise Invalid(f"urgency must be one of {', '.join(URGENCIES)}, not {ask.urgency!r}")
         problem = validation.ttl_problem(ask.ttl_hours, ctx.limits)
@@ -103,47 +105,34 @@ class Negotiation:
                     f"{scope_text(wanted.pattern, wanted.symbols)} does not conflict with claim "
                     f"{holder.id} ({blocked}): claim it with POST /claims, no request needed"
                 )
-            duplicate = tx.scalar(
-                "SELECT id FROM release_requests WHERE claim_id = ? AND requester = ? AND state = 'open'",
-                (holder.id, ask.requester),
-            )
+            duplicate = request_rows.open_by(tx, holder.id, ask.requester)
             if duplicate is not None:
                 raise Conflict(
                     f"you already asked: request {duplicate} on claim {holder.id} is still open",
-                    request_id=int(duplicate),
+                    request_id=duplicate,
                 )
             stamp = records.to_epoch(now)
             before = records.to_epoch(holder.expires_at)
             # Several open requests on one claim remember the same pre-clamp expiry.
-            earlier = tx.scalar(
-                "SELECT MAX(holder_expires_at) AS m FROM release_requests WHERE claim_id = ? AND state = 'open'",
-                (holder.id,),
-            )
-            original = max(before, float(earlier)) if earlier is not None else before
+            earlier = request_rows.latest_open_expiry(tx, holder.id)
+            original = max(before, earlier) if earlier is not None else before
             clamped = records.to_epoch(lifetimes.clamp(holder.expires_at, now, ctx.settings.request_ttl_short_sec))
             if clamped < before:
-                tx.execute("UPDATE claims SET expires_at = ?, seq = ? WHERE id = ?", (clamped, seq, holder.id))
-            request_id = int(
-                tx.scalar(
-                    "INSERT INTO release_requests (repo_id, claim_id, requester, holder, reason, urgency,"
-                    " wanted_pattern, wanted_symbols, session_id, ttl_hours, holder_expires_at, state,"
-                    " answer_detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', '{}', ?)"
-                    " RETURNING id",
-                    (
-                        repo_id,
-                        holder.id,
-                        ask.requester,
-                        holder.engineer,
-                        reason,
-                        ask.urgency,
-                        wanted.pattern,
-                        json.dumps(list(wanted.symbols)),
-                        ask.session_id,
-                        ask.ttl_hours,
-                        original,
-                        stamp,
-                    ),
-                )
+                claim_rows.set_expiry(tx, holder.id, clamped, seq)
+            request_id = request_rows.insert(
+                tx,
+                repo_id,
+                holder.id,
+                ask.requester,
+                holder.engineer,
+                reason,
+                ask.urgency,
+                wanted.pattern,
+                json.dumps(list(wanted.symbols)),
+                ask.session_id,
+                ask.ttl_hours,
+                original,
+                stamp,
             )
             expires_at = min(before, clamped)
             ctx.audit.event(
@@ -285,10 +274,7 @@ class Negotiation:
 
     def get(self, request_id: int) -> dict[str, Any]:
         with self.ctx.store.read() as tx:
-            row = tx.one(f"SELECT {REQUEST_COLUMNS} FROM release_requests WHERE id = ?", (request_id,))
-            if row is None:
-                raise NotFound(f"no release request with id {request_id}")
-            return self._present(tx, row, self.ctx.clock())
+            return self._present(tx, self._row(tx, request_id), self.ctx.clock())
 
     def list(
         self,
@@ -307,33 +293,16 @@ class Negotiation:
             raise Invalid("role needs engineer: whose requests, as holder or as requester?")
         if state is not None and state not in STATES:
             raise Invalid(f"state must be one of {', '.join(STATES)}, not {state!r}")
-        where: list[str] = []
-        params: list[Any] = []
-        if repo_id:
-            where.append("repo_id = ?")
-            params.append(repo_id)
-        if engineer and role:
-            where.append(f"{role} = ?")
-            params.append(engineer)
-        elif engineer:
-            where.append("(holder = ? OR requester = ?)")
-            params += [engineer, engineer]
+        stored: tuple[str, ...] | None = None
         if state == "answered":
-            where.append("state = 'answered'")
+            stored = ("answered",)
         elif state is not None:
             # An open request whose claim has ended is shown as cancelled.
-            where.append("state IN ('open', 'cancelled')")
-        if before is not None:
-            where.append("id < ?")
-            params.append(before)
-        sql = f"SELECT {REQUEST_COLUMNS} FROM release_requests"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC"
+            stored = ("open", "cancelled")
         now = self.ctx.clock()
         out: list[dict[str, Any]] = []
         with self.ctx.store.read() as tx:
-            rows = tx.all(sql, params)
+            rows = request_rows.listing(tx, repo_id, engineer, role, stored, before)
             claims = claims_of(tx, [r["claim_id"] for r in rows])
             for row in rows:
                 item = present_request(row, claims.get(row["claim_id"]), now)
@@ -347,13 +316,13 @@ class Negotiation:
 
     def _repo_of_request(self, request_id: int) -> str:
         with self.ctx.store.read() as tx:
-            repo_id = tx.scalar("SELECT repo_id FROM release_requests WHERE id = ?", (request_id,))
+            repo_id = request_rows.repo_of(tx, request_id)
         if repo_id is None:
             raise NotFound(f"no release request with id {request_id}")
-        return str(repo_id)
+        return repo_id
 
     def _row(self, tx: Tx, request_id: int) -> dict[str, Any]:
-        row = tx.one(f"SELECT {REQUEST_COLUMNS} FROM release_requests WHERE id = ?", (request_id,))
+        row = request_rows.by_id(tx, request_id)
         if row is None:
             raise NotFound(f"no release request with id {request_id}")
         return row
@@ -412,17 +381,11 @@ class Negotiation:
     def _close(
         self, tx: Tx, req: dict[str, Any], state: str, answer: str | None, detail: dict[str, Any], now: datetime
     ) -> None:
-        tx.execute(
-            "UPDATE release_requests SET state = ?, answer = ?, answer_detail = ?, answered_at = ? WHERE id = ?",
-            (state, answer, json.dumps(detail), records.to_epoch(now), req["id"]),
-        )
+        request_rows.close(tx, req["id"], state, answer, json.dumps(detail), records.to_epoch(now))
 
     def _answer_others(self, tx: Tx, req: dict[str, Any], holder: ActiveClaim, now: datetime) -> None:
         """Releasing the claim answers every other open request on it too."""
-        others = tx.all(
-            f"SELECT {REQUEST_COLUMNS} FROM release_requests WHERE claim_id = ? AND state = 'open' AND id <> ?",
-            (holder.id, req["id"]),
-        )
+        others = request_rows.others_open_on(tx, holder.id, req["id"])
         for other in others:
             self._finish(tx, other, "release", {"released": [holder.id], "answered_with": req["id"]}, now)
 
@@ -431,17 +394,9 @@ class Negotiation:
 
         Only a claim that still holds: an expired one is never brought back.
         """
-        still_open = tx.scalar(
-            "SELECT COUNT(*) AS n FROM release_requests WHERE claim_id = ? AND state = 'open'",
-            (req["claim_id"],),
-        )
-        if int(still_open or 0):
+        if request_rows.count_open_on(tx, req["claim_id"]):
             return
-        tx.execute(
-            "UPDATE claims SET expires_at = ?, seq = ? WHERE id = ? AND state = 'active'"
-            " AND expires_at < ? AND expires_at > ?",
-            (req["holder_expires_at"], seq, req["claim_id"], req["holder_expires_at"], records.to_epoch(now)),
-        )
+        claim_rows.restore_expiry(tx, req["claim_id"], req["holder_expires_at"], seq, records.to_epoch(now))
 
 
 # The name the API, CLI and docs use for these use cases.

@@ -8,6 +8,7 @@ from coordination import ownership_yaml
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.core.ownership import Ownership
 from coordination.store import Tx
+from coordination.store import ownership as ownership_rows
 
 __all__ = ["as_stored_type", "parse_cached", "rules_of", "stored_text"]
 
@@ -36,8 +37,7 @@ def parse_cached(text: str) -> Ownership:
 
 
 def stored_text(tx: Tx, repo_id: str) -> str:
-    text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
-    return str(text) if text else ""
+    return ownership_rows.text_of(tx, repo_id)
 
 
 def rules_of(tx: Tx, repo_id: str) -> Ownership:

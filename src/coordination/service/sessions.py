@@ -19,6 +19,8 @@ from coordination.service.context import ServiceContext, check_identity
 from coordination.service.grants import Grants
 from coordination.service.uow import PlainWrite, RepoWrite
 from coordination.store import Tx
+from coordination.store import claims as claim_rows
+from coordination.store import sessions as session_rows
 
 __all__ = ["IDLE_RESTART_ATTEMPTS", "SESSION_TOUCH_INTERVAL_SEC", "SessionIdle", "Sessions"]
 
@@ -51,15 +53,12 @@ class Sessions:
         with PlainWrite(self.ctx) as w:
             self.touch(w.tx, session_id, engineer, w.now)
             self._touched[session_id] = time.monotonic()
-            active = w.tx.scalar(
-                "SELECT COUNT(*) AS n FROM claims WHERE session_id = ? AND state = 'active' AND expires_at > ?",
-                (session_id, records.to_epoch(w.now)),
-            )
+            active = claim_rows.count_live_of_session(w.tx, session_id, records.to_epoch(w.now))
             pending = self.ctx.audit.take_notices(w.tx, repo_id, engineer, w.now) if engineer and repo_id else []
         return {
             "session_id": session_id,
             "last_seen": w.now.isoformat().replace("+00:00", "Z"),
-            "active_claims": int(active or 0),
+            "active_claims": active,
             "pending_requests": pending,
         }
 
@@ -86,16 +85,9 @@ class Sessions:
         raises `SessionIdle`, the caller's transaction rolls back, the claims end
         (`idle_expired`) and the caller runs again. Its old claims never count again.
         """
-        if self.ctx.session_idle(tx, session_id, now) and tx.one(
-            "SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,)
-        ):
+        if self.ctx.session_idle(tx, session_id, now) and claim_rows.session_has_active(tx, session_id):
             raise SessionIdle(session_id)
-        tx.execute(
-            "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)"
-            " ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen,"
-            " engineer = COALESCE(excluded.engineer, sessions.engineer)",
-            (session_id, engineer, records.to_epoch(now)),
-        )
+        session_rows.touch(tx, session_id, engineer, records.to_epoch(now))
 
     def restarting_idle(self, run: Callable[[], _T]) -> _T:
         """Run a transaction that may touch a session; end an idle session's claims first if it must."""
@@ -109,19 +101,10 @@ class Sessions:
     def end_idle_session(self, session_id: str) -> None:
         """End every active claim of an idle session (`idle_expired`), each repo under its lock."""
         with self.ctx.store.read() as tx:
-            repos = [
-                r["repo_id"]
-                for r in tx.all(
-                    "SELECT DISTINCT repo_id FROM claims WHERE session_id = ? AND state = 'active'", (session_id,)
-                )
-            ]
+            repos = claim_rows.repos_of_session(tx, session_id)
         for repo_id in sorted(repos):
             with RepoWrite(self.ctx, repo_id) as w:
                 if not self.ctx.session_idle(w.tx, session_id, w.now):
                     continue  # touched meanwhile: it started afresh and its claims are its own
-                rows = w.tx.all(
-                    f"SELECT {records.CLAIM_COLUMNS} FROM claims"
-                    " WHERE repo_id = ? AND session_id = ? AND state = 'active'",
-                    (repo_id, session_id),
-                )
+                rows = claim_rows.active_of_session(w.tx, repo_id, session_id)
                 self.grants.end_stopped(w.tx, rows, w.seq, w.now)

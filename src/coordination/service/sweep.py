@@ -8,6 +8,7 @@ from coordination.service.drift import Drift
 from coordination.service.grants import Grants
 from coordination.service.queue import ClaimQueue
 from coordination.service.uow import RepoWrite
+from coordination.store import claims as claim_rows
 
 __all__ = ["Sweep"]
 
@@ -31,38 +32,19 @@ class Sweep:
         idle = idle_timeout > 0
         with ctx.store.read() as tx:
             stamp = records.to_epoch(ctx.now(tx) - ctx.skew_margin)
-            expired = tx.all(
-                "SELECT id, repo_id FROM claims WHERE state = 'active' AND expires_at <= ?",
-                (stamp,),
-            )
-            idled = (
-                tx.all(
-                    "SELECT c.id, c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
-                    " WHERE c.state = 'active' AND s.last_seen < ?",
-                    (stamp - idle_timeout,),
-                )
-                if idle
-                else []
-            )
+            expired = claim_rows.expired(tx, stamp)
+            idled = claim_rows.idle(tx, stamp - idle_timeout) if idle else []
         counts = {"expired": 0, "idle_expired": 0}
         queue_expired_before = self.queue.expired_count()
         for repo_id in sorted({r["repo_id"] for r in expired + idled}):
             with RepoWrite(ctx, repo_id) as w:
                 # A claim ends once it stops counting for others: the skew margin applies.
                 stamp = records.to_epoch(w.now - ctx.skew_margin)
-                rows = w.tx.all(
-                    f"SELECT {records.CLAIM_COLUMNS} FROM claims"
-                    " WHERE repo_id = ? AND state = 'active' AND expires_at <= ?",
-                    (repo_id, stamp),
-                )
+                rows = claim_rows.expired(w.tx, stamp, repo_id)
                 self.grants.end(w.tx, rows, "expired", "expire", w.seq, w.now)
                 counts["expired"] += len(rows)
                 if idle:
-                    rows = w.tx.all(
-                        f"SELECT {records.CLAIM_COLUMNS} FROM claims WHERE repo_id = ? AND state = 'active'"
-                        " AND session_id IN (SELECT session_id FROM sessions WHERE last_seen < ?)",
-                        (repo_id, stamp - idle_timeout),
-                    )
+                    rows = claim_rows.idle(w.tx, stamp - idle_timeout, repo_id)
                     self.grants.end(w.tx, rows, "idle_expired", "idle-expire", w.seq, w.now)
                     counts["idle_expired"] += len(rows)
         # Waiting entries whose waiter is gone (their wait is over) end too.

@@ -1,0 +1,319 @@
+"""Claims and each repo's sequence number (`repo_state`): the statements of the claim aggregate.
+
+Every function takes the caller's transaction; rows come back as dicts of the
+`claims` columns (`tables.CLAIM_COLUMNS`). Writes stamp the rows they change with
+the caller's sequence number (`seq`), which is what brings the books up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from coordination.store.base import Tx
+from coordination.store.tables import CLAIM_COLUMNS
+
+__all__ = [
+    "active_matching",
+    "active_of_session",
+    "active_repos",
+    "active_symbol_claims_on",
+    "active_upto",
+    "by_id",
+    "by_ids",
+    "changed_between",
+    "committed_seq",
+    "count_live_of_session",
+    "end",
+    "expired",
+    "held_by_others",
+    "idle",
+    "insert",
+    "listing",
+    "narrow_pattern",
+    "narrow_symbols",
+    "next_seq",
+    "partner_fields",
+    "refresh",
+    "repo_of",
+    "repos",
+    "repos_of_session",
+    "restore_expiry",
+    "session_has_active",
+    "set_expiry",
+    "set_partners",
+    "written_since",
+]
+
+_SELECT = f"SELECT {CLAIM_COLUMNS} FROM claims"
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+# ------------------------------------------------------------- repo_state
+
+
+def next_seq(tx: Tx, repo_id: str) -> int:
+    """Take the repo's next sequence number (the caller holds the repo's write lock)."""
+    return int(
+        tx.scalar(
+            "INSERT INTO repo_state (repo_id, seq) VALUES (?, 1)"
+            " ON CONFLICT (repo_id) DO UPDATE SET seq = repo_state.seq + 1 RETURNING seq",
+            (repo_id,),
+        )
+    )
+
+
+def committed_seq(tx: Tx, repo_id: str) -> int:
+    return int(tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0)
+
+
+def repos(tx: Tx) -> list[str]:
+    """Every repo that ever had a claim, by id."""
+    return [str(r["repo_id"]) for r in tx.all("SELECT repo_id FROM repo_state ORDER BY repo_id")]
+
+
+# ------------------------------------------------------------------ reads
+
+
+def active_upto(tx: Tx, repo_id: str, upto: int) -> list[dict[str, Any]]:
+    return tx.all(f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND seq <= ?", (repo_id, upto))
+
+
+def changed_between(tx: Tx, repo_id: str, after: int, upto: int) -> list[dict[str, Any]]:
+    return tx.all(f"{_SELECT} WHERE repo_id = ? AND seq > ? AND seq <= ?", (repo_id, after, upto))
+
+
+def written_since(tx: Tx, repo_id: str, since_seq: int) -> list[dict[str, Any]]:
+    return tx.all(f"{_SELECT} WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq))
+
+
+def by_id(tx: Tx, claim_id: int) -> dict[str, Any] | None:
+    return tx.one(f"{_SELECT} WHERE id = ?", (claim_id,))
+
+
+def by_ids(tx: Tx, ids: Sequence[int], order_by_id: bool = False) -> list[dict[str, Any]]:
+    """The rows with these ids (each once): in id order, or in the order given."""
+    if not ids:
+        return []
+    if order_by_id:
+        return tx.all(f"{_SELECT} WHERE id IN ({_marks(ids)}) ORDER BY id", list(ids))
+    rows = tx.all(f"{_SELECT} WHERE id IN ({_marks(ids)})", list(ids))
+    order = {claim_id: i for i, claim_id in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r["id"]])
+
+
+def repo_of(tx: Tx, claim_id: int) -> str | None:
+    repo_id = tx.scalar("SELECT repo_id FROM claims WHERE id = ?", (claim_id,))
+    return None if repo_id is None else str(repo_id)
+
+
+def held_by_others(tx: Tx, ids: Sequence[int], engineer: str) -> list[dict[str, Any]]:
+    """(id, engineer) of those of these claims another engineer holds, by id."""
+    return tx.all(
+        f"SELECT id, engineer FROM claims WHERE id IN ({_marks(ids)}) AND engineer <> ? ORDER BY id",
+        [*ids, engineer],
+    )
+
+
+def _equal_filters(**columns: str | None) -> tuple[list[str], list[Any]]:
+    """`column = ?` conditions for the columns given a value (column names are ours, never input)."""
+    given = {column: value for column, value in columns.items() if value}
+    return [f"{column} = ?" for column in given], list(given.values())
+
+
+def active_matching(
+    tx: Tx,
+    repo_id: str,
+    engineer: str | None,
+    session_id: str | None,
+    pattern: str | None,
+    ids: Sequence[int] | None,
+) -> list[dict[str, Any]]:
+    """The repo's active claims matching every filter given (a bulk release)."""
+    where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
+    where.append("state = 'active'")
+    if ids:
+        where.append(f"id IN ({_marks(ids)})")
+        params.extend(ids)
+    return tx.all(f"{_SELECT} WHERE {' AND '.join(where)}", params)
+
+
+def listing(
+    tx: Tx,
+    repo_id: str | None,
+    engineer: str | None,
+    session_id: str | None,
+    pattern: str | None,
+    before: int | None,
+    live_at: float | None,
+    idle_cutoff: float | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Claims newest first; with `live_at`, only those that count at that instant (unexpired,
+    active, and, with `idle_cutoff`, of no session silent since before it)."""
+    where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
+    if before is not None:
+        where.append("id < ?")
+        params.append(before)
+    if live_at is not None:
+        where += ["state = 'active'", "expires_at > ?"]
+        params.append(live_at)
+        if idle_cutoff is not None:
+            where.append(
+                "(session_id IS NULL OR session_id NOT IN (SELECT session_id FROM sessions WHERE last_seen < ?))"
+            )
+            params.append(idle_cutoff)
+    sql = _SELECT
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC LIMIT ?"
+    params.append(limit)
+    return tx.all(sql, params)
+
+
+def active_symbol_claims_on(tx: Tx, repo_id: str, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """The repo's active symbol claims on these literal paths."""
+    return tx.all(
+        f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND symbols <> '[]' AND pattern IN ({_marks(paths)})",
+        [repo_id, *paths],
+    )
+
+
+def active_repos(tx: Tx) -> list[str]:
+    return [str(r["repo_id"]) for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
+
+
+def expired(tx: Tx, stamp: float, repo_id: str | None = None) -> list[dict[str, Any]]:
+    """Active claims whose TTL ran out by `stamp`: (id, repo_id) of every repo, or the repo's rows."""
+    if repo_id is None:
+        return tx.all("SELECT id, repo_id FROM claims WHERE state = 'active' AND expires_at <= ?", (stamp,))
+    return tx.all(f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND expires_at <= ?", (repo_id, stamp))
+
+
+def idle(tx: Tx, cutoff: float, repo_id: str | None = None) -> list[dict[str, Any]]:
+    """Active claims of sessions last seen before `cutoff`: (id, repo_id) of every repo, or the repo's rows."""
+    if repo_id is None:
+        return tx.all(
+            "SELECT c.id, c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
+            " WHERE c.state = 'active' AND s.last_seen < ?",
+            (cutoff,),
+        )
+    return tx.all(
+        f"{_SELECT} WHERE repo_id = ? AND state = 'active'"
+        " AND session_id IN (SELECT session_id FROM sessions WHERE last_seen < ?)",
+        (repo_id, cutoff),
+    )
+
+
+def count_live_of_session(tx: Tx, session_id: str, after: float) -> int:
+    return int(
+        tx.scalar(
+            "SELECT COUNT(*) AS n FROM claims WHERE session_id = ? AND state = 'active' AND expires_at > ?",
+            (session_id, after),
+        )
+        or 0
+    )
+
+
+def session_has_active(tx: Tx, session_id: str) -> bool:
+    return tx.one("SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,)) is not None
+
+
+def repos_of_session(tx: Tx, session_id: str) -> list[str]:
+    rows = tx.all("SELECT DISTINCT repo_id FROM claims WHERE session_id = ? AND state = 'active'", (session_id,))
+    return [str(r["repo_id"]) for r in rows]
+
+
+def active_of_session(tx: Tx, repo_id: str, session_id: str) -> list[dict[str, Any]]:
+    return tx.all(f"{_SELECT} WHERE repo_id = ? AND session_id = ? AND state = 'active'", (repo_id, session_id))
+
+
+# ----------------------------------------------------------------- writes
+
+
+def insert(
+    tx: Tx,
+    repo_id: str,
+    engineer: str,
+    session_id: str | None,
+    branch: str | None,
+    description: str | None,
+    claim_type: str,
+    pattern: str,
+    symbols_json: str,
+    narrowable: bool,
+    partners_json: str,
+    created_at: float,
+    expires_at: float,
+    seq: int,
+) -> int:
+    """A new active claim whose fence is `seq`; its id."""
+    claim_id = tx.scalar(
+        "INSERT INTO claims (repo_id, engineer, session_id, branch, description, type, pattern,"
+        " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING id",
+        (
+            repo_id,
+            engineer,
+            session_id,
+            branch,
+            description,
+            claim_type,
+            pattern,
+            symbols_json,
+            narrowable,
+            partners_json,
+            created_at,
+            expires_at,
+            seq,
+            seq,
+        ),
+    )
+    return int(claim_id)
+
+
+def refresh(tx: Tx, claim_id: int, expires_at: float, seq: int, session_id: str | None) -> None:
+    tx.execute(
+        "UPDATE claims SET expires_at = ?, seq = ?, session_id = COALESCE(?, session_id) WHERE id = ?",
+        (expires_at, seq, session_id, claim_id),
+    )
+
+
+def partner_fields(tx: Tx, claim_id: int) -> dict[str, Any] | None:
+    """The claim's `coexists_with` and `carved` (JSON)."""
+    return tx.one("SELECT coexists_with, carved FROM claims WHERE id = ?", (claim_id,))
+
+
+def set_partners(tx: Tx, claim_id: int, partners_json: str, carved_json: str, seq: int) -> None:
+    tx.execute(
+        "UPDATE claims SET coexists_with = ?, carved = ?, seq = ? WHERE id = ?",
+        (partners_json, carved_json, seq, claim_id),
+    )
+
+
+def end(tx: Tx, claim_id: int, state: str, ended_at: float, seq: int) -> None:
+    tx.execute("UPDATE claims SET state = ?, ended_at = ?, seq = ? WHERE id = ?", (state, ended_at, seq, claim_id))
+
+
+def set_expiry(tx: Tx, claim_id: int, expires_at: float, seq: int) -> None:
+    tx.execute("UPDATE claims SET expires_at = ?, seq = ? WHERE id = ?", (expires_at, seq, claim_id))
+
+
+def restore_expiry(tx: Tx, claim_id: int, expires_at: float, seq: int, now: float) -> None:
+    """Move a still-active claim's expiry back out to `expires_at`, unless it already ran out by `now`."""
+    tx.execute(
+        "UPDATE claims SET expires_at = ?, seq = ? WHERE id = ? AND state = 'active'"
+        " AND expires_at < ? AND expires_at > ?",
+        (expires_at, seq, claim_id, expires_at, now),
+    )
+
+
+def narrow_pattern(tx: Tx, claim_id: int, pattern: str, carved_json: str, seq: int) -> None:
+    tx.execute("UPDATE claims SET pattern = ?, carved = ?, seq = ? WHERE id = ?", (pattern, carved_json, seq, claim_id))
+
+
+def narrow_symbols(tx: Tx, claim_id: int, symbols_json: str, seq: int) -> None:
+    tx.execute("UPDATE claims SET symbols = ?, carved = '[]', seq = ? WHERE id = ?", (symbols_json, seq, claim_id))

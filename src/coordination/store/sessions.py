@@ -1,0 +1,46 @@
+"""Sessions: when each was last seen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from coordination.store.base import Tx
+
+__all__ = ["last_seen", "silent_among", "silent_since", "touch"]
+
+
+def touch(tx: Tx, session_id: str, engineer: str | None, stamp: float) -> None:
+    """The session was seen at `stamp` (created on first sight; the engineer is kept if not given)."""
+    tx.execute(
+        "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)"
+        " ON CONFLICT (session_id) DO UPDATE SET last_seen = excluded.last_seen,"
+        " engineer = COALESCE(excluded.engineer, sessions.engineer)",
+        (session_id, engineer, stamp),
+    )
+
+
+def last_seen(tx: Tx, session_id: str) -> float | None:
+    value = tx.scalar("SELECT last_seen FROM sessions WHERE session_id = ?", (session_id,))
+    return None if value is None else float(value)
+
+
+def silent_since(tx: Tx, cutoff: float) -> dict[str, float]:
+    """Every session last seen before `cutoff`, with when."""
+    rows = tx.all("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,))
+    return {str(r["session_id"]): float(r["last_seen"]) for r in rows}
+
+
+def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
+    """Those of `session_ids` last seen before `cutoff` (asked in chunks of 500)."""
+    found: set[str] = set()
+    for start in range(0, len(session_ids), 500):
+        chunk = list(session_ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            r["session_id"]
+            for r in tx.all(
+                f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
+                [cutoff, *chunk],
+            )
+        )
+    return found
