@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from coordination.config import Settings
 from coordination.service import ClaimService
@@ -17,6 +18,13 @@ from tests.support import databases
 PG_ENV = "COORD_TEST_DATABASE_URL"
 
 os.environ.setdefault("COORD_NO_UPDATE_CHECK", "1")
+
+# Property-test sizes (tests/support/properties.py): `fast` by default, `thorough` on demand
+# (`pytest --hypothesis-profile=thorough`). Both inherit the profile loaded before (Hypothesis's
+# own `ci` profile when CI is set).
+hypothesis_settings.register_profile("thorough", max_examples=100)
+hypothesis_settings.register_profile("fast", max_examples=20)
+hypothesis_settings.load_profile("fast")
 
 
 PG_FIXTURES = {"pg_url", "pg_migrated_url"}
