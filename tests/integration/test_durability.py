@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.server import start_server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

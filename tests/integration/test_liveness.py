@@ -222,6 +222,7 @@ def skewed_pair(store_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
         on_time.stop()
 
 
+@pytest.mark.slow
 def test_a_replica_whose_clock_runs_ahead_grants_nothing_still_held(
     skewed_pair: tuple[Server, Server], store_env: dict[str, str]
 ) -> None:

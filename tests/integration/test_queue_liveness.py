@@ -217,6 +217,7 @@ def test_sigterm_answers_waiters_503_and_after_a_restart_nobody_gets_the_scope(
 # ----------------------------------------------------------------- two replicas
 
 
+@pytest.mark.slow
 def test_a_replica_that_dies_leaves_no_entry_to_grant(tmp_path: Path, db_env: dict[str, str]) -> None:
     repo = "liveness/replica-dies"
     sweeping = {**db_env, "COORD_CLEANUP_INTERVAL_SEC": "0.5"}

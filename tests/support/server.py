@@ -51,7 +51,7 @@ def start_server(
     env: dict[str, str] | None = None,
     token: str = "race-token",
     port: int | None = None,
-    timeout: float = 30.0,
+    timeout: float = 120.0,
     migrated: bool = True,
 ) -> Server:
     """`coord-api` on `port` (a free one by default), once /readyz answers 200.
@@ -59,7 +59,8 @@ def start_server(
     Its SQLite file is `tmp/coord.db` unless `env` names another database. A new default
     file starts as a copy of the migrated template (tests/support/databases.py), so the
     server's own migration at start-up finds the schema at its head; `migrated=False`
-    lets the server create the file itself.
+    lets the server create the file itself. `timeout` is generous: on a loaded machine
+    (parallel workers beside other work) a start takes many times its usual second or two.
     """
     port = port or free_port()
     database = tmp / "coord.db"
