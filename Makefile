@@ -21,13 +21,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install
-	$(BIN)/pytest
+# The suite runs in parallel (pytest-xdist, see pyproject.toml and docs/testing.md). Bytecode
+# caches stay on even where PYTHONDONTWRITEBYTECODE is set: every server and CLI subprocess,
+# and every test worker's assertion rewriting, would otherwise compile everything again.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
+
+test: install ## the whole suite, integration, race and browser tests included
+	$(PYTEST)
 
 check: lint typecheck test ## ruff + mypy + pytest: run before pushing
 
-test-fast: install ## pytest without the tests that start servers or need PostgreSQL
-	$(BIN)/pytest -m "not integration"
+test-fast: install ## the in-process tests: no server process, no PostgreSQL, no console scripts
+	$(PYTEST) -m "not integration and not postgres"
 
 verify: check docker-smoke ## full local CI equivalent
 

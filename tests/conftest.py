@@ -3,20 +3,51 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from coordination.config import Settings
 from coordination.service import ClaimService
 from coordination.store import open_store
+from tests.support import databases
 
 PG_ENV = "COORD_TEST_DATABASE_URL"
 
 os.environ.setdefault("COORD_NO_UPDATE_CHECK", "1")
+
+# Property-test sizes (tests/support/properties.py): `fast` by default, `thorough` on demand
+# (`pytest --hypothesis-profile=thorough`). Both inherit the profile loaded before (Hypothesis's
+# own `ci` profile when CI is set).
+hypothesis_settings.register_profile("thorough", max_examples=100)
+hypothesis_settings.register_profile("fast", max_examples=20)
+hypothesis_settings.load_profile("fast")
+
+
+PG_FIXTURES = {"pg_url", "pg_migrated_url"}
+SERVER_FIXTURES = {"live_server"}
+
+
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what a test needs from outside the process: `postgres` (a PostgreSQL database,
+    from the fixtures it uses) and `integration` (real processes: a server, or the console
+    scripts that tests/e2e runs). Other modules that start servers themselves say
+    `pytestmark = pytest.mark.integration`."""
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.integration)
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if names & PG_FIXTURES or (callspec is not None and callspec.params.get("backend") == "postgres"):
+            item.add_marker(pytest.mark.postgres)
+        if names & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.integration)
 
 
 class FakeClock:
@@ -35,34 +66,40 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _fresh_pg_database(base_url: str) -> tuple[str, str]:
-    import psycopg
-
-    name = "coord_test_" + secrets.token_hex(6)
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    head, _, _ = base_url.rpartition("/")
-    return f"{head}/{name}", name
+@pytest.fixture(scope="session", autouse=True)
+def _database_templates() -> Iterator[None]:
+    """The migrated templates this process made (tests/support/databases.py) go when its tests end."""
+    yield
+    databases.drop_templates()
 
 
-def _drop_pg_database(base_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def _pg_base() -> str:
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
+    return base
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (skips if COORD_TEST_DATABASE_URL is unset)."""
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-    url, name = _fresh_pg_database(base)
+    base = _pg_base()
+    url, name = databases.fresh_pg_database(base)
     try:
         yield url
     finally:
-        _drop_pg_database(base, name)
+        databases.drop_pg_database(base, name)
+
+
+@pytest.fixture
+def pg_migrated_url() -> Iterator[str]:
+    """A fresh PostgreSQL database already at the schema head (a copy of the migrated template)."""
+    base = _pg_base()
+    url, name = databases.fresh_pg_database(base, migrated=True)
+    try:
+        yield url
+    finally:
+        databases.drop_pg_database(base, name)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -77,13 +114,21 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def migrated_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """`make_settings` on a database already at the schema head: `tmp_path/coord.db` is a
+    copy of the migrated template (tests/support/databases.py), so the app's start-up
+    migration finds nothing to do."""
+    databases.migrated_sqlite(tmp_path / "coord.db")
+    return make_settings(tmp_path, **overrides)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, object]:
-    """Settings overrides selecting each database in turn."""
+    """Settings overrides selecting each database in turn, each already migrated (a template's copy)."""
     if request.param == "postgres":
-        url = request.getfixturevalue("pg_url")
+        url = request.getfixturevalue("pg_migrated_url")
         return {"database_url": url}
-    return {"database_path": tmp_path / "coord.db"}
+    return {"database_path": databases.migrated_sqlite(tmp_path / "coord.db")}
 
 
 @pytest.fixture

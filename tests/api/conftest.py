@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import migrated_settings
 
 AUTH = {"Authorization": "Bearer test-token"}
 
@@ -17,7 +17,7 @@ AUTH = {"Authorization": "Bearer test-token"}
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     """The real app on a fresh SQLite file, authenticated."""
-    app = create_app(make_settings(tmp_path))
+    app = create_app(migrated_settings(tmp_path))
     with TestClient(app, raise_server_exceptions=False) as c:
         c.headers.update(AUTH)
         yield c

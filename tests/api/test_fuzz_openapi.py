@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 from coordination.api.app import create_app  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
+from tests.support.properties import examples  # noqa: E402
 
 _DIR = Path(tempfile.mkdtemp(prefix="coord-fuzz-"))
 APP = create_app(make_settings(_DIR))
@@ -35,7 +36,7 @@ def _lifespan() -> object:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case) -> None:  # type: ignore[no-untyped-def]
     headers = {**(case.headers or {}), "Authorization": "Bearer test-token"}
     response = case.call(headers=headers)

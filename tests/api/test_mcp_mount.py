@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import migrated_settings
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -20,7 +20,7 @@ AUTH = {"Authorization": "Bearer test-token"}
 
 
 def test_one_app_can_run_its_lifespan_twice(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path))
+    app = create_app(migrated_settings(tmp_path))
     for _ in range(2):
         with TestClient(app) as client:
             resp = client.post("/mcp", json=INITIALIZE, headers={**MCP, **AUTH})
@@ -29,7 +29,7 @@ def test_one_app_can_run_its_lifespan_twice(tmp_path: Path) -> None:
 
 
 def test_the_token_is_checked_before_mcp(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path))) as client:
+    with TestClient(create_app(migrated_settings(tmp_path))) as client:
         resp = client.post("/mcp", json=INITIALIZE, headers=MCP)
         assert resp.status_code == 401
         assert resp.json() == {
@@ -40,7 +40,7 @@ def test_the_token_is_checked_before_mcp(tmp_path: Path) -> None:
 
 
 def test_without_a_token_only_local_hosts_are_answered(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, auth_token=None, allow_insecure_no_auth=True)
+    settings = migrated_settings(tmp_path, auth_token=None, allow_insecure_no_auth=True)
     with TestClient(create_app(settings)) as client:
         rebound = client.post("/mcp", json=INITIALIZE, headers={**MCP, "Host": "evil.example"})
         assert rebound.status_code in (403, 421), rebound.text
@@ -49,6 +49,6 @@ def test_without_a_token_only_local_hosts_are_answered(tmp_path: Path) -> None:
 
 
 def test_with_a_token_any_host_is_answered(tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path))) as client:
+    with TestClient(create_app(migrated_settings(tmp_path))) as client:
         resp = client.post("/mcp", json=INITIALIZE, headers={**MCP, **AUTH, "Host": "coord.example.com"})
         assert resp.status_code == 200, resp.text

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+from coordination.api.app import create_app
+from coordination.service import ClaimService
+from coordination.store import open_store
+from tests.api.conftest import AUTH
+from tests.conftest import FakeClock, migrated_settings
 
 ALEX, BOB, CAROL = "alex/claude/1", "bob/codex/1", "carol/cursor/1"
 REPO = "org/app"
@@ -135,7 +143,21 @@ def test_conflicts_and_lookups(client: TestClient) -> None:
     assert gone.status_code == 409 and "no longer active" in gone.json()["detail"]
 
 
-def test_auto_resolutions_endpoint(client: TestClient) -> None:
+@pytest.fixture
+def clocked_client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
+    """The app on a service whose clock the test holds (its days do not turn at midnight)."""
+    settings = migrated_settings(tmp_path)
+    service = ClaimService(settings, open_store(settings), clock=clock)
+    try:
+        with TestClient(create_app(settings, service), raise_server_exceptions=False) as c:
+            c.headers.update(AUTH)
+            yield c
+    finally:
+        service.store.close()
+
+
+def test_auto_resolutions_endpoint(clocked_client: TestClient, clock: FakeClock) -> None:
+    client = clocked_client
     empty = client.get("/metrics/auto-resolutions").json()
     assert empty["days"] == 30 and empty["repos"] == {}
     claim(client, CAROL, "src/router.ts")
@@ -145,7 +167,7 @@ def test_auto_resolutions_endpoint(client: TestClient) -> None:
     assert resp.status_code == 200, resp.text
     series = resp.json()["repos"][REPO]
     assert len(series) == 7
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.now.date().isoformat()
     assert series[-1] == {"date": today, "auto_coexist": 1, "auto_narrow": 2}
     assert all(d["auto_coexist"] == d["auto_narrow"] == 0 for d in series[:-1])
     assert [d["date"] for d in series] == sorted(d["date"] for d in series)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import migrated_settings
 
 ROUTER_TS = """\
 import { Request } from "./http";
@@ -48,7 +48,7 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(tmp_path: Path, repo: Path) -> Iterator[TestClient]:
-    app = create_app(make_settings(tmp_path, repo_root=repo, max_claim_ratio=1.0))
+    app = create_app(migrated_settings(tmp_path, repo_root=repo, max_claim_ratio=1.0))
     with TestClient(app, raise_server_exceptions=False) as c:
         c.headers.update({"Authorization": "Bearer test-token"})
         yield c

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from coordination.cli import requests_cmds
 from coordination.cli.app import app
 from coordination.client import CoordClient
-from tests.conftest import make_settings
+from tests.conftest import migrated_settings
 
 ALEX, BOB = "alex/claude/1", "bob/codex/1"
 
@@ -37,7 +37,7 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: None) -> Iterator[
     """The CLI's HTTP calls go to an in-process app."""
     from coordination.api.app import create_app
 
-    with TestClient(create_app(make_settings(tmp_path)), raise_server_exceptions=False) as tc:
+    with TestClient(create_app(migrated_settings(tmp_path)), raise_server_exceptions=False) as tc:
 
         def forward(request: httpx.Request) -> httpx.Response:
             resp = tc.request(

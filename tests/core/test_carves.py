@@ -20,6 +20,7 @@ from coordination.core.decisions import Context, decide_item
 from coordination.core.lifetimes import liveness
 from coordination.core.model import ActiveClaim, Carve, ClaimItem, ClaimType, Decision
 from tests.support.invariant import violations
+from tests.support.properties import examples
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 F = ClaimType.FILE
@@ -204,7 +205,7 @@ op_st = st.one_of(
         st.just("sweep"),
     ),
 )
-PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def pick(world: World, index: int) -> ActiveClaim | None:

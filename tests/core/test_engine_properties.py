@@ -21,6 +21,7 @@ from coordination.core.files import FileSet
 from coordination.core.lifetimes import liveness
 from coordination.core.model import ActiveClaim, Carve, ClaimItem, ClaimType, Outcome
 from coordination.core.symbols import normalise
+from tests.support.properties import examples
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ENGINEERS = ("ana/agent/1", "bo/agent/1", "cy/agent/1")
@@ -44,7 +45,7 @@ PATH_SEGMENTS = ["a", "b", "src", "x.py", "ab.py"]
 path_st = st.lists(st.sampled_from(PATH_SEGMENTS), min_size=1, max_size=3).map("/".join)
 
 PROPERTY = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )

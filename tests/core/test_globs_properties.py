@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coordination.core.globs import filter_paths, matches, overlap, validate
+from tests.support.properties import examples
 
 TOKENS = ["a", "b", ".", "*", "?", "[ab]", "[!a]", "{a,b}"]
 
@@ -31,7 +32,7 @@ class_st = st.builds(
 ).filter(lambda p: validate(p) is None)
 
 COMMON = settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
@@ -85,7 +86,7 @@ def test_a_valid_pattern_overlaps_itself_and_double_star(a: str) -> None:
         assert overlap(a, "**") is None
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(pattern_st, pattern_st)
 def test_brute_force_oracle_agrees(a: str, b: str) -> None:
     in_a = set(filter_paths(a, universe()))
@@ -107,7 +108,7 @@ def test_brute_force_oracle_agrees(a: str, b: str) -> None:
 ONE_CHAR = {c: f"[{c}]" for c in "abcx-.AZ_0"} | {"]": "[]]", "!": "!", "^": "^"}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(class_st, st.sampled_from(sorted(ONE_CHAR)))
 def test_character_classes_agree_with_wcmatch(pattern: str, char: str) -> None:
     tail = "x" if pattern.endswith("x") else ""

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from coordination.core.globs import GlobError, overlap, validate
 from coordination.core.index import ClaimIndex
+from tests.support.properties import examples
 
 TOKENS = ["a", "b", "src", "lib", "*", "?", "[ab]", "{a,b}", "{src,lib}", "x.py"]
 
@@ -106,7 +107,7 @@ def test_invalid_patterns_raise() -> None:
         index.candidates("/abs")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(st.lists(pattern_st, min_size=0, max_size=25), pattern_st)
 def test_candidates_never_miss_an_overlap(patterns: list[str], query: str) -> None:
     claims = dict(enumerate(patterns))
@@ -117,7 +118,7 @@ def test_candidates_never_miss_an_overlap(patterns: list[str], query: str) -> No
     assert brute_force(claims, query) <= index.candidates(query)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(
     st.lists(pattern_st, min_size=1, max_size=20),
     st.lists(st.integers(min_value=0, max_value=19), max_size=10),

@@ -27,7 +27,7 @@ import pytest
 
 from tests.support.server import Server, start_server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = "example-org/example-app"
 STARTUP_TIMEOUT_SEC = 30.0

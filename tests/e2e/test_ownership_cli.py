@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_ENV
 from tests.e2e.conftest import Coord
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 from tests.wiring.repos import make_repo
@@ -37,7 +38,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         pg = os.environ.get(PG_ENV)
         if not pg:
             pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-        url, name = _fresh_pg_database(pg)
+        url, name = databases.fresh_pg_database(pg, migrated=True)
         dropped = (pg, name)
         env["COORD_DATABASE_URL"] = url
     running = start_server(tmp_path_factory.mktemp("ownership-cli"), env=env, token=secrets.token_urlsafe(16))
@@ -46,7 +47,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     finally:
         running.stop()
         if dropped:
-            _drop_pg_database(*dropped)
+            databases.drop_pg_database(*dropped)
 
 
 def wired_repo(tmp_path: Path, server: Server) -> tuple[Path, str]:

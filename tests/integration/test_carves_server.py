@@ -18,7 +18,8 @@ import pytest
 
 from coordination.service import ClaimService
 from coordination.store import open_store
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database, make_settings
+from tests.conftest import PG_ENV, make_settings
+from tests.support import databases
 from tests.support.invariant import active_claims_over_http, assert_server_exclusive
 from tests.support.server import Server, start_server
 
@@ -56,7 +57,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         base = os.environ.get(PG_ENV)
         if not base:
             pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-        pg = (base, _fresh_pg_database(base)[1])
+        pg = (base, databases.fresh_pg_database(base, migrated=True)[1])
         env["COORD_DATABASE_URL"] = overrides["database_url"] = f"{base.rpartition('/')[0]}/{pg[1]}"
     srv = start_server(tmp, env=env)
     store = None
@@ -69,7 +70,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             store.close()
         srv.stop()
         if pg is not None:
-            _drop_pg_database(*pg)
+            databases.drop_pg_database(*pg)
 
 
 @pytest.fixture

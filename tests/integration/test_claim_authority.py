@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_ENV
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 
@@ -35,7 +36,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         base = os.environ.get(PG_ENV)
         if not base:
             pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-        url, name = _fresh_pg_database(base)
+        url, name = databases.fresh_pg_database(base, migrated=True)
         env["COORD_DATABASE_URL"] = url
         dropped = (base, name)
     srv = start_server(Path(tmp_path_factory.mktemp("authority")), env=env)
@@ -44,7 +45,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     finally:
         srv.stop()
         if dropped:
-            _drop_pg_database(*dropped)
+            databases.drop_pg_database(*dropped)
 
 
 @pytest.fixture

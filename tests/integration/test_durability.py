@@ -10,12 +10,12 @@ import pytest
 
 from tests.support.server import start_server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_acknowledged_claims_survive_sigkill(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
-    env = {"COORD_DATABASE_URL": request.getfixturevalue("pg_url")} if backend == "postgres" else {}
+    env = {"COORD_DATABASE_URL": request.getfixturevalue("pg_migrated_url")} if backend == "postgres" else {}
     server = start_server(tmp_path, env=env)
     acked: list[int] = []
     lock = threading.Lock()

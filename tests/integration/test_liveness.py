@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_ENV
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 
@@ -50,11 +51,11 @@ def store_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-    url, name = _fresh_pg_database(base)
+    url, name = databases.fresh_pg_database(base, migrated=True)
     try:
         yield {"COORD_DATABASE_URL": url}
     finally:
-        _drop_pg_database(base, name)
+        databases.drop_pg_database(base, name)
 
 
 def _repo() -> str:
@@ -221,6 +222,7 @@ def skewed_pair(store_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
         on_time.stop()
 
 
+@pytest.mark.slow
 def test_a_replica_whose_clock_runs_ahead_grants_nothing_still_held(
     skewed_pair: tuple[Server, Server], store_env: dict[str, str]
 ) -> None:

@@ -21,7 +21,7 @@ ALEX, BOB = "alex/claude/main", "bob/codex/main"
 def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
     env = {"COORD_DISABLE_INSTANCE_LOCK": "true", "COORD_DISABLE_BACKGROUND_CLEANUP": "true"}
     if request.param == "postgres":
-        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_url")
+        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
     servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
     try:
         yield servers

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_ENV
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 from tests.wiring.repos import git
@@ -61,7 +62,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         if not pg:
             pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
         for name in urls:
-            url, db = _fresh_pg_database(pg)
+            url, db = databases.fresh_pg_database(pg, migrated=True)
             dropped.append((pg, db))
             urls[name] = {"COORD_DATABASE_URL": url}
     made: dict[str, Server] = {}
@@ -78,7 +79,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         for server in made.values():
             server.stop()
         for pg, db in dropped:
-            _drop_pg_database(pg, db)
+            databases.drop_pg_database(pg, db)
 
 
 def claim(client: httpx.Client, engineer: str, repo: str, *patterns: str) -> httpx.Response:

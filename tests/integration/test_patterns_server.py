@@ -17,7 +17,8 @@ import pytest
 
 from coordination import clientenv
 from coordination.wiring import guards
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_ENV
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 
@@ -65,7 +66,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             base = os.environ.get(PG_ENV)
             if not base:
                 pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-            url, db = _fresh_pg_database(base)
+            url, db = databases.fresh_pg_database(base, migrated=True)
             dbs.append((base, db))
             env["COORD_DATABASE_URL"] = url
         envs.append(env)
@@ -77,7 +78,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         for server in started:
             server.stop()
         for base, db in dbs:
-            _drop_pg_database(base, db)
+            databases.drop_pg_database(base, db)
 
 
 def claim(client: httpx.Client, engineer: str, repo: str, *items: str | dict[str, Any], **extra: Any) -> httpx.Response:

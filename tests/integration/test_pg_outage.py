@@ -38,11 +38,11 @@ def _through(url: str, proxy: TcpProxy) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
 
 
-def test_postgres_restart_under_load_fails_fast_and_recovers(tmp_path: Path, pg_url: str) -> None:
-    upstream = urllib.parse.urlsplit(pg_url)
+def test_postgres_restart_under_load_fails_fast_and_recovers(tmp_path: Path, pg_migrated_url: str) -> None:
+    upstream = urllib.parse.urlsplit(pg_migrated_url)
     with TcpProxy(upstream.hostname or "127.0.0.1", upstream.port or 5432) as proxy:
         env = {
-            "COORD_DATABASE_URL": _through(pg_url, proxy),
+            "COORD_DATABASE_URL": _through(pg_migrated_url, proxy),
             "COORD_DB_BUSY_TIMEOUT_SEC": str(BUSY_SEC),
             "COORD_DB_CONNECT_TIMEOUT_SEC": "2",
         }

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV, _drop_pg_database, _fresh_pg_database
+from tests.conftest import PG_ENV
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 
@@ -39,7 +40,7 @@ def db_env(request: pytest.FixtureRequest) -> dict[str, str]:
     """Server environment selecting each store; servers started with it share one database."""
     env = {"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_QUEUE_WAITER_LEASE_SEC": LEASE_SEC}
     if request.param == "postgres":
-        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_url")
+        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
     return env
 
 
@@ -52,7 +53,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         base = os.environ.get(PG_ENV)
         if not base:
             pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-        url, name = _fresh_pg_database(base)
+        url, name = databases.fresh_pg_database(base, migrated=True)
         env["COORD_DATABASE_URL"] = url
         dropped = (base, name)
     srv = start_server(Path(tmp_path_factory.mktemp("liveness")), env=env)
@@ -61,7 +62,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     finally:
         srv.stop()
         if dropped:
-            _drop_pg_database(*dropped)
+            databases.drop_pg_database(*dropped)
 
 
 @pytest.fixture
@@ -216,6 +217,7 @@ def test_sigterm_answers_waiters_503_and_after_a_restart_nobody_gets_the_scope(
 # ----------------------------------------------------------------- two replicas
 
 
+@pytest.mark.slow
 def test_a_replica_that_dies_leaves_no_entry_to_grant(tmp_path: Path, db_env: dict[str, str]) -> None:
     repo = "liveness/replica-dies"
     sweeping = {**db_env, "COORD_CLEANUP_INTERVAL_SEC": "0.5"}

@@ -25,7 +25,7 @@ ALEX, BOB = "alex/claude/1", "bob/codex/1"
 def two_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
     env = {"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_CLEANUP_INTERVAL_SEC": "1"}
     if request.param == "postgres":
-        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_url")
+        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
     servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
     try:
         yield servers

@@ -18,7 +18,7 @@ from tests.support import invariant
 from tests.support.invariant import active_claims_over_http
 from tests.support.server import Server, start_server
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CLIENTS = 8
 SECONDS = 8.0

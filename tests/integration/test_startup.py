@@ -115,7 +115,7 @@ def test_books_are_loaded_before_ready_so_the_first_claim_loads_nothing(
     big, small, count = "warm/big", "warm/small", 20_000
     env = {"COORD_LOG_LEVEL": "info", "COORD_DISABLE_BACKGROUND_CLEANUP": "1"}
     if backend == "postgres":
-        url = request.getfixturevalue("pg_url")
+        url = request.getfixturevalue("pg_migrated_url")
         env["COORD_DATABASE_URL"] = url
     start_server(tmp_path, env=env).stop()  # creates the schema
     if backend == "postgres":

@@ -13,6 +13,8 @@ from tests.support.invariant import assert_server_exclusive
 from tests.support.mcp_http import mcp_http, structured, text
 from tests.support.server import Server, start_server
 
+pytestmark = pytest.mark.integration
+
 REPO = "acme/http"
 ALEX, BOB = "alex/claude/main", "bob/codex/main"
 READ_ONLY = {"check_conflicts", "list_claims", "my_requests", "whoami"}

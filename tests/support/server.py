@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import databases
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -49,15 +51,28 @@ def start_server(
     env: dict[str, str] | None = None,
     token: str = "race-token",
     port: int | None = None,
-    timeout: float = 30.0,
+    timeout: float = 120.0,
+    migrated: bool = True,
 ) -> Server:
+    """`coord-api` on `port` (a free one by default), once /readyz answers 200.
+
+    Its SQLite file is `tmp/coord.db` unless `env` names another database. A new default
+    file starts as a copy of the migrated template (tests/support/databases.py), so the
+    server's own migration at start-up finds the schema at its head; `migrated=False`
+    lets the server create the file itself. `timeout` is generous: on a loaded machine
+    (parallel workers beside other work) a start takes many times its usual second or two.
+    """
     port = port or free_port()
+    database = tmp / "coord.db"
+    overridden = env is not None and ("COORD_DATABASE_PATH" in env or "COORD_DATABASE_URL" in env)
+    if migrated and not overridden and not database.exists():
+        databases.migrated_sqlite(database)
     full_env = {
         **os.environ,
         "COORD_AUTH_TOKEN": token,
         "COORD_HOST": "127.0.0.1",
         "COORD_PORT": str(port),
-        "COORD_DATABASE_PATH": str(tmp / "coord.db"),
+        "COORD_DATABASE_PATH": str(database),
         "COORD_LOG_LEVEL": "warning",
         "COORD_NO_UPDATE_CHECK": "1",
         **(env or {}),

@@ -46,7 +46,7 @@ def test_postgres_unreachable_is_503(tmp_path: Path) -> None:
         store.close()
 
 
-def test_postgres_repo_lock_held_elsewhere_is_503(tmp_path: Path, pg_url: str) -> None:
+def test_postgres_repo_lock_held_elsewhere_is_503(tmp_path: Path, pg_migrated_url: str) -> None:
     """Another session holding a repo's advisory lock makes writers give up with the budget, not hang."""
     import psycopg
 
@@ -55,13 +55,13 @@ def test_postgres_repo_lock_held_elsewhere_is_503(tmp_path: Path, pg_url: str) -
     from coordination.service import ClaimRequest, ClaimService
     from coordination.store import open_store
 
-    settings = make_settings(tmp_path, database_url=pg_url, db_busy_timeout_sec=0.3)
+    settings = make_settings(tmp_path, database_url=pg_migrated_url, db_busy_timeout_sec=0.3)
     store = open_store(settings)
     store.migrate()
     service = ClaimService(settings, store)
     request = ClaimRequest(engineer="a", repo_id="held/repo", items=[ClaimItem(ClaimType.FILE, "x.py")])
     try:
-        with psycopg.connect(pg_url) as other:
+        with psycopg.connect(pg_migrated_url) as other:
             other.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("held/repo",))
             with pytest.raises(Unavailable, match="COORD_DB_BUSY_TIMEOUT_SEC"):
                 service.create_claims(request)

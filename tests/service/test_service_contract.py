@@ -60,8 +60,12 @@ def test_all_or_nothing(service: ClaimService) -> None:
 
 
 def test_repos_are_independent(service: ClaimService) -> None:
-    service.create_claims(req("alex/claude/1", "src/**", repo="org/one"))
-    service.create_claims(req("bob/codex/1", "src/**", repo="org/two"))
+    one = service.create_claims(req("alex/claude/1", "src/**", repo="org/one"))
+    two = service.create_claims(req("bob/codex/1", "src/**", repo="org/two"))  # no conflict: another repo
+    assert [d["outcome"] for d in one.decisions + two.decisions] == ["GRANT", "GRANT"]
+    assert [c["engineer"] for c in service.list_claims("org/one")] == ["alex/claude/1"]
+    assert [c["engineer"] for c in service.list_claims("org/two")] == ["bob/codex/1"]
+    assert service.list_claims("org/app") == []
 
 
 def test_refreshing_own_claim_keeps_one_row(service: ClaimService, clock) -> None:
