@@ -204,6 +204,8 @@ class CoordClient:
             body["urgency"] = urgency
         if resume is not None:
             body["resume"] = resume
+            if not body["claims"]:
+                del body["claims"]  # the ticket's scope is used
         if (wait_seconds or resume) and timeout is None:
             timeout = float(wait_seconds or MAX_WAIT_SECONDS) + DEFAULT_TIMEOUT
         return dict(self.request("POST", "/claims", json=body, timeout=timeout))

@@ -82,7 +82,10 @@ class CreateClaimsIn(Strict):
     branch: Plain | None = Field(None, max_length=lim.MAX_BRANCH_LENGTH)
     description: Text | None = Field(None, max_length=lim.MAX_DESCRIPTION_LENGTH)
     claims: list[ClaimItemIn] = Field(
-        default_factory=list, max_length=lim.MAX_ITEMS, description="at least one, unless `resume` is set (then unused)"
+        default_factory=list,
+        min_length=1,
+        max_length=lim.MAX_ITEMS,
+        description="required unless `resume` is set (then leave it out: the ticket's scope is used)",
     )
     ttl_hours: float | None = Field(
         None,
