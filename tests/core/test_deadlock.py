@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coordination.core.deadlock import Wait, describe, engineers, explain, find_cycle
+from tests.support.properties import examples
 
 PEOPLE = ["alex", "bob", "carol", "dave", "erin"]
 ME = "me"
@@ -40,7 +41,7 @@ def reaches(start: set[str], graph: list[Wait], goal: str) -> dict[str, int]:
     return dist
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(new_edges, max_size=4), st.lists(edges, max_size=25))
 def test_a_cycle_is_found_exactly_when_the_requester_is_reachable(new: list[Wait], waiting: list[Wait]) -> None:
     cycle = find_cycle(ME, new, waiting)
@@ -58,7 +59,7 @@ def test_a_cycle_is_found_exactly_when_the_requester_is_reachable(new: list[Wait
     assert len(cycle) == dist[ME] + 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(new_edges, max_size=4), st.lists(edges, max_size=25), st.randoms())
 def test_the_answer_does_not_depend_on_the_order_of_the_edges(new: list[Wait], waiting: list[Wait], rnd) -> None:
     shuffled_new, shuffled = list(new), list(waiting)
@@ -67,7 +68,7 @@ def test_the_answer_does_not_depend_on_the_order_of_the_edges(new: list[Wait], w
     assert find_cycle(ME, new, waiting) == find_cycle(ME, shuffled_new, shuffled)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(new_edges, min_size=1, max_size=4), st.lists(edges, max_size=25))
 def test_the_explanation_names_every_link_and_who_should_release(new: list[Wait], waiting: list[Wait]) -> None:
     cycle = find_cycle(ME, new, waiting)
