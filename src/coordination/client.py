@@ -17,7 +17,7 @@ never part of `repr()`, and never sent when it is a placeholder (`set-me`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from coordination import __version__, clientenv
 JSON = dict[str, Any]
 
 DEFAULT_TIMEOUT = 10.0
+MAX_WAIT_SECONDS = 900.0  # the API's largest wait_seconds
 
 
 class CoordError(Exception):
@@ -178,11 +179,15 @@ class CoordClient:
         ttl_hours: float | None = None,
         wait_seconds: float | None = None,
         urgency: str | None = None,
+        resume: str | None = None,
         timeout: float | None = None,
     ) -> JSON:
         """`POST /claims` (all-or-nothing). 409 raises CoordError with `.conflicts`.
 
-        `session_id` defaults to this client's session.
+        `session_id` defaults to this client's session. A wait longer than the
+        service's per-call cap answers with `queue.state == "waiting"` and a
+        `queue.ticket`; pass it as `resume` to keep waiting (`claims` may then be
+        empty), or use `wait_for_claims`, which does it until the wait is over.
         """
         body: JSON = {
             "engineer": engineer,
@@ -197,9 +202,28 @@ class CoordClient:
             body["wait_seconds"] = wait_seconds
         if urgency is not None:
             body["urgency"] = urgency
-        if wait_seconds and timeout is None:
-            timeout = float(wait_seconds) + DEFAULT_TIMEOUT
+        if resume is not None:
+            body["resume"] = resume
+            if not body["claims"]:
+                del body["claims"]  # the ticket's scope is used
+        if (wait_seconds or resume) and timeout is None:
+            timeout = float(wait_seconds or MAX_WAIT_SECONDS) + DEFAULT_TIMEOUT
         return dict(self.request("POST", "/claims", json=body, timeout=timeout))
+
+    def wait_for_claims(self, on_waiting: Callable[[JSON], None] | None = None, **kwargs: Any) -> JSON:
+        """`create_claims`, resuming its ticket until the queue grants it or the wait ends.
+
+        Each call waits at most the service's COORD_MAX_CALL_WAIT_SEC; `on_waiting`
+        sees every intermediate answer (`queue.state == "waiting"`). The last answer
+        is a grant; an ended wait raises CoordError (409) as `create_claims` does.
+        """
+        body = self.create_claims(**kwargs)
+        while isinstance(body.get("queue"), dict) and body["queue"].get("state") == "waiting":
+            if on_waiting is not None:
+                on_waiting(body)
+            resumed = {k: kwargs[k] for k in ("engineer", "repo_id", "session_id") if k in kwargs}
+            body = self.create_claims(claims=[], resume=str(body["queue"]["ticket"]), **resumed)
+        return body
 
     def list_claims(
         self,

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
         "lease ran out (its server died) is never granted and ends as abandoned",
     )
 
+    max_call_wait_sec: float = Field(
+        50.0,
+        ge=0.5,
+        le=900,
+        description="The longest one call waits in the claim queue; a longer wait_seconds answers 202 with a "
+        "ticket before this and the entry keeps its place until resumed (MCP clients give up after about 60 s)",
+    )
+
     auto_promote_threshold: int = Field(
         0, ge=0, description="Refused attempts on a file within the window that add it to shared_files; 0 disables"
     )

@@ -43,6 +43,12 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Deadlock(Conflict):
+    """409: waiting would close a cycle of engineers who each hold what the next waits for."""
+
+    code = "deadlock"
+
+
 class Unavailable(ServiceError):
     """Retry later: the database stayed locked or unreachable, or too many waiters are queued."""
 

@@ -17,12 +17,17 @@ structured result with an output schema; failures come back as readable tool err
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
+import anyio
+import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver import MCPServer as _Server
 from mcp.server.mcpserver.exceptions import ToolError
@@ -95,6 +100,10 @@ Branch = Annotated[str, Field(max_length=lim.MAX_BRANCH_LENGTH)]
 Reason = Annotated[str, Field(min_length=1, max_length=lim.MAX_REASON_LENGTH)]
 Note = Annotated[str, Field(max_length=lim.MAX_NOTE_LENGTH)]
 TtlHours = Annotated[float, Field(description=schemas.TTL_HELP)]
+Ticket = Annotated[
+    str,
+    Field(max_length=lim.MAX_TICKET_LENGTH, description="the queue.ticket of an answer that is still waiting"),
+]
 
 
 # -- output models (the API's own response schemas, plus a few envelopes) ----------
@@ -172,6 +181,12 @@ def call(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def format_error(what: str, exc: CoordError) -> str:
+    if exc.status == 409 and exc.error == "deadlock":
+        lines = [f"{what}: DEADLOCK - nothing was claimed or queued. {exc.detail}"]
+        if exc.suggestion:
+            lines.append(f"Suggestion: {exc.suggestion}")
+        lines.append("Do not edit the files you asked for; release what the suggestion names, then claim again.")
+        return "\n".join(lines)
     if exc.status == 409:
         lines = [f"{what}: CONFLICT - nothing was claimed. {exc.detail}"]
         for c in exc.conflicts:
@@ -234,6 +249,53 @@ def validate_symbols(root: Path | None, symbols: dict[str, list[str]]) -> None:
         )
 
 
+# -- waiting ----------------------------------------------------------------------
+
+PROGRESS_EVERY_SEC = 2.0
+
+
+async def to_thread(fn: Callable[[], Any]) -> Any:
+    """Run a blocking API call in a worker thread (the in-process transport needs one)."""
+    return await anyio.to_thread.run_sync(fn)
+
+
+async def with_progress(ctx: Context, fn: Callable[[], Any], total: float | None) -> Any:
+    """`fn()` in a worker thread; meanwhile a progress notification every PROGRESS_EVERY_SEC.
+
+    The SDK sends them only when the call carried a progressToken, so clients that
+    reset their timeout on progress keep waiting. Progress is the seconds waited
+    by this call; `total` the wait asked for, when known.
+    """
+    done = anyio.Event()
+    started = time.monotonic()
+
+    async def tick() -> None:
+        while not done.is_set():
+            with anyio.move_on_after(PROGRESS_EVERY_SEC):
+                await done.wait()
+            if done.is_set():
+                return
+            waited = round(time.monotonic() - started, 1)
+            try:
+                await ctx.report_progress(waited, total, f"waiting in the claim queue ({waited:g}s)")
+            except Exception:  # noqa: BLE001 - a lost notification must not end the wait
+                log.debug("progress notification failed", exc_info=True)
+
+    failed: list[Exception] = []
+    result: Any = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(tick)
+        try:
+            result = await anyio.to_thread.run_sync(fn)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
+            failed.append(exc)  # (inside it a ToolError would reach the client wrapped in a group)
+        finally:
+            done.set()
+    if failed:
+        raise failed[0]
+    return result
+
+
 # -- the tools --------------------------------------------------------------------
 
 
@@ -266,9 +328,9 @@ def build_server(backend: ToolBackend) -> Any:
         return schemas.ConflictsOut.model_validate(body)
 
     @server.tool(annotations=_hints(title="Claim files"))
-    def claim_files(
+    async def claim_files(
         ctx: Context,
-        patterns: Patterns,
+        patterns: Patterns | None = None,
         engineer: str | None = None,
         symbols: dict[str, Symbols] | None = None,
         ttl_hours: TtlHours | None = None,
@@ -278,6 +340,7 @@ def build_server(backend: ToolBackend) -> Any:
         wait_seconds: WaitSeconds | None = None,
         urgency: UrgencyArg | None = None,
         repo_id: str | None = None,
+        resume: Ticket | None = None,
     ) -> schemas.CreateClaimsOut:
         """Claim files or globs (repo-relative, e.g. `src/auth/**`) before editing them,
         all or nothing. `symbols` maps a file to the declarations to claim
@@ -292,17 +355,31 @@ def build_server(backend: ToolBackend) -> Any:
           or call again with wait_seconds to queue.
         - invalid (400, a tool error): the named argument is wrong; fix it and call again.
         - queued (with wait_seconds): the call returns once the queue grants the claims
-          (the answer has `queue: {id, waited_sec}`), or fails with a conflict when the
-          wait ends; my_requests(queued=True) shows who you wait on and
-          cancel_queue_request gives up the wait."""
+          (the answer has `queue: {id, state: granted, waited_sec}`), or fails with a
+          conflict when the wait ends; my_requests(queued=True) shows who you wait on and
+          cancel_queue_request gives up the wait. Progress notifications are sent while
+          it waits (when the call has a progressToken).
+        - still waiting: one call waits at most about 50 s (the service's
+          COORD_MAX_CALL_WAIT_SEC); a longer wait_seconds answers `queue: {state:
+          waiting, ticket, resume_before}` with no claims. Call
+          claim_files(resume=<ticket>) before resume_before to keep your place in line
+          (patterns and wait_seconds are then taken from the ticket); otherwise the
+          entry is dropped. Do not edit the files meanwhile.
+        - deadlock (409, a tool error): waiting would close a cycle (you hold what they
+          wait for, they hold what you want); nothing was queued. Release what the
+          suggestion names, then claim again."""
         scope = backend.scope(ctx)
+        patterns = patterns or []
         symbols = symbols or {}
-        validate_symbols(scope.local_root, symbols)
-        items = [claim_item(p, claim_type, symbols.get(p)) for p in patterns]
-        items += [claim_item(p, claim_type, s) for p, s in symbols.items() if p not in patterns]
-        if not items:
-            raise ToolError("claim_files needs at least one pattern")
-        body = call(
+        items: list[dict[str, Any]] = []
+        if not resume:
+            validate_symbols(scope.local_root, symbols)
+            items = [claim_item(p, claim_type, symbols.get(p)) for p in patterns]
+            items += [claim_item(p, claim_type, s) for p, s in symbols.items() if p not in patterns]
+            if not items:
+                raise ToolError("claim_files needs at least one pattern (or resume=<ticket>)")
+        request = functools.partial(
+            call,
             "claim_files",
             scope.client.create_claims,
             engineer=scope.who(engineer),
@@ -314,7 +391,10 @@ def build_server(backend: ToolBackend) -> Any:
             ttl_hours=ttl_hours,
             wait_seconds=wait_seconds or None,
             urgency=urgency,
+            resume=resume or None,
         )
+        waits = bool(wait_seconds or resume)
+        body = await with_progress(ctx, request, wait_seconds or None) if waits else await to_thread(request)
         return schemas.CreateClaimsOut.model_validate(body)
 
     @server.tool(annotations=_hints(destructive=True, idempotent=True, title="Release claims"))

@@ -57,3 +57,36 @@ def test_claim_waits_in_the_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             assert "granted from the queue" in result.output and "src/a.ts" in result.output
     finally:
         server.stop()
+
+
+def test_a_wait_longer_than_one_call_resumes_transparently(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "srv").mkdir()
+    env = {"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_MAX_CALL_WAIT_SEC": "1"}
+    server = start_server(tmp_path / "srv", env=env)
+    try:
+        monkeypatch.chdir(tmp_path)
+        for key, value in {
+            "COORD_AUTH_TOKEN": server.token,
+            "COORD_REPO_ID": "org/app",
+            "COORD_ENGINEER": BOB,
+            "COORD_API_URL": server.url,
+            "COLUMNS": "250",
+            "COORD_NO_UPDATE_CHECK": "1",
+        }.items():
+            monkeypatch.setenv(key, value)
+        with server.client() as client:
+            held = client.post(
+                "/claims", json={"engineer": ALEX, "repo_id": "org/app", "claims": [{"pattern": "src/a.ts"}]}
+            ).json()["claims"][0]
+            # released after three of the CLI's one-second calls: the same entry is granted
+            timer = threading.Timer(3.5, lambda: client.delete(f"/claims/{held['id']}", params={"engineer": ALEX}))
+            timer.start()
+            result = CliRunner().invoke(app, ["claim", "src/a.ts", "--wait", "30"])
+            timer.join()
+            assert result.exit_code == 0, result.output
+            assert result.output.count("still waiting (entry 1, place 1, behind alex/claude/1)") >= 2
+            assert "granted from the queue (entry 1)" in result.output
+            entries = client.get("/queue", params={"repo_id": "org/app", "state": "granted"}).json()["queue"]
+            assert [e["id"] for e in entries] == [1]
+    finally:
+        server.stop()

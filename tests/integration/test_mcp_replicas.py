@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +16,16 @@ pytestmark = pytest.mark.integration
 
 REPO = "acme/replicas"
 ALEX, BOB = "alex/claude/main", "bob/codex/main"
+CAP = 2.0
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
-    env = {"COORD_DISABLE_INSTANCE_LOCK": "true", "COORD_DISABLE_BACKGROUND_CLEANUP": "true"}
+    env = {
+        "COORD_DISABLE_INSTANCE_LOCK": "true",
+        "COORD_DISABLE_BACKGROUND_CLEANUP": "true",
+        "COORD_MAX_CALL_WAIT_SEC": str(CAP),
+    }
     if request.param == "postgres":
         env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
     servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
@@ -52,6 +58,39 @@ async def test_a_claim_through_one_replica_conflicts_through_the_other(replicas:
         refused = await on_a.call_tool("claim_files", {"patterns": ["src/api/**"]})
         assert refused.is_error and BOB in text(refused)
         structured(await on_b.call_tool("release_claims", {}))
+    for s in replicas:
+        with s.client() as http:
+            assert_server_exclusive(http, REPO)
+
+
+async def test_a_wait_started_on_one_replica_resumes_on_the_other(replicas: list[Server]) -> None:
+    a, b = replicas
+    async with (
+        mcp_http(a.url, a.token, REPO, ALEX) as alex_on_a,
+        mcp_http(a.url, a.token, REPO, BOB) as bob_on_a,
+        mcp_http(b.url, b.token, REPO, BOB) as bob_on_b,
+    ):
+        held = structured(await alex_on_a.call_tool("claim_files", {"patterns": ["src/db.py"]}))["claims"][0]
+        first = structured(await bob_on_a.call_tool("claim_files", {"patterns": ["src/db.py"], "wait_seconds": 60}))
+        ticket = first["queue"]["ticket"]
+        assert first["queue"]["state"] == "waiting"
+        again = structured(await bob_on_b.call_tool("claim_files", {"resume": ticket}))
+        assert again["queue"]["state"] == "waiting" and again["queue"]["id"] == first["queue"]["id"]
+
+        async def release_soon() -> None:
+            await asyncio.sleep(0.5)
+            structured(await alex_on_a.call_tool("release_claims", {"claim_ids": [held["id"]]}))
+
+        releasing = asyncio.create_task(release_soon())
+        granted = structured(await bob_on_b.call_tool("claim_files", {"resume": ticket}))
+        await releasing
+        assert granted["queue"] == {
+            "id": first["queue"]["id"],
+            "state": "granted",
+            "waited_sec": granted["queue"]["waited_sec"],
+        }
+        assert [c["engineer"] for c in granted["claims"]] == [BOB]
+        structured(await bob_on_b.call_tool("release_claims", {}))
     for s in replicas:
         with s.client() as http:
             assert_server_exclusive(http, REPO)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from coordination.core import limits as lim
@@ -21,7 +21,8 @@ PATTERN_HELP = (
 TTL_HELP = f"greater than 0 and at most COORD_MAX_TTL_HOURS (default {lim.DEFAULT_MAX_TTL_HOURS:g})"
 WAIT_HELP = (
     f"if the request conflicts, wait in the claim queue up to this many seconds (max {lim.MAX_WAIT_SECONDS}) "
-    "instead of answering 409 at once; the call long-polls until granted or the wait ends"
+    "instead of answering 409 at once; the call long-polls until granted or the wait ends, "
+    "or for at most COORD_MAX_CALL_WAIT_SEC: then 202 with a ticket to resume"
 )
 
 
@@ -52,7 +53,9 @@ class Strict(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    error: str = Field(description="machine-readable code: invalid, unauthorized, forbidden, not_found, conflict")
+    error: str = Field(
+        description="machine-readable code: invalid, unauthorized, forbidden, not_found, conflict, deadlock"
+    )
     detail: str = Field(description="what was wrong, for a human")
     model_config = ConfigDict(extra="allow")
 
@@ -78,7 +81,12 @@ class CreateClaimsIn(Strict):
     session_id: Plain | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
     branch: Plain | None = Field(None, max_length=lim.MAX_BRANCH_LENGTH)
     description: Text | None = Field(None, max_length=lim.MAX_DESCRIPTION_LENGTH)
-    claims: list[ClaimItemIn] = Field(min_length=1, max_length=lim.MAX_ITEMS)
+    claims: list[ClaimItemIn] = Field(
+        default_factory=list,
+        min_length=1,
+        max_length=lim.MAX_ITEMS,
+        description="required unless `resume` is set (then leave it out: the ticket's scope is used)",
+    )
     ttl_hours: float | None = Field(
         None,
         gt=0,
@@ -88,6 +96,21 @@ class CreateClaimsIn(Strict):
     urgency: Urgency = Field(
         Urgency.NORMAL, description="queue priority: blocking > high > normal > low (only matters with wait_seconds)"
     )
+    resume: Plain | None = Field(
+        None,
+        max_length=lim.MAX_TICKET_LENGTH,
+        description=(
+            "the `queue.ticket` of an earlier 202: wait again in the same place in line, until the entry's "
+            "own deadline (its scope and wait come from the first call; `claims`/`wait_seconds` are not read)"
+        ),
+        examples=["q12-0123456789ab"],
+    )
+
+    @model_validator(mode="after")
+    def _claims_or_resume(self) -> CreateClaimsIn:
+        if not self.claims and not self.resume:
+            raise ValueError("claims must list at least one item (or resume a ticket)")
+        return self
 
 
 class CarveOut(BaseModel):
@@ -133,11 +156,39 @@ class QueueGrantOut(BaseModel):
     waited_sec: float = Field(description="seconds between joining the queue and the grant")
 
 
+class QueueBlockerOut(BaseModel):
+    claim_id: int
+    engineer: str = Field(description="who you are waiting on")
+    type: ClaimType
+    pattern: str
+    symbols: list[str]
+    state: ClaimState
+    expires_at: str
+
+
+class QueueWaitingOut(BaseModel):
+    """A 202: the call's share of the wait ended (COORD_MAX_CALL_WAIT_SEC), the entry still waits."""
+
+    id: int = Field(description="the queue entry")
+    state: Literal["waiting"] = "waiting"
+    ticket: str = Field(description="pass as `resume` (POST /claims) or claim_files(resume=...) to keep waiting")
+    resume_before: str = Field(
+        description="resume by then (COORD_QUEUE_WAITER_LEASE_SEC from this answer) or the entry is abandoned"
+    )
+    deadline: str = Field(description="when the whole wait ends (joining the queue + wait_seconds)")
+    place: int | None = Field(None, description="1 = considered first among the repo's waiting entries")
+    waited_sec: float = Field(description="seconds since joining the queue")
+    blocking: list[QueueBlockerOut] = Field(description="the active claims the entry waits on")
+
+
 class CreateClaimsOut(BaseModel):
     claims: list[ClaimOut]
     decisions: list[DecisionOut]
     pending_requests: list[dict[str, Any]]
-    queue: QueueGrantOut | None = Field(None, description="set when the claims were granted from the queue")
+    queue: Annotated[QueueGrantOut | QueueWaitingOut, Field(discriminator="state")] | None = Field(
+        None,
+        description="set when the claims were granted from the queue, or (202) when the entry still waits",
+    )
 
 
 class ClaimBrief(BaseModel):
@@ -161,11 +212,26 @@ class QueueEndOut(BaseModel):
     state: Literal[QueueState.EXPIRED, QueueState.CANCELLED, QueueState.ABANDONED]
 
 
+class DeadlockStep(BaseModel):
+    engineer: str = Field(description="who waits")
+    queue_id: int | None = Field(description="their queue entry (null: the refused request)")
+    wants: str = Field(description="the pattern they asked for")
+    held_by: str
+    claim_id: int = Field(description="the claim they wait for")
+    pattern: str = Field(description="that claim's pattern")
+
+
 class ConflictOut(ErrorOut):
     conflicts: list[ConflictEntry]
     suggestion: str
     queue: QueueEndOut | None = Field(
         None, description="with wait_seconds: the queue entry, expired (the wait ended) or cancelled"
+    )
+    cycle: list[DeadlockStep] | None = Field(
+        None, description="`error: deadlock`: the waits of the cycle in order, starting with this request"
+    )
+    engineers: list[str] | None = Field(
+        None, description="`error: deadlock`: the engineers of the cycle, starting with the requester"
     )
 
 

@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coordination.api.schemas import PATTERN_HELP, TTL_HELP, ClaimOut, Plain, Strict, Symbol, Text
+from coordination.api.schemas import PATTERN_HELP, TTL_HELP, ClaimOut, Plain, QueueBlockerOut, Strict, Symbol, Text
 from coordination.core import limits as lim
 from coordination.core.limits import MAX_ID
-from coordination.core.vocabulary import Answer, ClaimState, ClaimType, QueueState, RequestState, Urgency
+from coordination.core.vocabulary import Answer, ClaimType, QueueState, RequestState, Urgency
 
 
 class ReleaseRequestIn(Strict):
@@ -81,16 +81,6 @@ class QueueItemOut(BaseModel):
     type: ClaimType
     pattern: str
     symbols: list[str]
-
-
-class QueueBlockerOut(BaseModel):
-    claim_id: int
-    engineer: str = Field(description="who you are waiting on")
-    type: ClaimType
-    pattern: str
-    symbols: list[str]
-    state: ClaimState
-    expires_at: str
 
 
 class QueueEntryOut(BaseModel):

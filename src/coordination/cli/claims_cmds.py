@@ -139,7 +139,14 @@ def claim(
     with _client(as_json) as (client, env):
         if wait:
             err.print(f"waiting up to {wait:g}s in the claim queue if the scope is held...")
-        body = client.create_claims(
+
+        def still_waiting(body: dict[str, Any]) -> None:
+            entry = body["queue"]
+            holders = ", ".join(sorted({b["engineer"] for b in entry.get("blocking", [])})) or "others"
+            err.print(f"still waiting (entry {entry['id']}, place {entry.get('place')}, behind {holders})...")
+
+        body = client.wait_for_claims(
+            on_waiting=still_waiting,
             engineer=engineer or env.engineer,
             repo_id=env.repo_id,
             branch=branch,

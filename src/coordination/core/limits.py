@@ -40,6 +40,7 @@ __all__ = [
     "MAX_SESSION_ID_LENGTH",
     "MAX_SYMBOLS_PER_CLAIM",
     "MAX_SYMBOL_LENGTH",
+    "MAX_TICKET_LENGTH",
     "MAX_TOOL_NAME_LENGTH",
     "MAX_VERIFY_PATHS",
     "MAX_WAIT_SECONDS",
@@ -68,6 +69,7 @@ MAX_ID = 2**63 - 1  # claim, request, queue and event ids are 64-bit in both dat
 # -- a claim request (POST /claims) -------------------------------------------------
 MAX_ITEMS = 100  # claim items per request; paths and symbols together per GET /conflicts
 MAX_WAIT_SECONDS = 900  # wait_seconds: how long a request may wait in the claim queue
+MAX_TICKET_LENGTH = 40  # characters of a `resume` ticket (`q<queue id>-<12 hex>`)
 MAX_BRANCH_LENGTH = 500
 MAX_DESCRIPTION_LENGTH = 4000
 DEFAULT_MAX_TTL_HOURS = 72.0  # COORD_MAX_TTL_HOURS's default; ttl_hours must be > 0 and at most that

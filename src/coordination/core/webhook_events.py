@@ -20,6 +20,7 @@ AUDIT_TO_WEBHOOK: dict[str, str] = {
     "queue_cancel": "queue_cancel",
     "queue_expire": "queue_expire",
     "queue_abandon": "queue_abandon",
+    "deadlock": "queue_deadlock",
     "release": "claim_released",
     "expire": "claim_expired",
     "idle-expire": "claim_idle_expired",

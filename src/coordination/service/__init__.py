@@ -5,7 +5,8 @@ with a store. Each module is one concept:
 
 - `uow`: `RepoWrite`, the unit of work of every change to a repo's claims;
 - `claims`, `grants`, `checks`: claim, release, extend, read; grant and end rows; check and verify;
-- `queue` (with `queue_entries`, `presence`): the claim queue;
+- `queue` (with `queue_entries`, `presence`, `tickets`, `wait_graph`): the claim queue, waits in
+  slices resumed by ticket, and the deadlock check before a wait is queued;
 - `requests` (with `request_answers`, `request_effects`): release requests;
 - `ownership`, `rules`: owners.yaml upload, promotion, auto-promote and auto-demote;
 - `sessions`, `sweep`, `drift`, `readiness`, `reports`, `audit`, `books`, `gate`.

@@ -18,7 +18,8 @@ from coordination.core import globs, lifetimes, spelling, validation
 from coordination.core.decisions import Context, decide
 from coordination.core.files import FileSet, overlap_function
 from coordination.core.model import ActiveClaim, ClaimType, Outcome
-from coordination.errors import Conflict, Forbidden, Invalid, NotFound
+from coordination.errors import Conflict, Deadlock, Forbidden, Invalid, NotFound
+from coordination.service import tickets, wait_graph
 from coordination.service.context import ServiceContext, check_identity, require_actor
 from coordination.service.drift import Drift
 from coordination.service.grants import Grants, conflict_error, dead_candidates, repo_of_claim
@@ -52,6 +53,8 @@ class Claims:
 
         `presence` tells a waiting call that its caller went away (see `queue`).
         """
+        if req.resume:
+            return tickets.resume(self.queue, req, presence)
         if req.wait_seconds > 0:
             return self.queue.claim_and_wait(req, presence)
         return self.create_claims(req)
@@ -87,6 +90,7 @@ class Claims:
         return self.sessions.restarting_idle(lambda: self._create_locked(spelled_req, files, notes))
 
     def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
+        deadlocked: Deadlock | None = None
         with RepoWrite(self.ctx, req.repo_id, files) as w:
             tx, seq, now = w.tx, w.seq, w.now
             if req.session_id:
@@ -122,15 +126,18 @@ class Claims:
                 if refused:
                     self.ctx.hooks.publish_conflicts(tx, req.repo_id, refused, now)
                 if req.wait_seconds > 0:
-                    blocking = [c.id for d in blocked for c in d.blocking]
-                    queued = self.queue.enqueue(tx, req, blocking, seq, now)
-                    self.grants.end_dead(tx, dead, seq, now)
-                    return ClaimResult([], [], [], queue=queued)
+                    # A wait that would close a cycle of waiters is refused (409 deadlock), not queued.
+                    deadlocked = wait_graph.refusal(self.ctx, tx, req, blocked, w.book, now)
+                    if deadlocked is None:
+                        blocking = [c.id for d in blocked for c in d.blocking]
+                        queued = self.queue.enqueue(tx, req, blocking, seq, now)
+                        self.grants.end_dead(tx, dead, seq, now)
+                        return ClaimResult([], [], [], queue=queued)
             else:
                 result = self.grants.grant(tx, req, decisions, seq, now, notes=notes)
             self.grants.end_dead(tx, dead, seq, now)
         if blocked:
-            raise conflict_error(blocked, rules, now)
+            raise deadlocked or conflict_error(blocked, rules, now)
         return result
 
     # --------------------------------------------------------------- release

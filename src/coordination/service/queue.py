@@ -53,6 +53,7 @@ from coordination.core.decisions import Context, decide
 from coordination.core.files import overlap_function
 from coordination.core.model import Outcome, Urgency
 from coordination.errors import Conflict, Forbidden, Invalid, Unavailable
+from coordination.service import tickets
 from coordination.service.context import ServiceContext, check_identity
 from coordination.service.grants import Grants, claims_by_id, conflict_error
 from coordination.service.presence import Presence
@@ -228,15 +229,20 @@ class ClaimQueue:
             result = self.create(req)
             if result.queue is None:
                 return result
-            return self.wait(int(result.queue["id"]), req.wait_seconds, presence)
+            cap = self.ctx.settings.max_call_wait_sec
+            return self.wait(int(result.queue["id"]), req.wait_seconds, presence, cap=cap)
         finally:
             self.waiters.give_slot()
 
-    def wait(self, queue_id: int, wait_seconds: float, presence: Presence | None = None) -> ClaimResult:
+    def wait(
+        self, queue_id: int, wait_seconds: float, presence: Presence | None = None, cap: float | None = None
+    ) -> ClaimResult:
         """Block until the entry leaves `waiting` or `wait_seconds` pass; then the grant or a Conflict.
 
         While it waits it renews the entry's lease. If `presence` says the caller
         left, or the server is stopping, the entry ends (`abandoned`) instead.
+        A call blocks at most `cap` seconds: when that comes first the entry keeps
+        waiting and the answer carries its ticket (`tickets.still_waiting`).
         """
         event = self.waiters.register(queue_id)
         if presence is not None:
@@ -246,13 +252,16 @@ class ClaimQueue:
             repo_id = row["repo_id"]
             cache = self.ctx.books.cache(repo_id)
             end = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
+            stop = end if cap is None else min(end, time.monotonic() + cap)
             while row["state"] == "waiting":
                 if presence is not None and presence.gone:
                     return self._leave(queue_id, presence.reason, caller_gone=True)
                 if self.waiters.stopping is not None:
                     return self._leave(queue_id, self.waiters.stopping, caller_gone=False)
-                left = end - time.monotonic()
+                left = stop - time.monotonic()
                 if left <= 0:
+                    if stop < end:
+                        return tickets.still_waiting(self, queue_id)
                     row = self._finish(queue_id)
                     break
                 if event.wait(min(POLL_SEC, left)):

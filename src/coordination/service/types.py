@@ -30,6 +30,8 @@ class ClaimRequest:
     # Queue: wait up to this long if the request conflicts (0: answer the conflict at once).
     wait_seconds: float = 0
     urgency: str = "normal"
+    # A ticket from an earlier call whose wait goes on: wait again in the same place (`service.tickets`).
+    resume: str | None = None
 
 
 @dataclass

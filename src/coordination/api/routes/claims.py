@@ -39,9 +39,17 @@ def auth_check() -> dict[str, Any]:
     summary="Claim scopes, all or nothing",
     response_model=schemas.CreateClaimsOut,
     responses={
+        202: {
+            "model": schemas.CreateClaimsOut,
+            "description": "still waiting: the call waited COORD_MAX_CALL_WAIT_SEC; `queue.ticket` resumes it",
+        },
+        403: {"model": schemas.ErrorOut, "description": "resume: the ticket belongs to another engineer"},
+        404: {"model": schemas.ErrorOut, "description": "resume: no queue entry has this ticket"},
         409: {
             "model": schemas.ConflictOut,
-            "description": "overlaps claims held by others (with wait_seconds: the wait ended or was cancelled)",
+            "description": "overlaps claims held by others (with wait_seconds: the wait ended or was cancelled; "
+            "`error: deadlock` with the `cycle` when waiting would close a cycle of waiters, nothing queued; "
+            "resume: the entry ended, or the ticket is for another repo)",
         },
         503: {
             "model": schemas.ErrorOut,
@@ -49,11 +57,16 @@ def auth_check() -> dict[str, Any]:
         },
     },
 )
-async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http: Request) -> dict[str, Any]:
+async def create_claims(
+    body: schemas.CreateClaimsIn, service: ServiceDep, http: Request, response: Response
+) -> dict[str, Any]:
     """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
     this call long-polls (in a worker thread) until the queue grants it, the entry is
     cancelled (`DELETE /queue/{queue_id}`) or the wait ends. Closing the connection
-    ends the wait: the entry is abandoned and never granted."""
+    ends the wait: the entry is abandoned and never granted. One call waits at most
+    COORD_MAX_CALL_WAIT_SEC: a longer wait answers 202 with `queue.ticket`, and a call
+    with `resume: <ticket>` waits again in the same place (before `queue.resume_before`).
+    A wait that would close a cycle of waiters answers 409 `deadlock` at once."""
     request = ClaimRequest(
         engineer=body.engineer,
         repo_id=body.repo_id,
@@ -64,8 +77,9 @@ async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http:
         items=[ClaimItem(ClaimType(i.type), i.pattern, tuple(i.symbols or ()), i.literal) for i in body.claims],
         wait_seconds=body.wait_seconds,
         urgency=body.urgency,
+        resume=body.resume,
     )
-    if request.wait_seconds > 0:
+    if request.wait_seconds > 0 or request.resume:
         result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
     else:
         result = await anyio.to_thread.run_sync(service.claim, request)
@@ -76,6 +90,8 @@ async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http:
     }
     if result.queue is not None:
         out["queue"] = result.queue
+        if result.queue.get("state") == "waiting":
+            response.status_code = 202
     return out
 
 
