@@ -52,3 +52,28 @@ def test_with_a_token_any_host_is_answered(tmp_path: Path) -> None:
     with TestClient(create_app(migrated_settings(tmp_path))) as client:
         resp = client.post("/mcp", json=INITIALIZE, headers={**MCP, **AUTH, "Host": "coord.example.com"})
         assert resp.status_code == 200, resp.text
+
+
+def test_the_mcp_sdk_is_loaded_on_the_first_mcp_request_not_at_start(tmp_path: Path) -> None:
+    """Half of a start's CPU is the SDK: a service nobody reaches over /mcp never loads it."""
+    import subprocess
+    import sys
+
+    settings = migrated_settings(tmp_path)
+    script = f"""
+import sys
+from fastapi.testclient import TestClient
+from coordination.api.app import create_app
+from coordination.config import Settings
+app = create_app(Settings(database_path={str(settings.database_path)!r}, auth_token="test-token",
+                          disable_background_cleanup=True, disable_instance_lock=True))
+with TestClient(app) as client:
+    assert client.get("/readyz").status_code == 200
+    assert "mcp" not in sys.modules, "the MCP SDK was imported before anyone asked for /mcp"
+    resp = client.post("/mcp", json={INITIALIZE!r}, headers={{**{MCP!r}, **{AUTH!r}}})
+    assert resp.status_code == 200, resp.text
+    assert "mcp" in sys.modules
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
