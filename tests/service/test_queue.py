@@ -305,7 +305,7 @@ def test_a_release_answer_promotes_waiters(service: ClaimService) -> None:
     held = hold(service, ALEX, "src/a.ts")
     carol = queue(service, CAROL, "src/a.ts")
     request = service.requests.request_release(ReleaseAsk(REPO, BOB, held, "hotfix"))
-    service.requests.respond(request["id"], ReleaseAnswer(ALEX, "release"))
+    service.requests.respond(request.id, ReleaseAnswer(ALEX, "release"))
     assert state(service, carol) == "granted"
 
 

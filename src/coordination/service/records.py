@@ -15,9 +15,18 @@ from typing import Any
 
 from coordination import records
 from coordination.core.model import Carve
-from coordination.core.vocabulary import ClaimState, ClaimType
+from coordination.core.vocabulary import Answer, ClaimState, ClaimType, RequestState, Urgency
 
-__all__ = ["Claim", "ExtendedClaim", "claim_fields", "claim_from_row", "iso_z"]
+__all__ = [
+    "AnsweredRequest",
+    "Claim",
+    "ExtendedClaim",
+    "ReleaseRequest",
+    "claim_fields",
+    "claim_from_row",
+    "iso_z",
+    "request_fields",
+]
 
 
 def iso_z(moment: datetime) -> str:
@@ -112,3 +121,60 @@ class ExtendedClaim(Claim):
 def claim_fields(claim: Claim) -> dict[str, Any]:
     """A claim's fields by name (shallow: carves stay `Carve`s), to build a record that extends it."""
     return {f.name: getattr(claim, f.name) for f in fields(Claim)}
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRequest:
+    """A release request as readers are shown it; an open request whose claim ended shows as cancelled."""
+
+    id: int
+    repo_id: str
+    claim_id: int
+    requester: str
+    holder: str
+    reason: str
+    urgency: Urgency
+    wanted_pattern: str
+    wanted_symbols: tuple[str, ...]
+    state: RequestState
+    answer: Answer | None
+    answer_detail: dict[str, Any]  # what the answer did; its shape depends on the answer
+    created_at: datetime
+    answered_at: datetime | None
+    claim: Claim | None  # the holder's claim as it is now
+
+    def as_json(self) -> dict[str, Any]:
+        """The request as the API's JSON body (`ReleaseRequestOut`)."""
+        return {
+            "id": self.id,
+            "repo_id": self.repo_id,
+            "claim_id": self.claim_id,
+            "requester": self.requester,
+            "holder": self.holder,
+            "reason": self.reason,
+            "urgency": self.urgency.value,
+            "wanted_pattern": self.wanted_pattern,
+            "wanted_symbols": list(self.wanted_symbols),
+            "state": self.state.value,
+            "answer": None if self.answer is None else self.answer.value,
+            "answer_detail": self.answer_detail,
+            "created_at": iso_z(self.created_at),
+            "answered_at": None if self.answered_at is None else iso_z(self.answered_at),
+            "claim": None if self.claim is None else self.claim.as_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AnsweredRequest(ReleaseRequest):
+    """A request just answered, with the claim a coexist answer granted the requester."""
+
+    granted: Claim | None
+
+    def as_json(self) -> dict[str, Any]:
+        granted = None if self.granted is None else self.granted.as_json()
+        return {**ReleaseRequest.as_json(self), "granted": granted}
+
+
+def request_fields(request: ReleaseRequest) -> dict[str, Any]:
+    """A request's fields by name, to build a record that extends it."""
+    return {f.name: getattr(request, f.name) for f in fields(ReleaseRequest)}
