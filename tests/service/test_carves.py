@@ -15,11 +15,11 @@ ANA, BO = "ana/claude/1", "bo/codex/1"
 
 def claim(service: ClaimService, engineer: str, path: str, *symbols: str) -> int:
     got = service.create_claims(ClaimRequest(engineer=engineer, items=[ClaimItem(F, path, symbols)], repo_id=REPO))
-    return int(got.claims[0]["id"])
+    return int(got.claims[0].id)
 
 
 def carved(service: ClaimService, claim_id: int) -> list[tuple[str, str, int]]:
-    return [(c["path"], c["symbol"], c["by"]) for c in service.get_claim(claim_id)["carved"]]
+    return [(c.path, c.symbol, c.by) for c in service.get_claim(claim_id).carved]
 
 
 def test_a_second_claim_inside_a_carve_takes_its_own_carve_without_a_second_notice(service: ClaimService) -> None:
@@ -32,7 +32,7 @@ def test_a_second_claim_inside_a_carve_takes_its_own_carve_without_a_second_noti
     assert [(p["kind"], p["symbols"]) for p in pending] == [("auto-narrow", ["Foo"])]
     service.release(foo, BO)
     assert carved(service, whole) == [("src/f.ts", "Foo::bar", bar)]
-    assert_exclusive(service.list_claims(REPO))
+    assert_exclusive([c.as_json() for c in service.list_claims(REPO)])
 
 
 def test_a_claim_granted_without_a_carve_of_its_own_takes_the_carve_over(service: ClaimService) -> None:
@@ -46,11 +46,11 @@ def test_a_claim_granted_without_a_carve_of_its_own_takes_the_carve_over(service
             (json.dumps([{"path": "src/f.ts", "symbol": "Foo", "by": foo}]), json.dumps([foo]), whole),
         )
         tx.execute("UPDATE claims SET coexists_with = '[]' WHERE id = ?", (bar,))
-    assert_exclusive(service.list_claims(REPO))
+    assert_exclusive([c.as_json() for c in service.list_claims(REPO)])
     service.release(foo, BO)
     assert carved(service, whole) == [("src/f.ts", "Foo::bar", bar)]
-    assert service.get_claim(whole)["coexists_with"] == [bar]
-    assert service.get_claim(bar)["coexists_with"] == [whole]
+    assert service.get_claim(whole).coexists_with == (bar,)
+    assert service.get_claim(bar).coexists_with == (whole,)
     handover = [e for e in service.events(REPO) if e["event_type"] == "carve-handover"]
     assert [(e["claim_id"], e["detail"]["holder"], e["detail"]["ended"]) for e in handover] == [(bar, whole, [foo])]
-    assert_exclusive(service.list_claims(REPO))
+    assert_exclusive([c.as_json() for c in service.list_claims(REPO)])

@@ -17,7 +17,7 @@ def req(engineer: str, *patterns: str, repo: str = REPO, **kw: object) -> ClaimR
 
 
 def hold(service: ClaimService, engineer: str, pattern: str, repo: str = REPO) -> int:
-    return int(service.create_claims(req(engineer, pattern, repo=repo)).claims[0]["id"])
+    return int(service.create_claims(req(engineer, pattern, repo=repo)).claims[0].id)
 
 
 def queue(service: ClaimService, engineer: str, pattern: str, wait: float = 600, repo: str = REPO) -> int:

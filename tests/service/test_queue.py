@@ -22,7 +22,7 @@ def req(engineer: str, *patterns: str, **kw: object) -> ClaimRequest:
 
 
 def hold(service: ClaimService, engineer: str, *patterns: str, **kw: object) -> int:
-    return int(service.create_claims(req(engineer, *patterns, **kw)).claims[0]["id"])
+    return int(service.create_claims(req(engineer, *patterns, **kw)).claims[0].id)
 
 
 def queue(service: ClaimService, engineer: str, *patterns: str, wait: float = 600, **kw: object) -> int:
@@ -37,7 +37,7 @@ def state(service: ClaimService, queue_id: int) -> str:
 
 
 def holders(service: ClaimService, pattern: str) -> list[str]:
-    return [c["engineer"] for c in service.list_claims(REPO, pattern=pattern)]
+    return [c.engineer for c in service.list_claims(REPO, pattern=pattern)]
 
 
 def in_queue_order(service: ClaimService) -> list[dict]:
@@ -60,10 +60,10 @@ def test_queued_request_is_granted_when_the_holder_releases(service: ClaimServic
     service.release(held, ALEX)
     assert state(service, qid) == "granted"
     (claim,) = service.list_claims(REPO, engineer=BOB)
-    assert claim["pattern"] == "src/a.ts" and claim["session_id"] == "bob-session-1"
-    assert claim["description"] == "fix"
+    assert claim.pattern == "src/a.ts" and claim.session_id == "bob-session-1"
+    assert claim.description == "fix"
     result = service.queue.outcome(qid)
-    assert result.claims[0]["id"] == claim["id"]
+    assert result.claims[0].id == claim.id
     assert result.decisions[0]["outcome"] == "GRANT"
     assert result.queue == {"id": qid, "state": "granted", "waited_sec": 7.0}
     kinds = [e["event_type"] for e in service.events(REPO)]
@@ -76,7 +76,7 @@ def test_queued_request_is_granted_when_the_holder_releases(service: ClaimServic
 
 def test_a_request_that_does_not_conflict_is_granted_at_once(service: ClaimService) -> None:
     result = service.create_claims(req(BOB, "src/a.ts", wait_seconds=60, urgency="high"))
-    assert result.queue is None and result.claims[0]["engineer"] == BOB
+    assert result.queue is None and result.claims[0].engineer == BOB
     assert events(service, "queue_wait") == []
 
 
@@ -240,7 +240,7 @@ def test_a_waiter_in_this_process_wakes_on_release(service: ClaimService) -> Non
     waiter.join(10)
     assert "error" not in outcome, outcome
     result = outcome["result"]
-    assert result.claims[0]["engineer"] == BOB and result.queue["state"] == "granted"  # type: ignore[attr-defined]
+    assert result.claims[0].engineer == BOB and result.queue["state"] == "granted"  # type: ignore[attr-defined]
     assert time.monotonic() - started < 0.4  # woken by the event, not by the 0.5 s poll
 
 
@@ -275,7 +275,7 @@ def test_a_blocker_that_runs_out_of_time_lets_the_waiter_in_on_its_poll(service:
     entry = service.queue.poll(bob)
     assert entry["state"] == "granted"
     (claim,) = service.list_claims(REPO, engineer=BOB)
-    assert claim["session_id"] == "bob-session-1"
+    assert claim.session_id == "bob-session-1"
 
 
 def test_the_sweep_promotes_and_expires(service: ClaimService, clock) -> None:
@@ -305,7 +305,7 @@ def test_a_release_answer_promotes_waiters(service: ClaimService) -> None:
     held = hold(service, ALEX, "src/a.ts")
     carol = queue(service, CAROL, "src/a.ts")
     request = service.requests.request_release(ReleaseAsk(REPO, BOB, held, "hotfix"))
-    service.requests.respond(request["id"], ReleaseAnswer(ALEX, "release"))
+    service.requests.respond(request.id, ReleaseAnswer(ALEX, "release"))
     assert state(service, carol) == "granted"
 
 

@@ -30,7 +30,7 @@ def capped(make_service) -> ClaimService:
 
 
 def hold(service: ClaimService, engineer: str, pattern: str) -> int:
-    return int(service.create_claims(req(engineer, pattern)).claims[0]["id"])
+    return int(service.create_claims(req(engineer, pattern)).claims[0].id)
 
 
 def test_a_wait_longer_than_the_cap_answers_a_ticket_and_keeps_its_place(capped: ClaimService, clock) -> None:
@@ -56,7 +56,7 @@ def test_a_wait_longer_than_the_cap_answers_a_ticket_and_keeps_its_place(capped:
     granted = capped.claim(resume(BOB, entry["ticket"]))
     timer.join()
     assert granted.queue == {"id": entry["id"], "state": "granted", "waited_sec": granted.queue["waited_sec"]}
-    assert [c["engineer"] for c in granted.claims] == [BOB]
+    assert [c.engineer for c in granted.claims] == [BOB]
     assert capped.queue.get(int(carol["id"]))["state"] == "waiting"
 
 
@@ -68,7 +68,7 @@ def test_a_grant_between_two_calls_is_answered_to_the_resuming_call(capped: Clai
     assert capped.queue.get(entry["id"])["state"] == "granted"
     result = capped.claim(resume(BOB, entry["ticket"]))
     assert result.queue is not None and result.queue["state"] == "granted"
-    assert [c["engineer"] for c in result.claims] == [BOB]
+    assert [c.engineer for c in result.claims] == [BOB]
 
 
 def test_nobody_resuming_within_the_grace_period_abandons_the_entry(capped: ClaimService, clock) -> None:

@@ -72,7 +72,7 @@ def test_no_outbox_rows_without_a_url(service: ClaimService) -> None:
 
 
 def test_grant_is_enqueued_with_its_audit_row(hooked: ClaimService) -> None:
-    claim_id = hooked.create_claims(req(ALEX, "src/a.py")).claims[0]["id"]
+    claim_id = hooked.create_claims(req(ALEX, "src/a.py")).claims[0].id
     rows = outbox(hooked)
     assert [(r["event_type"], r["state"], r["attempts"], r["repo_id"]) for r in rows] == [
         ("claim_granted", "pending", 0, REPO)
@@ -100,13 +100,13 @@ def test_nothing_is_enqueued_when_the_change_rolls_back(hooked: ClaimService) ->
 
 def test_allowlist_filters_the_outbox(make_service: Callable[..., ClaimService]) -> None:
     service = make_service(webhook_url=URL, webhook_events="claim_released")
-    claim_id = service.create_claims(req(ALEX, "src/a.py")).claims[0]["id"]
+    claim_id = service.create_claims(req(ALEX, "src/a.py")).claims[0].id
     service.release(claim_id, ALEX)
     assert [r["event_type"] for r in outbox(service)] == ["claim_released"]
 
 
 def test_queue_events_are_enqueued(hooked: ClaimService) -> None:
-    held = hooked.create_claims(req(ALEX, "src/a.py")).claims[0]["id"]
+    held = hooked.create_claims(req(ALEX, "src/a.py")).claims[0].id
     waiting = hooked.create_claims(req(BOB, "src/a.py", wait_seconds=600)).queue
     assert waiting is not None
     hooked.release(held, ALEX)
@@ -260,7 +260,7 @@ def test_a_lapsed_lease_is_sent_again(hooked: ClaimService, clock: FakeClock) ->
 
 
 def test_delivery_counts_per_event_type(hooked: ClaimService, clock: FakeClock) -> None:
-    first = hooked.create_claims(req(ALEX, "src/a.py")).claims[0]["id"]
+    first = hooked.create_claims(req(ALEX, "src/a.py")).claims[0].id
     hooked.release(first, ALEX)
     hooked.create_claims(req(ALEX, "src/b.py"))
     delivery(hooked, Receiver(200, 500, 200)).tick()  # grant, release, grant

@@ -20,7 +20,8 @@ from coordination.errors import Invalid
 
 _PREFIX = "v1:"
 
-Row = TypeVar("Row", bound=dict[str, Any])
+# A listed item: a row dict with an "id", or a record with an `id` attribute.
+Row = TypeVar("Row")
 
 
 def encode(last_id: int) -> str:
@@ -51,7 +52,8 @@ def page(request: Request, response: Response, rows: Sequence[Row], limit: int) 
     items = list(rows[:limit])
     if len(rows) <= limit or not items:
         return items, None
-    cursor = encode(int(items[-1]["id"]))
+    last: Any = items[-1]
+    cursor = encode(int(last["id"] if isinstance(last, dict) else last.id))
     nxt = request.url.include_query_params(cursor=cursor)
     response.headers["Link"] = f'<{nxt.path}?{nxt.query}>; rel="next"'
     return items, cursor

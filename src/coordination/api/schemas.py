@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from coordination.core import limits as lim
@@ -38,6 +39,15 @@ def _text(value: str) -> str:
     if problem:
         raise PydanticCustomError("control_character", problem)
     return value
+
+
+def _iso(value: object) -> object:
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+
+
+# A moment as the API shows it: ISO 8601 in UTC with a `Z`. The service's records hold
+# aware datetimes; the response models read them as this text, so the schema stays a string.
+Moment = Annotated[str, BeforeValidator(_iso)]
 
 
 # One line of text (names, ids, patterns, symbols) / free text that may keep newlines and tabs:
@@ -114,12 +124,17 @@ class CreateClaimsIn(Strict):
 
 
 class CarveOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     path: str
     symbol: str
     by: int
 
 
 class ClaimOut(BaseModel):
+    # Read by attribute from the service's `Claim` record (a docstring would show in the OpenAPI).
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     repo_id: str
     engineer: str
@@ -133,9 +148,9 @@ class ClaimOut(BaseModel):
     carved: list[CarveOut]
     coexists_with: list[int]
     state: ClaimState
-    created_at: str
-    expires_at: str
-    ended_at: str | None
+    created_at: Moment
+    expires_at: Moment
+    ended_at: Moment | None
     fence: int = Field(description="per-repo monotonically increasing fencing token of the grant")
 
 

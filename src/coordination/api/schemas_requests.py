@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from coordination.api.schemas import PATTERN_HELP, TTL_HELP, ClaimOut, Plain, QueueBlockerOut, Strict, Symbol, Text
+from coordination.api.schemas import (
+    PATTERN_HELP,
+    TTL_HELP,
+    ClaimOut,
+    Moment,
+    Plain,
+    QueueBlockerOut,
+    Strict,
+    Symbol,
+    Text,
+)
 from coordination.core import limits as lim
 from coordination.core.limits import MAX_ID
 from coordination.core.vocabulary import Answer, ClaimType, QueueState, RequestState, Urgency
@@ -51,6 +61,9 @@ class CancelIn(Strict):
 
 
 class ReleaseRequestOut(BaseModel):
+    # Read by attribute from the service's `ReleaseRequest` record.
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     repo_id: str
     claim_id: int
@@ -63,8 +76,8 @@ class ReleaseRequestOut(BaseModel):
     state: RequestState = Field(description="open until answered; cancelled if withdrawn or the claim ended")
     answer: Answer | None
     answer_detail: dict[str, Any] = Field(description="what the answer did (kept scope, granted claim, ...)")
-    created_at: str
-    answered_at: str | None
+    created_at: Moment
+    answered_at: Moment | None
     claim: ClaimOut | None = Field(description="the holder's claim as it is now")
 
 

@@ -25,6 +25,7 @@ from coordination.service.drift import Drift
 from coordination.service.grants import Grants, conflict_error, dead_candidates, repo_of_claim
 from coordination.service.presence import Presence
 from coordination.service.queue import ClaimQueue, check_wait
+from coordination.service.records import Claim, ExtendedClaim, claim_fields, claim_from_row
 from coordination.service.rules import as_stored_type
 from coordination.service.sessions import SessionIdle, Sessions
 from coordination.service.types import ClaimRequest, ClaimResult
@@ -198,7 +199,7 @@ class Claims:
         ttl_hours: float | None,
         force: bool = False,
         if_fence: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> ExtendedClaim:
         require_actor(engineer)
         problem = validation.ttl_problem(ttl_hours, self.ctx.limits)
         if problem:
@@ -216,7 +217,7 @@ class Claims:
         ttl_hours: float | None,
         force: bool = False,
         if_fence: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> ExtendedClaim:
         with RepoWrite(self.ctx, repo_id) as w:
             tx, seq, now = w.tx, w.seq, w.now
             row = _acting_on(tx, claim_id, engineer, force, if_fence, "extends")
@@ -239,9 +240,7 @@ class Claims:
             updated = claim_rows.by_id(tx, claim_id)
             assert updated is not None
             pending = self.ctx.audit.take_notices(tx, repo_id, engineer, now)
-        out = records.to_api(updated, records.to_epoch(now))
-        out["pending_requests"] = pending
-        return out
+        return ExtendedClaim(**claim_fields(claim_from_row(updated, records.to_epoch(now))), pending_requests=pending)
 
     def _check_extendable(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:
         """Conflict (409, with the reason) unless the holder may still extend the claim.
@@ -271,14 +270,14 @@ class Claims:
 
     # ----------------------------------------------------------------- reads
 
-    def get_claim(self, claim_id: int) -> dict[str, Any]:
+    def get_claim(self, claim_id: int) -> Claim:
         with self.ctx.store.read() as tx:
             row = claim_rows.by_id(tx, claim_id)
             if row is None:
                 raise NotFound(f"no claim with id {claim_id}")
             at = self.ctx.read_instant(tx)
             silent = self._silent_sessions(tx, [row], at)
-        return records.to_api(row, at, silent)
+        return claim_from_row(row, at, silent)
 
     def list_claims(
         self,
@@ -289,7 +288,7 @@ class Claims:
         active: bool = True,
         limit: int = 1000,
         before: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Claim]:
         """Claims, newest first; `before` lists only claims with a smaller id (the next page)."""
         idle_timeout = self.ctx.settings.idle_timeout_sec
         with self.ctx.store.read() as tx:
@@ -299,7 +298,7 @@ class Claims:
             idle_cutoff = at - idle_timeout if active and idle_timeout > 0 else None
             rows = claim_rows.listing(tx, repo_id, engineer, session_id, pattern, before, live_at, idle_cutoff, limit)
             silent = frozenset() if active else self._silent_sessions(tx, rows, at)
-        return [records.to_api(r, at, silent) for r in rows]
+        return [claim_from_row(r, at, silent) for r in rows]
 
     def _silent_sessions(self, tx: Tx, rows: list[dict[str, Any]], at: float) -> frozenset[str]:
         """The sessions of these active claim rows that were silent past the idle timeout at `at`."""

@@ -23,6 +23,7 @@ from coordination.service.ownership import Owners
 from coordination.service.presence import Presence
 from coordination.service.queue import ClaimQueue
 from coordination.service.readiness import Readiness
+from coordination.service.records import Claim, ExtendedClaim
 from coordination.service.reports import Reports
 from coordination.service.requests import Negotiation
 from coordination.service.sessions import Sessions
@@ -88,10 +89,10 @@ class Coordinator:
 
     def extend(
         self, claim_id: int, engineer: str, ttl_hours: float | None, force: bool = False, if_fence: int | None = None
-    ) -> dict[str, Any]:
+    ) -> ExtendedClaim:
         return self.claims.extend(claim_id, engineer, ttl_hours, force, if_fence)
 
-    def get_claim(self, claim_id: int) -> dict[str, Any]:
+    def get_claim(self, claim_id: int) -> Claim:
         return self.claims.get_claim(claim_id)
 
     def list_claims(
@@ -103,7 +104,7 @@ class Coordinator:
         active: bool = True,
         limit: int = 1000,
         before: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Claim]:
         return self.claims.list_claims(repo_id, engineer, session_id, pattern, active, limit, before)
 
     def check_conflicts(

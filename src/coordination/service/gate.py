@@ -96,7 +96,7 @@ class EditGate:
                 )
             except Conflict:
                 continue  # someone claimed in between: decide again on the new state
-            out = _answer("allow", result.claims, own, [], None)
+            out = _answer("allow", [c.as_json() for c in result.claims], own, [], None)
             out["pending_requests"] = result.pending_requests
             return out
         raise Conflict("the files kept changing hands; try the edit again", conflicts=[])
@@ -163,7 +163,7 @@ class EditGate:
 
     def session_start(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
         beat = self.sessions.heartbeat(session_id, engineer, repo_id)
-        held = self.claims.list_claims(repo_id=repo_id, engineer=engineer)
+        held = [c.as_json() for c in self.claims.list_claims(repo_id=repo_id, engineer=engineer)]
         return {"session_id": session_id, "claims": held, "pending_requests": beat["pending_requests"]}
 
     def session_end(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:

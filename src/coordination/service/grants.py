@@ -23,6 +23,7 @@ from coordination.core.ownership import Ownership
 from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, NotFound
 from coordination.service.context import Liveness, ServiceContext
+from coordination.service.records import claim_from_row
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.store import Store, Tx
 from coordination.store import claims as claim_rows
@@ -76,7 +77,7 @@ class Grants:
         rows = claims_by_id(tx, granted_ids)
         pending = self.audit.take_notices(tx, req.repo_id, req.engineer, now) if take_notices else []
         stamp = records.to_epoch(now)
-        return ClaimResult([records.to_api(r, stamp) for r in rows], summary, pending)
+        return ClaimResult([claim_from_row(r, stamp) for r in rows], summary, pending)
 
     def insert(self, tx: Tx, req: ClaimRequest, d: Decision, seq: int, now: datetime) -> int:
         item = d.item

@@ -68,6 +68,7 @@ from coordination.service.queue_entries import (
     queue_row,
     request_of,
 )
+from coordination.service.records import claim_from_row
 from coordination.service.rules import as_stored_type, rules_of
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import PlainWrite, RepoWrite
@@ -176,7 +177,7 @@ class ClaimQueue:
             fence = ctx.books.bump(tx, repo_id)  # strictly above every claim this transaction ended
             result = self.grants.grant(tx, req, decisions, fence, now, take_notices=False)
             ctx.books.overlay(tx, repo_id, book, fence)
-            ids = [c["id"] for c in result.claims]
+            ids = [c.id for c in result.claims]
             queue_rows.grant(tx, row["id"], stamp, json.dumps(ids), json.dumps(result.decisions))
             self.ctx.audit.event(
                 tx,
@@ -375,7 +376,7 @@ class ClaimQueue:
             stamp = records.to_epoch(now)
             waited = round(float(row["ended_at"]) - float(row["created_at"]), 3)
             return ClaimResult(
-                [records.to_api(r, stamp) for r in claims],
+                [claim_from_row(r, stamp) for r in claims],
                 json.loads(row["decisions"]),
                 pending,
                 queue={"id": row["id"], "state": "granted", "waited_sec": waited},

@@ -18,6 +18,7 @@ from coordination.core.limits import MAX_REASON_LENGTH as MAX_REASON
 from coordination.core.model import ActiveClaim, ClaimItem, ClaimType, Outcome, Urgency
 from coordination.core.vocabulary import Answer, RequestState, Role
 from coordination.errors import Conflict, Invalid, NotFound
+from coordination.service.records import Claim, ReleaseRequest, claim_from_row
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
 from coordination.store.tables import REQUEST_COLUMNS
@@ -144,8 +145,8 @@ def claims_of(tx: Tx, ids: list[int]) -> dict[int, dict[str, Any]]:
     return {r["id"]: r for r in claim_rows.by_ids(tx, unique)}
 
 
-def claim_api(tx: Tx, claim_id: int, now: datetime) -> dict[str, Any]:
-    return records.to_api(claim_row(tx, claim_id), records.to_epoch(now))
+def claim_api(tx: Tx, claim_id: int, now: datetime) -> Claim:
+    return claim_from_row(claim_row(tx, claim_id), records.to_epoch(now))
 
 
 def blocked_by(requester: str, item: ClaimItem, holder: ActiveClaim, files: FileSet | None) -> str | None:
@@ -186,28 +187,30 @@ def answer_message(req: dict[str, Any], answer: str, detail: dict[str, Any]) -> 
     return f"{who} narrowed claim {req['claim_id']} to {kept}, which still overlaps what you asked for"
 
 
-def present_request(row: dict[str, Any], claim_row: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+def present_request(row: dict[str, Any], claim_row: dict[str, Any] | None, now: datetime) -> ReleaseRequest:
     stamp = records.to_epoch(now)
-    claim = records.to_api(claim_row, stamp) if claim_row else None
+    claim = claim_from_row(claim_row, stamp) if claim_row else None
     state = row["state"]
     detail = json.loads(row["answer_detail"] or "{}")
-    if state == "open" and (claim is None or claim["state"] != "active"):
+    if state == "open" and (claim is None or claim.state != "active"):
         state = "cancelled"
-        detail = {"reason": f"claim {row['claim_id']} {claim['state'] if claim else 'is gone'}"}
-    return {
-        "id": row["id"],
-        "repo_id": row["repo_id"],
-        "claim_id": row["claim_id"],
-        "requester": row["requester"],
-        "holder": row["holder"],
-        "reason": row["reason"],
-        "urgency": row["urgency"],
-        "wanted_pattern": row["wanted_pattern"],
-        "wanted_symbols": json.loads(row["wanted_symbols"]),
-        "state": state,
-        "answer": row["answer"],
-        "answer_detail": detail,
-        "created_at": records.iso(row["created_at"]),
-        "answered_at": records.iso(row["answered_at"]),
-        "claim": claim,
-    }
+        detail = {"reason": f"claim {row['claim_id']} {claim.state if claim else 'is gone'}"}
+    created = records.from_epoch(row["created_at"])
+    assert created is not None
+    return ReleaseRequest(
+        id=int(row["id"]),
+        repo_id=row["repo_id"],
+        claim_id=int(row["claim_id"]),
+        requester=row["requester"],
+        holder=row["holder"],
+        reason=row["reason"],
+        urgency=Urgency(row["urgency"]),
+        wanted_pattern=row["wanted_pattern"],
+        wanted_symbols=tuple(json.loads(row["wanted_symbols"])),
+        state=RequestState(state),
+        answer=None if row["answer"] is None else Answer(row["answer"]),
+        answer_detail=detail,
+        created_at=created,
+        answered_at=records.from_epoch(row["answered_at"]),
+        claim=claim,
+    )

@@ -34,6 +34,7 @@ from coordination.core.model import ActiveClaim, ClaimItem, ClaimType
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.service.context import ServiceContext, check_identity
 from coordination.service.grants import Grants, repo_of_claim
+from coordination.service.records import AnsweredRequest, ReleaseRequest, request_fields
 from coordination.service.request_answers import (
     MAX_NOTE,
     MAX_REASON,
@@ -73,7 +74,7 @@ class Negotiation:
 
     # ------------------------------------------------------------------ ask
 
-    def request_release(self, ask: ReleaseAsk) -> dict[str, Any]:
+    def request_release(self, ask: ReleaseAsk) -> ReleaseRequest:
         ctx = self.ctx
         check_identity(ask.requester, ask.repo_id, ask.session_id)
         reason = text_field(ask.reason, "reason", MAX_REASON, required=True)
@@ -191,7 +192,7 @@ class Negotiation:
 
     # --------------------------------------------------------------- answer
 
-    def respond(self, request_id: int, reply: ReleaseAnswer) -> dict[str, Any]:
+    def respond(self, request_id: int, reply: ReleaseAnswer) -> AnsweredRequest:
         ctx = self.ctx
         check_identity(reply.engineer, None, None)
         check_answer_shape(reply)
@@ -199,7 +200,7 @@ class Negotiation:
         repo_id = self._repo_of_request(request_id)
         files = ctx.files()
         gone: str | None = None
-        out: dict[str, Any] = {}
+        out: AnsweredRequest | None = None
         with RepoWrite(ctx, repo_id, files) as w:
             tx, seq, now = w.tx, w.seq, w.now
             req = self._row(tx, request_id)
@@ -221,18 +222,20 @@ class Negotiation:
                     self._answer_others(tx, req, holder, now)
                 if reply.answer in ("narrow", "coexist"):
                     self._restore_ttl(tx, req, seq, now)
-                out = self._present(tx, self._row(tx, request_id), now)
-                out["granted"] = claim_api(tx, granted, now) if granted is not None else None
+                shown = self._present(tx, self._row(tx, request_id), now)
+                granted_claim = claim_api(tx, granted, now) if granted is not None else None
+                out = AnsweredRequest(**request_fields(shown), granted=granted_claim)
         if gone is not None:
             raise Conflict(
                 f"claim {req['claim_id']} is no longer active ({gone}); request {request_id} is cancelled",
                 state=gone,
             )
+        assert out is not None
         return out
 
     # ------------------------------------------------------------- cancel
 
-    def cancel(self, request_id: int, engineer: str) -> dict[str, Any]:
+    def cancel(self, request_id: int, engineer: str) -> ReleaseRequest:
         """The requester withdraws an open request; the holder's TTL clamp is lifted."""
         ctx = self.ctx
         check_identity(engineer, None, None)
@@ -272,7 +275,7 @@ class Negotiation:
 
     # -------------------------------------------------------------- reads
 
-    def get(self, request_id: int) -> dict[str, Any]:
+    def get(self, request_id: int) -> ReleaseRequest:
         with self.ctx.store.read() as tx:
             return self._present(tx, self._row(tx, request_id), self.ctx.clock())
 
@@ -284,7 +287,7 @@ class Negotiation:
         state: str | None = None,
         limit: int = 200,
         before: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[ReleaseRequest]:
         """Release requests, newest first; `before` lists only requests with a smaller id."""
         check_identity(engineer, repo_id, None)
         if role is not None and role not in ROLES:
@@ -300,13 +303,13 @@ class Negotiation:
             # An open request whose claim has ended is shown as cancelled.
             stored = ("open", "cancelled")
         now = self.ctx.clock()
-        out: list[dict[str, Any]] = []
+        out: list[ReleaseRequest] = []
         with self.ctx.store.read() as tx:
             rows = request_rows.listing(tx, repo_id, engineer, role, stored, before)
             claims = claims_of(tx, [r["claim_id"] for r in rows])
             for row in rows:
                 item = present_request(row, claims.get(row["claim_id"]), now)
-                if state is None or item["state"] == state:
+                if state is None or item.state == state:
                     out.append(item)
                     if len(out) >= limit:
                         break
@@ -327,7 +330,7 @@ class Negotiation:
             raise NotFound(f"no release request with id {request_id}")
         return row
 
-    def _present(self, tx: Tx, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def _present(self, tx: Tx, row: dict[str, Any], now: datetime) -> ReleaseRequest:
         return present_request(row, claims_of(tx, [row["claim_id"]]).get(row["claim_id"]), now)
 
     def _require_live(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:

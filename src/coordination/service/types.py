@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from coordination.core.model import ClaimItem
+from coordination.service.records import Claim
 
 __all__ = ["ClaimRequest", "ClaimResult", "Clock", "utcnow"]
 
@@ -36,7 +37,7 @@ class ClaimRequest:
 
 @dataclass
 class ClaimResult:
-    claims: list[dict[str, Any]]
+    claims: list[Claim]
     decisions: list[dict[str, Any]]
     pending_requests: list[dict[str, Any]]
     # Set when the request joined the claim queue ({id, state, ...}); claims are then empty.

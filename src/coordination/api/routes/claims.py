@@ -59,7 +59,7 @@ def auth_check() -> dict[str, Any]:
 )
 async def create_claims(
     body: schemas.CreateClaimsIn, service: ServiceDep, http: Request, response: Response
-) -> dict[str, Any]:
+) -> schemas.CreateClaimsOut:
     """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
     this call long-polls (in a worker thread) until the queue grants it, the entry is
     cancelled (`DELETE /queue/{queue_id}`) or the wait ends. Closing the connection
@@ -83,16 +83,9 @@ async def create_claims(
         result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
     else:
         result = await anyio.to_thread.run_sync(service.claim, request)
-    out: dict[str, Any] = {
-        "claims": result.claims,
-        "decisions": result.decisions,
-        "pending_requests": result.pending_requests,
-    }
-    if result.queue is not None:
-        out["queue"] = result.queue
-        if result.queue.get("state") == "waiting":
-            response.status_code = 202
-    return out
+    if result.queue is not None and result.queue.get("state") == "waiting":
+        response.status_code = 202
+    return schemas.CreateClaimsOut.model_validate(result, from_attributes=True)
 
 
 @router.get("/claims", tags=["claims"], summary="List claims", response_model=schemas.ClaimListOut)
@@ -109,13 +102,13 @@ def list_claims(
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
     ] = None,
-) -> dict[str, Any]:
+) -> schemas.ClaimListOut:
     """Claims, newest first (`active=true`: only live ones). A full page carries `next_cursor` and a
     `Link: <...>; rel="next"` header; pass the cursor back to read the next page."""
     before = pagination.decode(cursor)
     rows = service.list_claims(repo_id, engineer, session_id, pattern, active, limit + 1, before)
     claims, next_cursor = pagination.page(request, response, rows, limit)
-    return {"claims": claims, "next_cursor": next_cursor}
+    return schemas.ClaimListOut.model_validate({"claims": claims, "next_cursor": next_cursor}, from_attributes=True)
 
 
 @router.get(
@@ -125,10 +118,10 @@ def list_claims(
     response_model=schemas.ClaimOut,
     responses={404: {"model": schemas.ErrorOut}},
 )
-def get_claim(claim_id: IdPath, service: ServiceDep) -> dict[str, Any]:
+def get_claim(claim_id: IdPath, service: ServiceDep) -> schemas.ClaimOut:
     """One claim in any state (active, released, expired, idle_expired), with its fencing token; 404 for an
     unknown id."""
-    return service.get_claim(claim_id)
+    return schemas.ClaimOut.model_validate(service.get_claim(claim_id), from_attributes=True)
 
 
 @router.delete(
@@ -187,11 +180,12 @@ def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]
         409: {"model": schemas.ErrorOut},
     },
 )
-def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> dict[str, Any]:
+def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> schemas.ExtendOut:
     """Push a live claim's expiry out by `ttl_hours` (default: the type's TTL), as its holder or with
     `force=true`; `if_fence` as for release. An expired or idle-expired claim cannot be extended: 409 with its
     `state` and the reason."""
-    return service.extend(claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
+    extended = service.extend(claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
+    return schemas.ExtendOut.model_validate(extended, from_attributes=True)
 
 
 @router.post(

@@ -35,7 +35,7 @@ _409 = {"model": schemas.ErrorOut, "description": "already answered, cancelled, 
         },
     },
 )
-def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> dict[str, Any]:
+def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> rs.ReleaseRequestOut:
     """Ask the holder of a blocking claim to release it (with a reason and urgency). The holder's remaining
     TTL is clamped to COORD_REQUEST_TTL_SHORT_SEC and it gets a notice; answer with `POST
     /requests/{id}/respond`."""
@@ -50,7 +50,7 @@ def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> dict[str, 
         session_id=body.session_id,
         ttl_hours=body.ttl_hours,
     )
-    return service.requests.request_release(ask)
+    return rs.ReleaseRequestOut.model_validate(service.requests.request_release(ask), from_attributes=True)
 
 
 @router.get(
@@ -73,7 +73,7 @@ def list_requests(
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
     ] = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | rs.ReleaseRequestListOut:
     """Release requests, newest first, filtered by repo, engineer (as `role`: holder or requester)
     and state. A full page carries `next_cursor` and a `Link: <...>; rel="next"` header.
     `queued=true` is the older spelling of `GET /queue` (waiting entries only)."""
@@ -84,9 +84,10 @@ def list_requests(
         entries, next_cursor = pagination.page(request, response, rows, limit)
         return {"queue": entries, "next_cursor": next_cursor}
     before = pagination.decode(cursor)
-    rows = service.requests.list(repo_id, engineer, role, state, limit + 1, before)
-    items, next_cursor = pagination.page(request, response, rows, limit)
-    return {"requests": items, "next_cursor": next_cursor}
+    asked = service.requests.list(repo_id, engineer, role, state, limit + 1, before)
+    items, next_cursor = pagination.page(request, response, asked, limit)
+    page = {"requests": items, "next_cursor": next_cursor}
+    return rs.ReleaseRequestListOut.model_validate(page, from_attributes=True)
 
 
 @router.get(
@@ -95,9 +96,9 @@ def list_requests(
     response_model=rs.ReleaseRequestOut,
     responses={404: _404},
 )
-def get_request(request_id: IdPath, service: ServiceDep) -> dict[str, Any]:
+def get_request(request_id: IdPath, service: ServiceDep) -> rs.ReleaseRequestOut:
     """One release request and its outcome (open, answered with release/narrow/coexist/deny, or cancelled)."""
-    return service.requests.get(request_id)
+    return rs.ReleaseRequestOut.model_validate(service.requests.get(request_id), from_attributes=True)
 
 
 @router.delete(
@@ -123,7 +124,7 @@ def cancel_queue_entry_legacy(
     response_model=rs.RespondOut,
     responses={403: _403, 404: _404, 409: _409},
 )
-def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict[str, Any]:
+def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> rs.RespondOut:
     """The holder answers a release request: `release` (the claim ends), `narrow` (keep `keep_pattern` or
     `keep_symbols`), `coexist` (both hold the scope) or `deny` (the TTL clamp is lifted). Only the holder
     answers (403)."""
@@ -134,7 +135,7 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict
         keep_symbols=tuple(body.keep_symbols) if body.keep_symbols is not None else None,
         note=body.note,
     )
-    return service.requests.respond(request_id, reply)
+    return rs.RespondOut.model_validate(service.requests.respond(request_id, reply), from_attributes=True)
 
 
 @router.post(
@@ -143,7 +144,7 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> dict
     response_model=rs.ReleaseRequestOut,
     responses={403: _403, 404: _404, 409: _409},
 )
-def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> dict[str, Any]:
+def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> rs.ReleaseRequestOut:
     """The requester withdraws an open request; the holder's TTL clamp is lifted. Only the requester cancels
     (403)."""
-    return service.requests.cancel(request_id, body.engineer)
+    return rs.ReleaseRequestOut.model_validate(service.requests.cancel(request_id, body.engineer), from_attributes=True)
