@@ -19,7 +19,6 @@ __all__ = [
     "iso",
     "present_state",
     "to_active",
-    "to_api",
     "to_epoch",
 ]
 
@@ -71,28 +70,6 @@ def present_state(row: dict[str, Any], now: float, silent: frozenset[str] = froz
         if row["session_id"] is not None and row["session_id"] in silent:
             return "idle_expired"
     return str(row["state"])
-
-
-def to_api(row: dict[str, Any], now: float, silent: frozenset[str] = frozenset()) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "repo_id": row["repo_id"],
-        "engineer": row["engineer"],
-        "session_id": row["session_id"],
-        "branch": row["branch"],
-        "description": row["description"],
-        "type": row["type"],
-        "pattern": row["pattern"],
-        "symbols": json.loads(row["symbols"]),
-        "narrowable": bool(row["narrowable"]),
-        "carved": [{"path": c.path, "symbol": c.symbol, "by": c.by} for c in carves_from_json(row["carved"])],
-        "coexists_with": json.loads(row["coexists_with"]),
-        "state": present_state(row, now, silent),
-        "created_at": iso(row["created_at"]),
-        "expires_at": iso(row["expires_at"]),
-        "ended_at": iso(row["ended_at"]),
-        "fence": row["fence"],
-    }
 
 
 def claim_brief(claim: ActiveClaim) -> dict[str, Any]:
