@@ -7,8 +7,19 @@ import pytest
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Deadlock
 from coordination.service import ClaimRequest, ClaimService
+from tests.support.invariant import assert_exclusive
 
 REPO = "org/app"
+
+
+@pytest.fixture(autouse=True)
+def _exclusive_at_the_end(service: ClaimService) -> object:
+    """Whatever a test did to the queue, no two overlapping exclusive claims are active."""
+    yield
+    for repo in {c.repo_id for c in service.list_claims()}:
+        assert_exclusive([c.as_json() for c in service.list_claims(repo)])
+
+
 ALEX, BOB, CAROL = "alex/claude/1", "bob/codex/1", "carol/cursor/1"
 
 
