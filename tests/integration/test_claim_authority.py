@@ -8,7 +8,6 @@ makes a release conditional on the grant the caller still holds.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV
 from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
@@ -30,22 +28,14 @@ _repos = itertools.count(1)
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server per store for the whole module; each test works in a repo of its own."""
-    env = {"COORD_DISABLE_INSTANCE_LOCK": "1"}
-    dropped: tuple[str, str] | None = None
-    if request.param == "postgres":
-        base = os.environ.get(PG_ENV)
-        if not base:
-            pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-        url, name = databases.fresh_pg_database(base, migrated=True)
-        env["COORD_DATABASE_URL"] = url
-        dropped = (base, name)
-    srv = start_server(Path(tmp_path_factory.mktemp("authority")), env=env)
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        if dropped:
-            databases.drop_pg_database(*dropped)
+    with databases.server_store_env(request.param) as store_env:
+        srv = start_server(
+            Path(tmp_path_factory.mktemp("authority")), env={"COORD_DISABLE_INSTANCE_LOCK": "1", **store_env}
+        )
+        try:
+            yield srv
+        finally:
+            srv.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import signal
 import socket
 import threading
@@ -23,7 +22,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import PG_ENV
 from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
@@ -47,22 +45,15 @@ def db_env(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server per store for the single-server cases; each test uses a repo of its own."""
-    env = {"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_QUEUE_WAITER_LEASE_SEC": LEASE_SEC}
-    dropped: tuple[str, str] | None = None
-    if request.param == "postgres":
-        base = os.environ.get(PG_ENV)
-        if not base:
-            pytest.skip(f"{PG_ENV} is not set: no PostgreSQL to test against")
-        url, name = databases.fresh_pg_database(base, migrated=True)
-        env["COORD_DATABASE_URL"] = url
-        dropped = (base, name)
-    srv = start_server(Path(tmp_path_factory.mktemp("liveness")), env=env)
-    try:
-        yield srv
-    finally:
-        srv.stop()
-        if dropped:
-            databases.drop_pg_database(*dropped)
+    with databases.server_store_env(request.param) as store_env:
+        srv = start_server(
+            Path(tmp_path_factory.mktemp("liveness")),
+            env={"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_QUEUE_WAITER_LEASE_SEC": LEASE_SEC, **store_env},
+        )
+        try:
+            yield srv
+        finally:
+            srv.stop()
 
 
 @pytest.fixture

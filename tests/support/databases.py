@@ -17,14 +17,18 @@ from nothing: `fresh_pg_database(base)` and a new file path give them that.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from coordination.config import Settings
 from coordination.store import open_store
@@ -129,3 +133,21 @@ def drop_templates() -> None:
         if _sqlite_template is not None:
             shutil.rmtree(_sqlite_template.parent, ignore_errors=True)
             _sqlite_template = None
+
+
+@contextmanager
+def server_store_env(backend: str) -> Iterator[dict[str, str]]:
+    """The environment that points a server at `backend`: for "postgres" a fresh migrated
+    database (skipped when COORD_TEST_DATABASE_URL is unset, dropped afterwards); for
+    "sqlite" nothing, the server's own file."""
+    if backend != "postgres":
+        yield {}
+        return
+    base = os.environ.get("COORD_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("COORD_TEST_DATABASE_URL is not set: no PostgreSQL to test against")
+    url, name = fresh_pg_database(base, migrated=True)
+    try:
+        yield {"COORD_DATABASE_URL": url}
+    finally:
+        drop_pg_database(base, name)
