@@ -219,21 +219,12 @@ class ClaimQueue:
 
     def claim_and_wait(self, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:
         """`POST /claims` with a wait: grant now, or queue and block until granted, cancelled or over."""
-        if self.waiters.stopping is not None:
-            raise Unavailable(self.waiters.stopping)
-        if not self.waiters.take_slot():
-            raise Unavailable(
-                f"this server already has {self.ctx.settings.queue_max_waiters} waiting claim requests "
-                "(COORD_QUEUE_MAX_WAITERS); retry later or without wait_seconds"
-            )
-        try:
+        with self.waiters.slot(retry="retry later or without wait_seconds"):
             result = self.create(req)
             if result.queue is None:
                 return result
             cap = self.ctx.settings.max_call_wait_sec
             return self.wait(int(result.queue["id"]), req.wait_seconds, presence, cap=cap)
-        finally:
-            self.waiters.give_slot()
 
     def wait(
         self, queue_id: int, wait_seconds: float, presence: Presence | None = None, cap: float | None = None

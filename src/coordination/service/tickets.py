@@ -30,7 +30,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from coordination import records
-from coordination.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.service.context import check_identity
 from coordination.service.presence import Presence
 from coordination.service.queue_entries import places, present, queue_row
@@ -122,20 +122,11 @@ def resume(queue: ClaimQueue, req: ClaimRequest, presence: Presence | None = Non
         row = _read(queue, queue_id)
     if row["state"] != "waiting":
         return queue.outcome(queue_id)  # the grant, or 409 naming the state it ended in
-    if queue.waiters.stopping is not None:
-        raise Unavailable(queue.waiters.stopping)
-    if not queue.waiters.take_slot():
-        raise Unavailable(
-            f"this server already has {ctx.settings.queue_max_waiters} waiting claim requests "
-            "(COORD_QUEUE_MAX_WAITERS); resume again shortly"
-        )
-    try:
+    with queue.waiters.slot(retry="resume again shortly"):
         queue.renew([queue_id])
         with ctx.store.read() as tx:
             left = float(row["deadline"]) - records.to_epoch(ctx.now(tx))
         return queue.wait(queue_id, max(0.0, left), presence, cap=ctx.settings.max_call_wait_sec)
-    finally:
-        queue.waiters.give_slot()
 
 
 def _read(queue: ClaimQueue, queue_id: int) -> dict[str, Any]:

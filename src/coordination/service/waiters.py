@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from coordination.errors import Unavailable
 
 __all__ = ["Waiters"]
 
@@ -20,12 +24,20 @@ class Waiters:
         # Why waiting stopped (the server is stopping), or None while waiters are served.
         self.stopping: str | None = None
 
-    def take_slot(self) -> bool:
-        """A place for one more waiter of this process (False when all are taken)."""
-        return self._slots.acquire(blocking=False)
-
-    def give_slot(self) -> None:
-        self._slots.release()
+    @contextmanager
+    def slot(self, retry: str) -> Iterator[None]:
+        """A place for one more waiter of this process, held for the block; 503 (`Unavailable`)
+        while the server is stopping or when all are taken (`retry` tells the caller what to do)."""
+        if self.stopping is not None:
+            raise Unavailable(self.stopping)
+        if not self._slots.acquire(blocking=False):
+            raise Unavailable(
+                f"this server already has {self.max_waiters} waiting claim requests (COORD_QUEUE_MAX_WAITERS); {retry}"
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def register(self, queue_id: int) -> threading.Event:
         with self._lock:
