@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,6 +21,7 @@ def _config(sqlalchemy_url: str) -> Config:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
     script = ScriptDirectory.from_config(_config("sqlite://"))
     head = script.get_current_head()

@@ -94,9 +94,21 @@ class SqliteStore:
         """Also refuse transactions while `check()` names a problem (the instance lock file, say)."""
         self._guards.append(check)
 
+    def _at_head(self) -> bool:
+        """The schema is at the migrations' head: one SELECT, no Alembic. Any problem reading
+        it says no, so Alembic runs and reports that problem as it always has."""
+        if not self.path.exists():
+            return False
+        try:
+            return self.schema_revision() == migrate.head_revision()
+        except Exception:
+            return False
+
     def migrate(self) -> None:
         try:
-            migrate.upgrade_sqlite(self.path)
+            # A schema already at head (the start-up check migrated it) needs no Alembic run.
+            if not self._at_head():
+                migrate.upgrade_sqlite(self.path)
             self._connection()  # puts the file in WAL mode once, at start-up
         except Unavailable:
             raise
