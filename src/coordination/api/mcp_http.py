@@ -17,101 +17,27 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
 import anyio.from_thread
 import anyio.to_thread
-import httpx
 from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from coordination import __version__
 from coordination.api.deps import SESSION_HEADER, check_bearer
-from coordination.client import CoordClient
 from coordination.errors import Unauthorized
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-    from coordination.mcp_tools import CallScope, Context
 
 MCP_PATH = "/mcp"
-REPO_HEADER = "x-coord-repo"
-ENGINEER_HEADER = "x-coord-engineer"
-LOOPBACK_URL = "http://coord.in-process"
 LOCAL_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-
-
-class LoopbackTransport(httpx.BaseTransport):
-    """A sync httpx transport that hands each request to an ASGI app in this process.
-
-    Used from the worker threads MCP runs sync tools in: the request is awaited on the
-    event loop (`anyio.from_thread.run`), the thread blocks until the answer is read.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        content = request.read()
-
-        async def send() -> httpx.Response:
-            forwarded = httpx.Request(request.method, request.url, headers=request.headers, content=content)
-            response = await self._asgi.handle_async_request(forwarded)
-            body = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=body)
-
-        return anyio.from_thread.run(send)
-
-
-def _header(ctx: Context, name: str) -> str | None:
-    request = getattr(ctx.request_context, "request", None)
-    headers = getattr(request, "headers", None)
-    value = headers.get(name) if headers is not None else None
-    return value.strip() or None if isinstance(value, str) else None
-
-
-class ServiceBackend:
-    """The tool backend of `/mcp`: scope from the request headers, calls into this app."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._transport = LoopbackTransport(app)
-
-    def scope(self, ctx: Context) -> CallScope:
-        from coordination.mcp_tools import CallScope
-
-        authorization = _header(ctx, "authorization") or ""
-        _, _, token = authorization.partition(" ")
-        # The session is sent in the bodies that take one; the /mcp request itself already
-        # counted as its activity, so the in-process calls carry no session header.
-        client = CoordClient(LOOPBACK_URL, token.strip() or None, None, transport=self._transport)
-        return CallScope(
-            client=client,
-            repo_id=_header(ctx, REPO_HEADER),
-            engineer=_header(ctx, ENGINEER_HEADER),
-            session_id=_header(ctx, SESSION_HEADER),
-            engineer_hint="send the X-Coord-Engineer header",
-        )
-
-    def heartbeat(self, scope: CallScope, repo_id: str) -> dict[str, Any]:
-        return scope.client.heartbeat(scope.session_id, engineer=scope.engineer, repo_id=repo_id)
-
-    def whoami(self, scope: CallScope) -> dict[str, Any]:
-        return {
-            "transport": "http",
-            "version": __version__,
-            "repo_id": scope.repo_id,
-            "repo_id_source": "X-Coord-Repo" if scope.repo_id else None,
-            "engineer": scope.engineer,
-            "engineer_source": "X-Coord-Engineer" if scope.engineer else None,
-            "session_id": scope.session_id,
-            "token": "set" if scope.client.sends_token else "unset",
-        }
 
 
 class McpEndpoint:
@@ -183,6 +109,7 @@ class McpEndpoint:
         from mcp.server.transport_security import TransportSecuritySettings
 
         from coordination import mcp_tools
+        from coordination.api.mcp_backend import ServiceBackend
 
         root = logging.getLogger()
         handlers, level = list(root.handlers), root.level
