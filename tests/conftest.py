@@ -37,10 +37,12 @@ E2E = Path(__file__).parent / "e2e"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what a test needs from outside the process: `postgres` (a PostgreSQL database,
     from the fixtures it uses) and `integration` (real processes: a server, or the console
-    scripts that tests/e2e runs). Other modules that start servers themselves say
+    scripts that tests/e2e runs, or a module that imports `start_server` to start its own
+    servers). Other modules that start processes some other way say
     `pytestmark = pytest.mark.integration`."""
     for item in items:
-        if E2E in item.path.parents:
+        module = getattr(item, "module", None)
+        if E2E in item.path.parents or hasattr(module, "start_server"):
             item.add_marker(pytest.mark.integration)
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
