@@ -56,7 +56,7 @@ def idle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         env={
             "COORD_DISABLE_INSTANCE_LOCK": "1",
             "COORD_DISABLE_BACKGROUND_CLEANUP": "1",
-            "COORD_IDLE_TIMEOUT_SEC": "8",
+            "COORD_IDLE_TIMEOUT_SEC": "5",
         },
     )
     try:
@@ -288,7 +288,7 @@ def test_session_start_announces_and_session_end_releases(
 
 
 def test_session_keeps_its_claims_while_it_works(tmp_path: Path, coord: Coord, idle_server: LiveServer) -> None:
-    """Idle timeout 8 s: a session whose hooks keep firing (reads, edits) for 12 s keeps
+    """Idle timeout 5 s: a session whose hooks keep firing (reads, edits) for 8 s keeps
     its claim; once it goes silent past the timeout the claim is gone."""
     root = wire(tmp_path, coord, idle_server, "claude", "idle")
     (root / ".coordination" / "local.env").write_text(
@@ -296,10 +296,10 @@ def test_session_keeps_its_claims_while_it_works(tmp_path: Path, coord: Coord, i
     )
     gate = Tool(root, "claude", "1d1e0000-2222-4d2a-9f1e-1a2b3c4d5e6f")
     assert decision(gate.edit("src/a.ts"), "claude") == "allow"
-    deadline = time.monotonic() + 12
+    deadline = time.monotonic() + 8
     while time.monotonic() < deadline:
         assert decision(gate.shell("ls src"), "claude") == "allow"  # read-only: activity only
-        time.sleep(1.5)
+        time.sleep(1)
     assert [c["pattern"] for c in idle_server.claims(repo_id="acme/idle")] == ["src/a.ts"]
     silent_until = time.monotonic() + 20
     while idle_server.claims(repo_id="acme/idle") and time.monotonic() < silent_until:

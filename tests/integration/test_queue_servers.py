@@ -77,7 +77,7 @@ def waiting_client(server: Server, engineer: str, seed: int, counts: dict[str, i
                 client,
                 engineer,
                 *patterns,
-                wait_seconds=rng.choice([1, 3, 8]),
+                wait_seconds=rng.choice([1, 2, 4]),
                 urgency=rng.choice(["low", "normal", "high", "blocking"]),
                 ttl_hours=rng.choice([0.0003, 0.01]),
             )
