@@ -90,7 +90,9 @@ def test_a_dribbled_body_is_cut_off_while_others_are_served(server: Server) -> N
             assert took < TIMEOUT_SEC + 3, took
             assert d.answer.startswith(b"HTTP/1.1 408"), d.answer[:200]
             assert b"COORD_BODY_TIMEOUT_SEC" in d.answer
-        assert served and max(served) < 1.0, served
+        # A server stuck behind the dribblers would answer only when their bodies time out
+        # (TIMEOUT_SEC); well under that, with room for a loaded machine, means served beside them.
+        assert served and max(served) < 0.75 * TIMEOUT_SEC, served
         assert_server_exclusive(client)
 
 
