@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.server import Server, start_server
 
@@ -24,22 +24,23 @@ ALEX, BOB, CAROL = "alex/claude/main", "bob/codex/main", "carol/cursor/main"
 CAP = 2.0
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def replicas(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    """Two replicas per store for the whole module; each test works in repos of its own."""
     env = {
         "COORD_DISABLE_INSTANCE_LOCK": "true",
         "COORD_DISABLE_BACKGROUND_CLEANUP": "true",
         "COORD_MAX_CALL_WAIT_SEC": str(CAP),
         "COORD_QUEUE_WAITER_LEASE_SEC": "30",
     }
-    if request.param == "postgres":
-        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_url")
-    servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
-    try:
-        yield servers
-    finally:
-        for s in servers:
-            s.stop()
+    with databases.server_store_env(request.param) as store_env:
+        tmp = tmp_path_factory.mktemp("deadlock-replicas")
+        servers = [start_server(tmp, env={**env, **store_env}), start_server(tmp, env={**env, **store_env})]
+        try:
+            yield servers
+        finally:
+            for s in servers:
+                s.stop()
 
 
 def claim(http: httpx.Client, repo: str, engineer: str, pattern: str, **extra: Any) -> httpx.Response:

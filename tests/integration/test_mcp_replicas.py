@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.mcp_http import mcp_http, structured, text
 from tests.support.server import Server, start_server
@@ -19,28 +19,30 @@ ALEX, BOB = "alex/claude/main", "bob/codex/main"
 CAP = 2.0
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def replicas(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Server]]:
+    """Two replicas per store for the whole module; each test works in a repo of its own."""
     env = {
         "COORD_DISABLE_INSTANCE_LOCK": "true",
         "COORD_DISABLE_BACKGROUND_CLEANUP": "true",
         "COORD_MAX_CALL_WAIT_SEC": str(CAP),
     }
-    if request.param == "postgres":
-        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
-    servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
-    try:
-        yield servers
-    finally:
-        for s in servers:
-            s.stop()
+    with databases.server_store_env(request.param) as store_env:
+        tmp = tmp_path_factory.mktemp("mcp-replicas")
+        servers = [start_server(tmp, env={**env, **store_env}), start_server(tmp, env={**env, **store_env})]
+        try:
+            yield servers
+        finally:
+            for s in servers:
+                s.stop()
 
 
 async def test_a_claim_through_one_replica_conflicts_through_the_other(replicas: list[Server]) -> None:
     a, b = replicas
+    repo = f"{REPO}-conflict"
     async with (
-        mcp_http(a.url, a.token, REPO, ALEX) as on_a,
-        mcp_http(b.url, b.token, REPO, BOB) as on_b,
+        mcp_http(a.url, a.token, repo, ALEX) as on_a,
+        mcp_http(b.url, b.token, repo, BOB) as on_b,
     ):
         held = structured(await on_a.call_tool("claim_files", {"patterns": ["src/api/**"]}))["claims"][0]
 
@@ -50,7 +52,7 @@ async def test_a_claim_through_one_replica_conflicts_through_the_other(replicas:
         assert [c["id"] for c in seen["claims"]] == [held["id"]]
 
         # stateless: one MCP client may land on either replica for every request
-        async with mcp_http(b.url, b.token, REPO, ALEX) as alex_on_b:
+        async with mcp_http(b.url, b.token, repo, ALEX) as alex_on_b:
             assert structured(await alex_on_b.call_tool("release_claims", {}))["released"] == [held["id"]]
 
         granted = structured(await on_b.call_tool("claim_files", {"patterns": ["src/api/routes.py"]}))
@@ -60,7 +62,7 @@ async def test_a_claim_through_one_replica_conflicts_through_the_other(replicas:
         structured(await on_b.call_tool("release_claims", {}))
     for s in replicas:
         with s.client() as http:
-            assert_server_exclusive(http, REPO)
+            assert_server_exclusive(http, repo)
 
 
 async def test_a_wait_started_on_one_replica_resumes_on_the_other(replicas: list[Server]) -> None:
