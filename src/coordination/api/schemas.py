@@ -154,7 +154,34 @@ class ClaimOut(BaseModel):
     fence: int = Field(description="per-repo monotonically increasing fencing token of the grant")
 
 
+class NoticeOut(BaseModel):
+    # Read from the service's `Notice` record: its kind's fields (`message`, `request_id`, ...)
+    # follow the four common ones, as they always have (extra fields are allowed).
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    kind: str = Field(
+        description=(
+            "what happened: auto-coexist, auto-narrow, release-request, release-cancel, release-answer, "
+            "overlap-detected or unclaimed-write; the fields after created_at depend on it"
+        )
+    )
+    claim_id: int | None
+    created_at: Moment
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        # A `Notice` record (service.records) shows its `detail` beside its own fields.
+        return value.as_json() if hasattr(value, "as_json") else value
+
+
+Notices = Annotated[list[NoticeOut], Field(description="notices for the caller, delivered once")]
+
+
 class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     pattern: str
     type: ClaimType
     outcome: Literal["GRANT", "AUTO_COEXIST", "AUTO_NARROW"]
@@ -166,31 +193,37 @@ class DecisionOut(BaseModel):
 
 
 class QueueGrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int = Field(description="the queue entry")
     state: Literal[QueueState.GRANTED] = QueueState.GRANTED
     waited_sec: float = Field(description="seconds between joining the queue and the grant")
 
 
 class QueueBlockerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     claim_id: int
     engineer: str = Field(description="who you are waiting on")
     type: ClaimType
     pattern: str
     symbols: list[str]
     state: ClaimState
-    expires_at: str
+    expires_at: Moment
 
 
 class QueueWaitingOut(BaseModel):
     """A 202: the call's share of the wait ended (COORD_MAX_CALL_WAIT_SEC), the entry still waits."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: int = Field(description="the queue entry")
     state: Literal["waiting"] = "waiting"
     ticket: str = Field(description="pass as `resume` (POST /claims) or claim_files(resume=...) to keep waiting")
-    resume_before: str = Field(
+    resume_before: Moment = Field(
         description="resume by then (COORD_QUEUE_WAITER_LEASE_SEC from this answer) or the entry is abandoned"
     )
-    deadline: str = Field(description="when the whole wait ends (joining the queue + wait_seconds)")
+    deadline: Moment = Field(description="when the whole wait ends (joining the queue + wait_seconds)")
     place: int | None = Field(None, description="1 = considered first among the repo's waiting entries")
     waited_sec: float = Field(description="seconds since joining the queue")
     blocking: list[QueueBlockerOut] = Field(description="the active claims the entry waits on")
@@ -199,7 +232,7 @@ class QueueWaitingOut(BaseModel):
 class CreateClaimsOut(BaseModel):
     claims: list[ClaimOut]
     decisions: list[DecisionOut]
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
     queue: Annotated[QueueGrantOut | QueueWaitingOut, Field(discriminator="state")] | None = Field(
         None,
         description="set when the claims were granted from the queue, or (202) when the entry still waits",
@@ -209,12 +242,14 @@ class CreateClaimsOut(BaseModel):
 class ClaimBrief(BaseModel):
     """Who holds what, until when (records.claim_brief)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     claim_id: int
     engineer: str
     type: ClaimType
     pattern: str
     symbols: list[str]
-    expires_at: str
+    expires_at: Moment
     fence: int
 
 
@@ -282,7 +317,7 @@ class ExtendIn(Strict):
 
 
 class ExtendOut(ClaimOut):
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
 
 
 class HeartbeatIn(Strict):
@@ -291,13 +326,17 @@ class HeartbeatIn(Strict):
 
 
 class HeartbeatOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     session_id: str
-    last_seen: str
+    last_seen: Moment
     active_claims: int
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
 
 
 class ConflictsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     safe: bool
     safe_to_proceed: bool
     has_conflicts: bool
@@ -419,7 +458,7 @@ class GateEditOut(BaseModel):
     conflicts: list[GateConflict] = Field(description="claims of other people that refuse the edit")
     suggestion: str | None
     warning: bool = Field(description="mode warn: conflicts exist but the edit is allowed")
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
 
 
 class GateWrittenIn(Strict):

@@ -17,6 +17,7 @@ from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
 from coordination.service.drift import Drift
+from coordination.service.records import ConflictCheck, conflicting
 from coordination.service.rules import as_stored_type
 
 __all__ = ["Checks", "blocks_push"]
@@ -33,7 +34,7 @@ class Checks:
         engineer: str | None,
         paths: Sequence[str],
         symbol_specs: Sequence[str] = (),
-    ) -> dict[str, Any]:
+    ) -> ConflictCheck:
         """What POST /claims would say for these paths, without writing anything."""
         ctx = self.ctx
         check_identity(engineer, repo_id, None)
@@ -74,16 +75,10 @@ class Checks:
         except globs.PatternTooComplex as exc:
             raise Invalid(str(exc)) from None
         blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
-        entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
+        entries = tuple(conflicting(c, d.item.pattern) for d in blocked for c in d.blocking)
         owners = sorted({o for d in blocked for o in rules.owners_for(d.item.pattern)})
         suggestion = conflict_suggestion([c for d in blocked for c in d.blocking], owners, now)
-        return {
-            "safe": not entries,
-            "safe_to_proceed": not entries,
-            "has_conflicts": bool(entries),
-            "conflicts": entries,
-            "suggestion": suggestion or None,
-        }
+        return ConflictCheck(entries, suggestion or None)
 
     def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> dict[str, Any]:
         """For each path, whether the engineer's own or someone else's claim covers it.

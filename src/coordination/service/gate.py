@@ -28,6 +28,7 @@ from coordination.errors import Conflict, Invalid
 from coordination.service.checks import Checks
 from coordination.service.claims import Claims
 from coordination.service.context import ServiceContext, check_identity
+from coordination.service.records import Conflicting
 from coordination.service.sessions import Sessions
 from coordination.service.types import ClaimRequest
 from coordination.service.uow import PlainWrite
@@ -73,11 +74,11 @@ class EditGate:
             raise Invalid("mode must be claim or warn", field="mode")
         for _attempt in range(3):
             answer = self.checks.check_conflicts(req.repo_id, req.engineer, paths)
-            theirs, own = self._split(req.engineer, answer["conflicts"])
+            theirs, own = self._split(req.engineer, answer.conflicts)
             if req.mode == "warn":
-                return _answer("allow", [], own, theirs, answer.get("suggestion"), warn=bool(theirs))
+                return _answer("allow", [], own, theirs, answer.suggestion, warn=bool(theirs))
             if theirs:
-                return _answer("deny", [], own, theirs, answer.get("suggestion"))
+                return _answer("deny", [], own, theirs, answer.suggestion)
             held = {c["requested_pattern"] for c in own}
             free = [p for p in paths if p not in held]
             if not free:
@@ -97,18 +98,18 @@ class EditGate:
             except Conflict:
                 continue  # someone claimed in between: decide again on the new state
             out = _answer("allow", [c.as_json() for c in result.claims], own, [], None)
-            out["pending_requests"] = result.pending_requests
+            out["pending_requests"] = [n.as_json() for n in result.pending_requests]
             return out
         raise Conflict("the files kept changing hands; try the edit again", conflicts=[])
 
     def _split(
-        self, engineer: str, conflicts: Sequence[dict[str, Any]]
+        self, engineer: str, conflicts: Sequence[Conflicting]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         theirs: list[dict[str, Any]] = []
         own: list[dict[str, Any]] = []
         for entry in conflicts:
-            same = self.same_person(engineer, str(entry.get("engineer") or ""))
-            (own if same else theirs).append({**entry, "same_person": same})
+            same = self.same_person(engineer, entry.engineer)
+            (own if same else theirs).append({**entry.as_json(), "same_person": same})
         return theirs, own
 
     # ------------------------------------------------------------- backstop
@@ -164,7 +165,8 @@ class EditGate:
     def session_start(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
         beat = self.sessions.heartbeat(session_id, engineer, repo_id)
         held = [c.as_json() for c in self.claims.list_claims(repo_id=repo_id, engineer=engineer)]
-        return {"session_id": session_id, "claims": held, "pending_requests": beat["pending_requests"]}
+        pending = [n.as_json() for n in beat.pending_requests]
+        return {"session_id": session_id, "claims": held, "pending_requests": pending}
 
     def session_end(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
         # The session is over: every claim it took ends, its subagents' (`engineer+agent`) too,
