@@ -205,8 +205,8 @@ def test_verify_ours_and_theirs(service: ClaimService) -> None:
     service.put_ownership("org/app", "shared_files: [package.json]\n")
     service.create_claims(req("bob/codex/1", "package.json"))
     out = service.verify("org/app", "alex/claude/1", ["src/a/x.ts", "src/b.ts", "package.json", "free.ts"])
-    assert [(o["path"], o["claim_id"]) for o in out["ours"]] == [("src/a/x.ts", mine.id)]
-    assert [(t["path"], t["claim_id"], t["fence"]) for t in out["theirs"]] == [("src/b.ts", theirs.id, theirs.fence)]
+    assert [(o.path, o.claim_id) for o in out.ours] == [("src/a/x.ts", mine.id)]
+    assert [(t.path, t.claim_id, t.fence) for t in out.theirs] == [("src/b.ts", theirs.id, theirs.fence)]
 
 
 def test_fences_increase_per_repo(service: ClaimService) -> None:

@@ -359,11 +359,15 @@ class VerifyEntry(ClaimBrief):
 
 
 class UncheckedPath(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     path: str
     reason: str
 
 
 class VerifyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     ours: list[VerifyEntry]
     theirs: list[VerifyEntry]
     unchecked: list[UncheckedPath] = Field(

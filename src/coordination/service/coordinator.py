@@ -23,7 +23,7 @@ from coordination.service.ownership import Owners
 from coordination.service.presence import Presence
 from coordination.service.queue import ClaimQueue
 from coordination.service.readiness import Readiness
-from coordination.service.records import Claim, ConflictCheck, ExtendedClaim, Heartbeat
+from coordination.service.records import Claim, ConflictCheck, ExtendedClaim, Heartbeat, Verification
 from coordination.service.reports import Reports
 from coordination.service.requests import Negotiation
 from coordination.service.sessions import Sessions
@@ -112,7 +112,7 @@ class Coordinator:
     ) -> ConflictCheck:
         return self.checks.check_conflicts(repo_id, engineer, paths, symbol_specs)
 
-    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> dict[str, Any]:
+    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> Verification:
         return self.checks.verify(repo_id, engineer, paths)
 
     # -------------------------------------------------------------- sessions

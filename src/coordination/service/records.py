@@ -24,15 +24,19 @@ __all__ = [
     "Claim",
     "ConflictCheck",
     "Conflicting",
+    "Covering",
     "Decision",
     "ExtendedClaim",
     "Heartbeat",
     "Holder",
     "Notice",
     "ReleaseRequest",
+    "UncheckedPath",
+    "Verification",
     "claim_fields",
     "claim_from_row",
     "conflicting",
+    "covering",
     "decision_from_json",
     "holder_of",
     "iso_z",
@@ -341,6 +345,36 @@ class ConflictCheck:
     @property
     def has_conflicts(self) -> bool:
         return bool(self.conflicts)
+
+
+@dataclass(frozen=True, slots=True)
+class Covering(Holder):
+    """A live claim covering a path a push changed (`POST /claims/verify`)."""
+
+    path: str
+    same_person: bool  # the server's rule (COORD_SAME_PERSON): the holder counts as the caller
+
+
+def covering(claim: ActiveClaim, path: str, same_person: bool) -> Covering:
+    holder = holder_of(claim)
+    return Covering(**{f.name: getattr(holder, f.name) for f in fields(Holder)}, path=path, same_person=same_person)
+
+
+@dataclass(frozen=True, slots=True)
+class UncheckedPath:
+    """A path that cannot name a repo file, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Which changed paths the caller's own claims cover (`ours`), which others' claims stop (`theirs`)."""
+
+    ours: tuple[Covering, ...]
+    theirs: tuple[Covering, ...]
+    unchecked: tuple[UncheckedPath, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,11 +195,12 @@ def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) 
     summary="Which of these paths are ours, which are theirs",
     response_model=schemas.VerifyOut,
 )
-def verify(body: schemas.VerifyIn, service: ServiceDep) -> dict[str, Any]:
+def verify(body: schemas.VerifyIn, service: ServiceDep) -> schemas.VerifyOut:
     """The pre-push check: for each changed path, the live claims of others that cover it (`theirs`), your own
     (`ours`), and paths that could not be checked (`unchecked`, never a 400 for the whole batch). Each entry
     says whether its holder is the same person as you (`same_person`)."""
-    return service.verify(body.repo_id, body.engineer, body.paths)
+    verified = service.verify(body.repo_id, body.engineer, body.paths)
+    return schemas.VerifyOut.model_validate(verified, from_attributes=True)
 
 
 # Paths and symbols count together against the item limit, so the service checks it (400 naming `paths`).
