@@ -24,7 +24,9 @@ from coordination import __version__, clientenv, mcp_tools
 from coordination.client import CoordClient, CoordError
 from coordination.client_settings import ClientSettings
 from coordination.core import validation
-from coordination.mcp_tools import INSTRUCTIONS, CallScope, format_error
+from coordination.mcp_calls import format_error
+from coordination.mcp_scope import CallScope
+from coordination.mcp_tools import INSTRUCTIONS
 
 log = logging.getLogger("coord.mcp")
 

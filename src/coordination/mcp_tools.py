@@ -1,8 +1,8 @@
 """The coord MCP tools, defined once for every transport.
 
-The tools speak to a `ToolBackend`, which answers two questions per call: who is
-calling (`CallScope`: repo, engineer, session, and a `CoordClient` to reach the API)
-and what the session looks like (`heartbeat`, `whoami`).
+The tools speak to a `ToolBackend` (`coordination.mcp_scope`), which answers two
+questions per call: who is calling (`CallScope`: repo, engineer, session, and a
+`CoordClient` to reach the API) and what the session looks like (`heartbeat`, `whoami`).
 
 - `coord-mcp` (stdio, `coordination.mcp_bridge`): the scope comes from the resolved
   client environment and the client talks HTTP to the configured service.
@@ -11,37 +11,54 @@ and what the session looks like (`heartbeat`, `whoami`).
   the client is wired to the app itself in-process, so each tool runs the very route
   an HTTP caller would (same validation, same errors, same auth).
 
-Every tool returns a typed model (the API's response schemas), so MCP clients get a
-structured result with an output schema; failures come back as readable tool errors.
+Every tool returns a typed model (the API's response schemas, `coordination.mcp_types`),
+so MCP clients get a structured result with an output schema; failures come back as
+readable tool errors (`coordination.mcp_calls`); waits run in a worker thread with
+progress notifications (`coordination.mcp_waits`).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol
+from typing import Any
 
-import anyio
-import anyio.to_thread
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver import MCPServer as _Server
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from coordination import __version__
 from coordination.api import schemas
 from coordination.api import schemas_requests as rs
-from coordination.client import CoordClient, CoordError, CoordUnreachable, claim_item
-from coordination.core import limits as lim
-from coordination.core.vocabulary import Answer, ClaimType, RequestState, Role, Urgency
+from coordination.client import claim_item
+from coordination.core.vocabulary import ClaimType, Urgency
+from coordination.mcp_calls import call, format_error, validate_symbols
+from coordination.mcp_scope import CallScope, Context, ToolBackend
+from coordination.mcp_types import (
+    AnswerArg,
+    Branch,
+    ClaimIds,
+    ClaimTypeArg,
+    Description,
+    ExtendClaimsOut,
+    MyRequestsOut,
+    Note,
+    Paths,
+    Pattern,
+    Patterns,
+    Reason,
+    RequestStateArg,
+    RoleArg,
+    Symbols,
+    Ticket,
+    TtlHours,
+    UrgencyArg,
+    WaitSeconds,
+    WhoamiOut,
+)
+from coordination.mcp_waits import to_thread, with_progress
 
-log = logging.getLogger("coord.mcp")
+# The tool set, and the names its front doors have always imported from here.
+__all__ = ["INSTRUCTIONS", "CallScope", "Context", "ToolBackend", "build_server", "format_error"]
 
 INSTRUCTIONS = """\
 coord coordinates many agents editing one repo. Before editing files, call
@@ -67,233 +84,6 @@ def _hints(
         idempotent_hint=idempotent,
         open_world_hint=False,
     )
-
-
-# -- parameter types: the API's vocabulary and limits (core.vocabulary, core.limits) ---------
-
-
-def _choice(enum: type[StrEnum]) -> WithJsonSchema:
-    """An enum parameter spelled inline (`{"type": "string", "enum": [...]}`), as clients read best."""
-    return WithJsonSchema({"type": "string", "enum": [member.value for member in enum]})
-
-
-ClaimTypeArg = Annotated[ClaimType, _choice(ClaimType)]
-UrgencyArg = Annotated[Urgency, _choice(Urgency)]
-AnswerArg = Annotated[Answer, _choice(Answer)]
-RoleArg = Annotated[Role, _choice(Role)]
-RequestStateArg = Annotated[RequestState, _choice(RequestState)]
-Paths = Annotated[list[str], Field(max_length=lim.MAX_ITEMS)]
-Patterns = Annotated[list[str], Field(max_length=lim.MAX_ITEMS, description="at most this many items in all")]
-Pattern = Annotated[str, Field(max_length=lim.MAX_PATTERN_LENGTH)]
-Symbols = Annotated[
-    list[Annotated[str, Field(max_length=lim.MAX_SYMBOL_LENGTH)]], Field(max_length=lim.MAX_SYMBOLS_PER_CLAIM)
-]
-ClaimIds = Annotated[list[int], Field(max_length=lim.MAX_RELEASE_IDS)]
-WaitSeconds = Annotated[
-    float,
-    Field(
-        ge=0, le=lim.MAX_WAIT_SECONDS, description=f"seconds to wait in the claim queue, at most {lim.MAX_WAIT_SECONDS}"
-    ),
-]
-Description = Annotated[str, Field(max_length=lim.MAX_DESCRIPTION_LENGTH)]
-Branch = Annotated[str, Field(max_length=lim.MAX_BRANCH_LENGTH)]
-Reason = Annotated[str, Field(min_length=1, max_length=lim.MAX_REASON_LENGTH)]
-Note = Annotated[str, Field(max_length=lim.MAX_NOTE_LENGTH)]
-TtlHours = Annotated[float, Field(description=schemas.TTL_HELP)]
-Ticket = Annotated[
-    str,
-    Field(max_length=lim.MAX_TICKET_LENGTH, description="the queue.ticket of an answer that is still waiting"),
-]
-
-
-# -- output models (the API's own response schemas, plus a few envelopes) ----------
-
-
-class ExtendClaimsOut(BaseModel):
-    extended: list[schemas.ExtendOut] = Field(description="each claim with its new expiry")
-
-
-class MyRequestsOut(BaseModel):
-    requests: list[rs.ReleaseRequestOut] | None = Field(None, description="release requests (when queued is false)")
-    queue: list[rs.QueueEntryOut] | None = Field(None, description="your claim-queue entries (when queued is true)")
-
-
-class WhoamiOut(BaseModel):
-    transport: Literal["stdio", "http"]
-    version: str
-    api_url: str | None = Field(None, description="the service this bridge talks to (stdio)")
-    repo_id: str | None
-    engineer: str | None
-    session_id: str | None
-    model_config = ConfigDict(extra="allow")
-
-
-# -- the backend protocol ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallScope:
-    """Who one tool call acts for, and the API client it goes through."""
-
-    client: CoordClient
-    repo_id: str | None
-    engineer: str | None
-    session_id: str | None
-    local_root: Path | None = None  # set when the repo is on this machine: symbols are pre-checked
-    engineer_hint: str = "set COORD_ENGINEER"
-
-    def repo(self, given: str | None) -> str:
-        if given and given.strip():
-            return given.strip()
-        if self.repo_id:
-            return self.repo_id
-        raise ToolError("repo_id is required: pass repo_id or send the X-Coord-Repo header")
-
-    def who(self, given: str | None) -> str:
-        if given and given.strip():
-            return given.strip()
-        if self.engineer:
-            return self.engineer
-        raise ToolError(f"engineer is required: pass engineer or {self.engineer_hint}")
-
-
-class ToolBackend(Protocol):
-    def scope(self, ctx: Context) -> CallScope: ...
-
-    def heartbeat(self, scope: CallScope, repo_id: str) -> dict[str, Any]: ...
-
-    def whoami(self, scope: CallScope) -> dict[str, Any]: ...
-
-
-# -- errors -----------------------------------------------------------------------
-
-
-def call(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run one API call; turn every failure into a readable ToolError."""
-    try:
-        return fn(*args, **kwargs)
-    except CoordUnreachable as exc:
-        raise ToolError(
-            f"{what} failed: {exc.detail}. Is the coord service running (`coord start`, `coord doctor`)?"
-        ) from None
-    except CoordError as exc:
-        raise ToolError(format_error(what, exc)) from None
-
-
-def format_error(what: str, exc: CoordError) -> str:
-    if exc.status == 409 and exc.error == "deadlock":
-        lines = [f"{what}: DEADLOCK - nothing was claimed or queued. {exc.detail}"]
-        if exc.suggestion:
-            lines.append(f"Suggestion: {exc.suggestion}")
-        lines.append("Do not edit the files you asked for; release what the suggestion names, then claim again.")
-        return "\n".join(lines)
-    if exc.status == 409:
-        lines = [f"{what}: CONFLICT - nothing was claimed. {exc.detail}"]
-        for c in exc.conflicts:
-            symbols = c.get("symbols") or []
-            sym = f" symbols {', '.join(map(str, symbols))}" if symbols else ""
-            lines.append(
-                f"- {c.get('requested_pattern') or c.get('pattern')}: held by "
-                f"{c.get('engineer')} (claim #{c.get('claim_id')} on {c.get('pattern')}{sym}, "
-                f"expires {c.get('expires_at')})"
-            )
-        if exc.suggestion:
-            lines.append(f"Suggestion: {exc.suggestion}")
-        lines.append(
-            "Do not edit these files. Claim something else, wait for the claim to expire, "
-            "or ask the holder to release it."
-        )
-        return "\n".join(lines)
-    if exc.status == 401:
-        return (
-            f"{what}: 401 unauthorized ({exc.detail}). The token is missing or wrong: set "
-            "COORD_AUTH_TOKEN in .coordination/local.env (see `coord doctor`)."
-        )
-    if exc.status == 400:
-        return f"{what}: 400 invalid: {exc.detail}. Fix that argument and call again."
-    return f"{what}: {exc.status} {exc.error}: {exc.detail}"
-
-
-def validate_symbols(root: Path | None, symbols: dict[str, list[str]]) -> None:
-    """Local pre-validation of symbol names against the file on disk (fails fast on typos).
-
-    Only where the repo is on this machine (`root`); skipped for files that do not exist
-    yet and unsupported languages. The service validates again.
-    """
-    if root is None or not symbols:
-        return
-    try:
-        from coordination import parsers
-    except Exception:  # noqa: BLE001 - validation is best effort
-        return
-    problems = []
-    for path, wanted in symbols.items():
-        file = root / path
-        if not wanted or not file.is_file() or parsers.language_for(path) is None:
-            continue
-        try:
-            known = parsers.symbols_for_file(path, file.read_bytes())
-        except Exception as exc:  # noqa: BLE001 - unparsable file: let the service decide
-            log.debug("symbol pre-validation skipped for %s: %s", path, exc)
-            continue
-        for name in wanted:
-            if name not in known:
-                close = parsers.closest_symbols(name, known, limit=3)
-                hint = f" (did you mean {', '.join(close)}?)" if close else ""
-                problems.append(f"{path}: no symbol {name!r}{hint}")
-    if problems:
-        raise ToolError(
-            "Unknown symbols, nothing was claimed:\n"
-            + "\n".join(problems)
-            + "\n(set COORD_DISABLE_CLIENT_VALIDATION=1 to skip this local check)"
-        )
-
-
-# -- waiting ----------------------------------------------------------------------
-
-PROGRESS_EVERY_SEC = 2.0
-
-
-async def to_thread(fn: Callable[[], Any]) -> Any:
-    """Run a blocking API call in a worker thread (the in-process transport needs one)."""
-    return await anyio.to_thread.run_sync(fn)
-
-
-async def with_progress(ctx: Context, fn: Callable[[], Any], total: float | None) -> Any:
-    """`fn()` in a worker thread; meanwhile a progress notification every PROGRESS_EVERY_SEC.
-
-    The SDK sends them only when the call carried a progressToken, so clients that
-    reset their timeout on progress keep waiting. Progress is the seconds waited
-    by this call; `total` the wait asked for, when known.
-    """
-    done = anyio.Event()
-    started = time.monotonic()
-
-    async def tick() -> None:
-        while not done.is_set():
-            with anyio.move_on_after(PROGRESS_EVERY_SEC):
-                await done.wait()
-            if done.is_set():
-                return
-            waited = round(time.monotonic() - started, 1)
-            try:
-                await ctx.report_progress(waited, total, f"waiting in the claim queue ({waited:g}s)")
-            except Exception:  # noqa: BLE001 - a lost notification must not end the wait
-                log.debug("progress notification failed", exc_info=True)
-
-    failed: list[Exception] = []
-    result: Any = None
-    async with anyio.create_task_group() as group:
-        group.start_soon(tick)
-        try:
-            result = await anyio.to_thread.run_sync(fn)
-        except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
-            failed.append(exc)  # (inside it a ToolError would reach the client wrapped in a group)
-        finally:
-            done.set()
-    if failed:
-        raise failed[0]
-    return result
 
 
 # -- the tools --------------------------------------------------------------------

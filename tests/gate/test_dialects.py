@@ -155,6 +155,8 @@ def test_hot_path_imports_only_the_standard_library(
         "coordination.core.identity",
         "coordination.gate",
         "coordination.gate.run",
+        "coordination.gate.context",  # the repo and the caller (standard library only)
+        "coordination.gate.http_call",  # the one POST (standard library only)
         "coordination.gate.dialects",
         "coordination.gate.fastjson",
         *extra_allowed,

@@ -33,7 +33,7 @@ def test_warm_loads_every_repo_before_any_request(
     assert service.ready()[0]
     # the book is current: a seeded file is held, a fresh one is granted
     taken = service.check_conflicts("r/one", "x/cli/main", ["seed/d0/s0/f0.ts"])
-    assert taken["conflicts"]
+    assert taken.conflicts
 
 
 def test_ready_says_why_until_the_books_could_be_loaded(

@@ -28,8 +28,8 @@ def test_a_second_claim_inside_a_carve_takes_its_own_carve_without_a_second_noti
     bar = claim(service, BO, "src/f.ts", "Foo::bar")
     assert carved(service, whole) == [("src/f.ts", "Foo", foo), ("src/f.ts", "Foo::bar", bar)]
     # The holder's scope did not shrink again: one notice, for Foo.
-    pending = service.heartbeat("ana-session", ANA, REPO)["pending_requests"]
-    assert [(p["kind"], p["symbols"]) for p in pending] == [("auto-narrow", ["Foo"])]
+    pending = service.heartbeat("ana-session", ANA, REPO).pending_requests
+    assert [(p.kind, p.detail["symbols"]) for p in pending] == [("auto-narrow", ["Foo"])]
     service.release(foo, BO)
     assert carved(service, whole) == [("src/f.ts", "Foo::bar", bar)]
     assert_exclusive([c.as_json() for c in service.list_claims(REPO)])

@@ -33,12 +33,12 @@ def hold(service: ClaimService, engineer: str, pattern: str, repo: str = REPO) -
 
 def queue(service: ClaimService, engineer: str, pattern: str, wait: float = 600, repo: str = REPO) -> int:
     result = service.create_claims(req(engineer, pattern, repo=repo, wait_seconds=wait))
-    assert result.queue is not None and result.queue["state"] == "waiting"
-    return int(result.queue["id"])
+    assert result.queue is not None and result.queue.state == "waiting"
+    return int(result.queue.id)
 
 
 def waiting(service: ClaimService) -> list[int]:
-    return [e["id"] for e in service.queue.list(REPO)]
+    return [e.id for e in service.queue.list(REPO)]
 
 
 def test_two_engineers_who_wait_for_each_other_get_a_deadlock_at_once(service: ClaimService) -> None:
@@ -62,7 +62,7 @@ def test_two_engineers_who_wait_for_each_other_get_a_deadlock_at_once(service: C
     kinds = [e["event_type"] for e in service.events(REPO)]
     assert kinds[-1] == "deadlock" and kinds.count("queue_wait") == 1
     service.release(y, BOB)
-    assert service.queue.get(qa)["state"] == "granted"
+    assert service.queue.get(qa).state == "granted"
 
 
 def test_three_engineers_in_a_ring(service: ClaimService) -> None:

@@ -51,7 +51,7 @@ def test_conflict_checks_match_the_file_list_outside_the_repo_lock(
     service.repo_files._snapshot = None  # type: ignore[union-attr]  # a refreshed list: nothing cached
     seen = _record_lock_state(monkeypatch, service)
     answer = service.check_conflicts(REPO, "bob", [f"src/f{i}?.ts" for i in range(3)])
-    assert answer["has_conflicts"]
+    assert answer.has_conflicts
     assert {p for p, _ in seen} >= {"src/f1*.ts", "src/f0?.ts", "src/f1?.ts", "src/f2?.ts"}
     assert not [p for p, locked in seen if locked], seen
 

@@ -11,7 +11,7 @@ from coordination.service import ClaimRequest, ClaimService
 
 def claim(service: ClaimService, engineer: str, path: str, *symbols: str, repo: str = "org/app") -> str:
     req = ClaimRequest(engineer, [ClaimItem(ClaimType.FILE, path, symbols)], repo, ttl_hours=72)
-    return str(service.create_claims(req).decisions[0]["outcome"])
+    return str(service.create_claims(req).decisions[0].outcome)
 
 
 def test_zero_filled_days_and_counts(service: ClaimService, clock) -> None:

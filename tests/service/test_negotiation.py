@@ -36,7 +36,8 @@ def ask(claim_id: int, pattern: str | None = None, requester: str = BOB, **kw: o
 
 
 def notices(service: ClaimService, engineer: str) -> list[dict]:
-    return service.heartbeat(SID, engineer, "org/app")["pending_requests"]
+    """The engineer's pending notices, as the API shows them."""
+    return [n.as_json() for n in service.heartbeat(SID, engineer, "org/app").pending_requests]
 
 
 def events(service: ClaimService, kind: str) -> list[dict]:
@@ -125,7 +126,7 @@ def test_narrow_by_pattern(service: ClaimService, nego: Negotiation, clock) -> N
     assert service.get_claim(held.id).expires_at == original
     # The requester's next successful call carries the answer.
     got = service.create_claims(req(BOB, "src/auth/x.ts"))
-    (answer,) = got.pending_requests
+    (answer,) = [n.as_json() for n in got.pending_requests]
     assert answer["kind"] == "release-answer" and answer["answer"] == "narrow" and "free" in answer["message"]
     with pytest.raises(Conflict):
         service.create_claims(req(BOB, "src/ui/button.ts"))
@@ -158,7 +159,7 @@ def test_narrow_by_symbols(service: ClaimService, nego: Negotiation) -> None:
     assert done.answer_detail["kept_symbols"] == ["Router::handleAuth"]
     assert done.answer_detail["wanted_scope_free"] is True
     got = service.create_claims(req(BOB, "src/router.ts", symbols=("Router::handleLogout",)))
-    assert got.decisions[0]["outcome"] == "AUTO_COEXIST"
+    assert got.decisions[0].outcome == "AUTO_COEXIST"
 
 
 def test_narrow_a_whole_file_to_symbols(service: ClaimService, nego: Negotiation) -> None:

@@ -10,6 +10,7 @@ import pytest
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.service import ClaimRequest, ClaimService, ReleaseAnswer, ReleaseAsk
+from coordination.service.queue_records import QueueGrant
 
 F = ClaimType.FILE
 REPO = "org/app"
@@ -28,12 +29,12 @@ def hold(service: ClaimService, engineer: str, *patterns: str, **kw: object) -> 
 def queue(service: ClaimService, engineer: str, *patterns: str, wait: float = 600, **kw: object) -> int:
     result = service.create_claims(req(engineer, *patterns, wait_seconds=wait, **kw))
     assert result.queue is not None and result.claims == []
-    assert result.queue["state"] == "waiting"
-    return int(result.queue["id"])
+    assert result.queue.state == "waiting"
+    return int(result.queue.id)
 
 
 def state(service: ClaimService, queue_id: int) -> str:
-    return str(service.queue.get(queue_id)["state"])
+    return str(service.queue.get(queue_id).state)
 
 
 def holders(service: ClaimService, pattern: str) -> list[str]:
@@ -42,7 +43,7 @@ def holders(service: ClaimService, pattern: str) -> list[str]:
 
 def in_queue_order(service: ClaimService) -> list[dict]:
     """Waiting entries by `place` (the list itself is in arrival order, for paging)."""
-    return sorted(service.queue.list(REPO), key=lambda e: e["place"])
+    return sorted(service.queue.list(REPO), key=lambda e: e.place)
 
 
 def events(service: ClaimService, kind: str) -> list[dict]:
@@ -53,8 +54,8 @@ def test_queued_request_is_granted_when_the_holder_releases(service: ClaimServic
     held = hold(service, ALEX, "src/a.ts")
     qid = queue(service, BOB, "src/a.ts", session_id="bob-session-1", description="fix")
     (entry,) = service.queue.list(REPO)
-    assert entry["id"] == qid and entry["state"] == "waiting" and entry["place"] == 1
-    assert [(b["claim_id"], b["engineer"], b["pattern"]) for b in entry["blocking"]] == [(held, ALEX, "src/a.ts")]
+    assert entry.id == qid and entry.state == "waiting" and entry.place == 1
+    assert [(b.claim_id, b.engineer, b.pattern) for b in entry.blocking] == [(held, ALEX, "src/a.ts")]
     assert holders(service, "src/a.ts") == [ALEX]
     clock.advance(seconds=7)
     service.release(held, ALEX)
@@ -64,8 +65,8 @@ def test_queued_request_is_granted_when_the_holder_releases(service: ClaimServic
     assert claim.description == "fix"
     result = service.queue.outcome(qid)
     assert result.claims[0].id == claim.id
-    assert result.decisions[0]["outcome"] == "GRANT"
-    assert result.queue == {"id": qid, "state": "granted", "waited_sec": 7.0}
+    assert result.decisions[0].outcome == "GRANT"
+    assert result.queue == QueueGrant(id=qid, waited_sec=7.0)
     kinds = [e["event_type"] for e in service.events(REPO)]
     assert kinds == ["grant", "conflict", "queue_wait", "release", "grant", "queue_grant"]
     release, grant = events(service, "release")[0], events(service, "grant")[1]
@@ -94,11 +95,11 @@ def test_priority_order_then_position(service: ClaimService, clock) -> None:
     clock.advance(seconds=1)
     dave = queue(service, DAVE, "src/a.ts", urgency="low")
     carol = queue(service, CAROL, "src/a.ts", urgency="high")
-    assert [e["id"] for e in in_queue_order(service)] == [carol, bob, dave]
+    assert [e.id for e in in_queue_order(service)] == [carol, bob, dave]
     service.release(held, ALEX)
     assert (state(service, carol), state(service, bob), state(service, dave)) == ("granted", "waiting", "waiting")
     # Carol's new claim now blocks the rest.
-    blockers = {b["engineer"] for e in service.queue.list(REPO) for b in e["blocking"]}
+    blockers = {b.engineer for e in service.queue.list(REPO) for b in e.blocking}
     assert blockers == {CAROL}
     service.release_many(REPO, engineer=CAROL)
     assert (state(service, bob), state(service, dave)) == ("granted", "waiting")
@@ -115,8 +116,8 @@ def test_age_boost_lifts_an_old_entry_exactly_one_level(make_service, clock) -> 
     new_high = queue(service, CAROL, "src/a.ts", urgency="high")
     new_blocking = queue(service, DAVE, "src/a.ts", urgency="blocking")
     # blocking (3) > old normal (1 + 1, joined first) > new high (2)
-    assert [e["id"] for e in in_queue_order(service)] == [new_blocking, old_normal, new_high]
-    assert [e["effective_priority"] for e in in_queue_order(service)] == [3, 2, 2]
+    assert [e.id for e in in_queue_order(service)] == [new_blocking, old_normal, new_high]
+    assert [e.effective_priority for e in in_queue_order(service)] == [3, 2, 2]
     service.release(held, ALEX)
     assert state(service, new_blocking) == "granted"
     service.release_many(REPO, engineer=DAVE)
@@ -154,10 +155,10 @@ def test_overlapping_waiters_are_never_granted_together(service: ClaimService) -
     # Bob goes first; Carol's glob overlaps Bob's new claim; Dave's files are free.
     assert [state(service, q) for q in (bob, carol, dave)] == ["granted", "waiting", "granted"]
     (carol_entry,) = service.queue.list(REPO)
-    assert {b["engineer"] for b in carol_entry["blocking"]} == {BOB}
+    assert {b.engineer for b in carol_entry.blocking} == {BOB}
     service.queue.poll(carol)  # the next pass sees Dave's claim too
     (carol_entry,) = service.queue.list(REPO)
-    assert {b["engineer"] for b in carol_entry["blocking"]} == {BOB, DAVE}
+    assert {b.engineer for b in carol_entry.blocking} == {BOB, DAVE}
 
 
 def test_all_items_must_be_free(service: ClaimService) -> None:
@@ -180,7 +181,7 @@ def test_cancel(service: ClaimService) -> None:
     with pytest.raises(NotFound):
         service.queue.cancel(bob + 100, BOB)
     out = service.queue.cancel(bob, BOB)
-    assert out["state"] == "cancelled" and out["ended_at"] is not None
+    assert out.state == "cancelled" and out.ended_at is not None
     with pytest.raises(Conflict) as err:
         service.queue.cancel(bob, BOB)
     assert err.value.extra["state"] == "cancelled"
@@ -196,7 +197,7 @@ def test_a_wait_that_ends_expires_the_entry_for_good(service: ClaimService, cloc
     held = hold(service, ALEX, "src/a.ts")
     bob = queue(service, BOB, "src/a.ts", wait=30)
     clock.advance(seconds=31)
-    assert service.queue.poll(bob)["state"] == "expired"
+    assert service.queue.poll(bob).state == "expired"
     with pytest.raises(Conflict) as err:
         service.queue.outcome(bob)
     body = err.value.body()
@@ -240,7 +241,7 @@ def test_a_waiter_in_this_process_wakes_on_release(service: ClaimService) -> Non
     waiter.join(10)
     assert "error" not in outcome, outcome
     result = outcome["result"]
-    assert result.claims[0].engineer == BOB and result.queue["state"] == "granted"  # type: ignore[attr-defined]
+    assert result.claims[0].engineer == BOB and result.queue.state == "granted"  # type: ignore[attr-defined]
     assert time.monotonic() - started < 0.4  # woken by the event, not by the 0.5 s poll
 
 
@@ -260,20 +261,20 @@ def test_a_waiter_cancelled_in_this_process_wakes_with_a_conflict(service: Claim
     while not service.queue.list(REPO) and time.monotonic() < deadline:
         time.sleep(0.01)
     (entry,) = service.queue.list(REPO)
-    service.queue.cancel(entry["id"], BOB)
+    service.queue.cancel(entry.id, BOB)
     waiter.join(10)
     assert not waiter.is_alive()
-    assert outcome["error"].extra["queue"] == {"id": entry["id"], "state": "cancelled"}  # type: ignore[attr-defined]
+    assert outcome["error"].extra["queue"] == {"id": entry.id, "state": "cancelled"}  # type: ignore[attr-defined]
 
 
 def test_a_blocker_that_runs_out_of_time_lets_the_waiter_in_on_its_poll(service: ClaimService, clock) -> None:
     hold(service, ALEX, "src/a.ts", ttl_hours=0.1)  # six minutes
     bob = queue(service, BOB, "src/a.ts", wait=900, session_id="bob-session-1")
-    assert service.queue.poll(bob)["state"] == "waiting"
+    assert service.queue.poll(bob).state == "waiting"
     clock.advance(minutes=7)
     # Nothing has swept the expired claim yet: the waiter's own poll promotes.
     entry = service.queue.poll(bob)
-    assert entry["state"] == "granted"
+    assert entry.state == "granted"
     (claim,) = service.list_claims(REPO, engineer=BOB)
     assert claim.session_id == "bob-session-1"
 
@@ -313,9 +314,9 @@ def test_list_filters_by_engineer_and_repo(service: ClaimService) -> None:
     hold(service, ALEX, "src/a.ts")
     bob = queue(service, BOB, "src/a.ts")
     carol = queue(service, CAROL, "src/a.ts")
-    assert [e["id"] for e in service.queue.list(REPO, CAROL)] == [carol]
-    assert service.queue.list(REPO, CAROL)[0]["place"] == 2
-    assert [e["id"] for e in service.queue.list(None, BOB)] == [bob]
+    assert [e.id for e in service.queue.list(REPO, CAROL)] == [carol]
+    assert service.queue.list(REPO, CAROL)[0].place == 2
+    assert [e.id for e in service.queue.list(None, BOB)] == [bob]
     assert service.queue.list("org/other") == []
     with pytest.raises(Invalid):
         service.queue.list(REPO, "bad engineer!")
@@ -369,7 +370,7 @@ def test_a_waiter_whose_caller_leaves_abandons_its_entry(service: ClaimService) 
     presence.leave("the caller closed the connection")
     waiter.join(10)
     assert not waiter.is_alive() and "error" in outcome
-    assert state(service, entry["id"]) == "abandoned"
+    assert state(service, entry.id) == "abandoned"
     service.release(held, ALEX)
     assert holders(service, "src/a.ts") == []
 
@@ -396,6 +397,6 @@ def test_a_stopping_server_answers_its_waiters_unavailable(service: ClaimService
     waiter.join(10)
     assert not waiter.is_alive()
     assert "shutting down" in outcome["error"].detail  # type: ignore[attr-defined]
-    assert state(service, entry["id"]) == "abandoned"
+    assert state(service, entry.id) == "abandoned"
     with pytest.raises(Unavailable):
         service.queue.claim_and_wait(req(CAROL, "src/a.ts", wait_seconds=30))

@@ -31,7 +31,7 @@ def test_grant_then_conflict_then_release(service: ClaimService) -> None:
     granted = service.create_claims(req("alex/claude/1", "src/auth/**", description="auth"))
     (claim,) = granted.claims
     assert claim.state == "active" and claim.pattern == "src/auth/**" and claim.fence >= 1
-    assert granted.decisions[0]["outcome"] == "GRANT"
+    assert granted.decisions[0].outcome == "GRANT"
     with pytest.raises(Conflict) as err:
         service.create_claims(req("bob/codex/1", "src/auth/login.ts"))
     body = err.value.body()
@@ -62,7 +62,7 @@ def test_all_or_nothing(service: ClaimService) -> None:
 def test_repos_are_independent(service: ClaimService) -> None:
     one = service.create_claims(req("alex/claude/1", "src/**", repo="org/one"))
     two = service.create_claims(req("bob/codex/1", "src/**", repo="org/two"))  # no conflict: another repo
-    assert [d["outcome"] for d in one.decisions + two.decisions] == ["GRANT", "GRANT"]
+    assert [d.outcome for d in one.decisions + two.decisions] == ["GRANT", "GRANT"]
     assert [c.engineer for c in service.list_claims("org/one")] == ["alex/claude/1"]
     assert [c.engineer for c in service.list_claims("org/two")] == ["bob/codex/1"]
     assert service.list_claims("org/app") == []
@@ -73,7 +73,7 @@ def test_refreshing_own_claim_keeps_one_row(service: ClaimService, clock) -> Non
     clock.advance(hours=1)
     second = service.create_claims(req("alex/claude/1", "src/**"))
     assert second.claims[0].id == first.id
-    assert second.decisions[0]["refreshed"] is True
+    assert second.decisions[0].refreshed is True
     assert second.claims[0].expires_at > first.expires_at
     assert len(service.list_claims("org/app")) == 1
 
@@ -110,7 +110,7 @@ def test_shared_ttl_and_shared_files_rule(service: ClaimService, clock) -> None:
     service.put_ownership("org/app", "# team rules\nshared_files:\n  - package.json  # everyone\n")
     got = service.create_claims(req("alex/claude/1", "package.json"))
     assert got.claims[0].type == "shared_file"
-    assert got.decisions[0]["type"] == "shared_file" and "shared_files" in got.decisions[0]["note"]
+    assert got.decisions[0].type == "shared_file" and "shared_files" in got.decisions[0].note
     assert got.claims[0].expires_at.isoformat().startswith("2026-11-29T14:00")
     service.create_claims(req("bob/codex/1", "package.json"))
     assert "# everyone" in service.get_ownership("org/app")
@@ -119,10 +119,10 @@ def test_shared_ttl_and_shared_files_rule(service: ClaimService, clock) -> None:
 def test_symbol_coexist_and_narrow(service: ClaimService) -> None:
     whole = service.create_claims(req("carol/cursor/1", "src/router.ts")).claims[0]
     a = service.create_claims(req("alex/claude/1", "src/router.ts", symbols=("Router::handleAuth",)))
-    assert a.decisions[0]["outcome"] == "AUTO_NARROW" and a.decisions[0]["narrowed"] == [whole.id]
+    assert a.decisions[0].outcome == "AUTO_NARROW" and a.decisions[0].narrowed == (whole.id,)
     b = service.create_claims(req("bob/codex/1", "src/router.ts", symbols=("Router::handleLogout",)))
-    assert b.decisions[0]["outcome"] == "AUTO_NARROW"
-    assert b.decisions[0]["coexists_with"] == [a.claims[0].id]
+    assert b.decisions[0].outcome == "AUTO_NARROW"
+    assert b.decisions[0].coexists_with == (a.claims[0].id,)
     with pytest.raises(Conflict):
         service.create_claims(req("dan/claude/2", "src/router.ts", symbols=("Router",)))
     narrowed = service.get_claim(whole.id)
@@ -133,9 +133,9 @@ def test_symbol_coexist_and_narrow(service: ClaimService) -> None:
     assert set(narrowed.coexists_with) == {a.claims[0].id, b.claims[0].id}
     assert service.get_claim(a.claims[0].id).coexists_with == (whole.id, b.claims[0].id)
     # The narrowed holder sees a notice on its next call, once.
-    pending = service.heartbeat("0123456789abcdef", "carol/cursor/1", "org/app")["pending_requests"]
-    assert [p["kind"] for p in pending] == ["auto-narrow", "auto-narrow"]
-    assert service.heartbeat("0123456789abcdef", "carol/cursor/1", "org/app")["pending_requests"] == []
+    pending = service.heartbeat("0123456789abcdef", "carol/cursor/1", "org/app").pending_requests
+    assert [p.kind for p in pending] == ["auto-narrow", "auto-narrow"]
+    assert service.heartbeat("0123456789abcdef", "carol/cursor/1", "org/app").pending_requests == ()
     assert len(events(service, "auto-narrow")) == 2 and len(events(service, "auto-coexist")) == 1
     # Releasing a symbol claim gives its symbols back to the narrowed holder.
     service.release(a.claims[0].id, "alex/claude/1")
@@ -191,11 +191,11 @@ def test_check_conflicts_writes_nothing(service: ClaimService) -> None:
     service.create_claims(req("alex/claude/1", "src/router.ts", symbols=("Router::handleAuth",)))
     before = service.events("org/app")
     safe = service.check_conflicts("org/app", "bob/codex/1", [], ["src/router.ts::Router::handleLogout"])
-    assert safe["safe"] is True and safe["conflicts"] == []
+    assert safe.safe is True and safe.conflicts == ()
     busy = service.check_conflicts("org/app", "bob/codex/1", ["src/router.ts"])
-    assert busy["has_conflicts"] and not busy["safe_to_proceed"]
-    assert busy["conflicts"][0]["symbols"] == ["Router::handleAuth"] and busy["suggestion"]
-    assert service.check_conflicts("org/app", "alex/claude/1", ["src/router.ts"])["safe"]
+    assert busy.has_conflicts and not busy.safe_to_proceed
+    assert busy.conflicts[0].symbols == ("Router::handleAuth",) and busy.suggestion
+    assert service.check_conflicts("org/app", "alex/claude/1", ["src/router.ts"]).safe
     assert service.events("org/app") == before
 
 
@@ -205,8 +205,8 @@ def test_verify_ours_and_theirs(service: ClaimService) -> None:
     service.put_ownership("org/app", "shared_files: [package.json]\n")
     service.create_claims(req("bob/codex/1", "package.json"))
     out = service.verify("org/app", "alex/claude/1", ["src/a/x.ts", "src/b.ts", "package.json", "free.ts"])
-    assert [(o["path"], o["claim_id"]) for o in out["ours"]] == [("src/a/x.ts", mine.id)]
-    assert [(t["path"], t["claim_id"], t["fence"]) for t in out["theirs"]] == [("src/b.ts", theirs.id, theirs.fence)]
+    assert [(o.path, o.claim_id) for o in out.ours] == [("src/a/x.ts", mine.id)]
+    assert [(t.path, t.claim_id, t.fence) for t in out.theirs] == [("src/b.ts", theirs.id, theirs.fence)]
 
 
 def test_fences_increase_per_repo(service: ClaimService) -> None:
@@ -231,10 +231,10 @@ def test_narrowed_holder_can_refresh_its_claim(service: ClaimService) -> None:
     whole = service.create_claims(req("carol/cursor/1", "src/router.ts")).claims[0]
     service.create_claims(req("alex/claude/1", "src/router.ts", symbols=("Router::handleAuth",)))
     again = service.create_claims(req("carol/cursor/1", "src/router.ts"))
-    assert again.claims[0].id == whole.id and again.decisions[0]["refreshed"] is True
+    assert again.claims[0].id == whole.id and again.decisions[0].refreshed is True
 
 
 def test_check_conflicts_knows_shared_files(service: ClaimService) -> None:
     service.put_ownership("org/app", "shared_files: [package.json]\n")
     service.create_claims(req("alex/claude/1", "package.json"))
-    assert service.check_conflicts("org/app", "bob/codex/1", ["package.json"])["safe"] is True
+    assert service.check_conflicts("org/app", "bob/codex/1", ["package.json"]).safe is True

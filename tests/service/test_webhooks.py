@@ -119,7 +119,7 @@ def test_queue_cancel_is_enqueued(hooked: ClaimService) -> None:
     hooked.create_claims(req(ALEX, "src/a.py"))
     waiting = hooked.create_claims(req(BOB, "src/a.py", wait_seconds=600)).queue
     assert waiting is not None
-    hooked.queue.cancel(int(waiting["id"]), BOB)
+    hooked.queue.cancel(int(waiting.id), BOB)
     assert outbox(hooked)[-1]["event_type"] == "queue_cancel"
 
 

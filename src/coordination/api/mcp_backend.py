@@ -17,7 +17,7 @@ from coordination.api.deps import SESSION_HEADER
 from coordination.client import CoordClient
 
 if TYPE_CHECKING:
-    from coordination.mcp_tools import CallScope, Context
+    from coordination.mcp_scope import CallScope, Context
 
 __all__ = ["ENGINEER_HEADER", "LOOPBACK_URL", "REPO_HEADER", "LoopbackTransport", "ServiceBackend"]
 
@@ -62,7 +62,7 @@ class ServiceBackend:
         self._transport = LoopbackTransport(app)
 
     def scope(self, ctx: Context) -> CallScope:
-        from coordination.mcp_tools import CallScope
+        from coordination.mcp_scope import CallScope
 
         authorization = _header(ctx, "authorization") or ""
         _, _, token = authorization.partition(" ")

@@ -154,7 +154,34 @@ class ClaimOut(BaseModel):
     fence: int = Field(description="per-repo monotonically increasing fencing token of the grant")
 
 
+class NoticeOut(BaseModel):
+    # Read from the service's `Notice` record: its kind's fields (`message`, `request_id`, ...)
+    # follow the four common ones, as they always have (extra fields are allowed).
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    kind: str = Field(
+        description=(
+            "what happened: auto-coexist, auto-narrow, release-request, release-cancel, release-answer, "
+            "overlap-detected or unclaimed-write; the fields after created_at depend on it"
+        )
+    )
+    claim_id: int | None
+    created_at: Moment
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        # A `Notice` record (service.records) shows its `detail` beside its own fields.
+        return value.as_json() if hasattr(value, "as_json") else value
+
+
+Notices = Annotated[list[NoticeOut], Field(description="notices for the caller, delivered once")]
+
+
 class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     pattern: str
     type: ClaimType
     outcome: Literal["GRANT", "AUTO_COEXIST", "AUTO_NARROW"]
@@ -166,31 +193,37 @@ class DecisionOut(BaseModel):
 
 
 class QueueGrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int = Field(description="the queue entry")
     state: Literal[QueueState.GRANTED] = QueueState.GRANTED
     waited_sec: float = Field(description="seconds between joining the queue and the grant")
 
 
 class QueueBlockerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     claim_id: int
     engineer: str = Field(description="who you are waiting on")
     type: ClaimType
     pattern: str
     symbols: list[str]
     state: ClaimState
-    expires_at: str
+    expires_at: Moment
 
 
 class QueueWaitingOut(BaseModel):
     """A 202: the call's share of the wait ended (COORD_MAX_CALL_WAIT_SEC), the entry still waits."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: int = Field(description="the queue entry")
     state: Literal["waiting"] = "waiting"
     ticket: str = Field(description="pass as `resume` (POST /claims) or claim_files(resume=...) to keep waiting")
-    resume_before: str = Field(
+    resume_before: Moment = Field(
         description="resume by then (COORD_QUEUE_WAITER_LEASE_SEC from this answer) or the entry is abandoned"
     )
-    deadline: str = Field(description="when the whole wait ends (joining the queue + wait_seconds)")
+    deadline: Moment = Field(description="when the whole wait ends (joining the queue + wait_seconds)")
     place: int | None = Field(None, description="1 = considered first among the repo's waiting entries")
     waited_sec: float = Field(description="seconds since joining the queue")
     blocking: list[QueueBlockerOut] = Field(description="the active claims the entry waits on")
@@ -199,7 +232,7 @@ class QueueWaitingOut(BaseModel):
 class CreateClaimsOut(BaseModel):
     claims: list[ClaimOut]
     decisions: list[DecisionOut]
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
     queue: Annotated[QueueGrantOut | QueueWaitingOut, Field(discriminator="state")] | None = Field(
         None,
         description="set when the claims were granted from the queue, or (202) when the entry still waits",
@@ -209,12 +242,14 @@ class CreateClaimsOut(BaseModel):
 class ClaimBrief(BaseModel):
     """Who holds what, until when (records.claim_brief)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     claim_id: int
     engineer: str
     type: ClaimType
     pattern: str
     symbols: list[str]
-    expires_at: str
+    expires_at: Moment
     fence: int
 
 
@@ -282,7 +317,7 @@ class ExtendIn(Strict):
 
 
 class ExtendOut(ClaimOut):
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
 
 
 class HeartbeatIn(Strict):
@@ -291,13 +326,17 @@ class HeartbeatIn(Strict):
 
 
 class HeartbeatOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     session_id: str
-    last_seen: str
+    last_seen: Moment
     active_claims: int
-    pending_requests: list[dict[str, Any]]
+    pending_requests: Notices
 
 
 class ConflictsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     safe: bool
     safe_to_proceed: bool
     has_conflicts: bool
@@ -320,11 +359,15 @@ class VerifyEntry(ClaimBrief):
 
 
 class UncheckedPath(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     path: str
     reason: str
 
 
 class VerifyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     ours: list[VerifyEntry]
     theirs: list[VerifyEntry]
     unchecked: list[UncheckedPath] = Field(
@@ -385,57 +428,3 @@ class EventOut(BaseModel):
 class EventListOut(BaseModel):
     events: list[EventOut]
     next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null on the last page")
-
-
-# -- the editor gate (coord-gate) ----------------------------------------------
-
-
-class GateEditIn(Strict):
-    engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH, examples=["alex/claude/main"])
-    repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
-    session_id: str | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
-    paths: list[str] = Field(
-        min_length=1,
-        max_length=lim.MAX_GATE_PATHS,
-        description=(
-            f"repo-relative files the tool will write; at most {lim.MAX_ITEMS} distinct ones, "
-            "as many as a claim may carry items"
-        ),
-    )
-    branch: str | None = Field(None, max_length=lim.MAX_BRANCH_LENGTH)
-    tool: str | None = Field(None, max_length=lim.MAX_TOOL_NAME_LENGTH)
-    ttl_hours: float | None = Field(None, description=f"TTL of the claims the gate takes; {TTL_HELP}")
-    mode: Literal["claim", "warn"] = "claim"
-
-
-class GateConflict(ConflictEntry):
-    same_person: bool
-
-
-class GateEditOut(BaseModel):
-    decision: Literal["allow", "deny"]
-    claimed: list[dict[str, Any]] = Field(description="claims taken (or refreshed) for this edit")
-    held_by_you: list[GateConflict] = Field(description="claims of the same person covering these paths")
-    conflicts: list[GateConflict] = Field(description="claims of other people that refuse the edit")
-    suggestion: str | None
-    warning: bool = Field(description="mode warn: conflicts exist but the edit is allowed")
-    pending_requests: list[dict[str, Any]]
-
-
-class GateWrittenIn(Strict):
-    engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH)
-    repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
-    session_id: str | None = Field(None, max_length=lim.MAX_SESSION_ID_LENGTH)
-    paths: list[str] = Field(min_length=1, max_length=lim.MAX_GATE_PATHS)
-    source: Literal["post-tool-use", "pre-push", "check"] = "post-tool-use"
-
-
-class GateWrittenOut(BaseModel):
-    recorded: list[dict[str, Any]] = Field(description="one entry per (file, holder claim); new=false when known")
-
-
-class GateSessionIn(Strict):
-    event: Literal["start", "end"]
-    session_id: str = Field(max_length=lim.MAX_SESSION_ID_LENGTH)
-    engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH)
-    repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)

@@ -91,12 +91,17 @@ class ReleaseRequestListOut(BaseModel):
 
 
 class QueueItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     type: ClaimType
     pattern: str
     symbols: list[str]
 
 
 class QueueEntryOut(BaseModel):
+    # Read by attribute from the service's `QueueEntry` record.
+    model_config = ConfigDict(from_attributes=True)
+
     id: int = Field(description="the queue id: DELETE /queue/{id}?engineer= cancels a waiting entry")
     repo_id: str
     engineer: str
@@ -111,9 +116,9 @@ class QueueEntryOut(BaseModel):
     )
     claims: list[QueueItemOut] = Field(description="the scopes asked for")
     ttl_hours: float | None
-    created_at: str
-    deadline: str = Field(description="when the wait ends")
-    ended_at: str | None
+    created_at: Moment
+    deadline: Moment = Field(description="when the wait ends")
+    ended_at: Moment | None
     waited_sec: float
     granted_claims: list[int]
     blocking: list[QueueBlockerOut] = Field(description="the active claims this entry waits on")

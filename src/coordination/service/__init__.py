@@ -10,6 +10,7 @@ with a store. Each module is one concept:
 - `requests` (with `request_answers`, `request_effects`): release requests;
 - `ownership`, `rules`: owners.yaml upload, promotion, auto-promote and auto-demote;
 - `sessions`, `sweep`, `drift`, `readiness`, `reports`, `audit`, `books`, `gate`.
+- `records`, `queue_records`, `types`: what the use cases take and give back (frozen records).
 
 `ClaimService` is the historical name of `Coordinator`.
 """

@@ -15,6 +15,7 @@ from typing import Any
 
 from coordination import records, webhooks
 from coordination.core import webhook_events
+from coordination.service.records import Notice, notice_from_row
 from coordination.store import Store, Tx
 from coordination.store import audit as audit_rows
 
@@ -93,22 +94,13 @@ class Audit:
     ) -> None:
         audit_rows.insert_notice(tx, repo_id, engineer, kind, claim_id, json.dumps(detail), records.to_epoch(now))
 
-    def take_notices(self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime) -> list[dict[str, Any]]:
+    def take_notices(self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime) -> list[Notice]:
         """Unseen notices for the engineer, marked seen: delivered once, on the next call."""
         if not engineer or not repo_id:
             return []
         rows = audit_rows.unseen_notices(tx, repo_id, engineer)
         audit_rows.mark_seen(tx, [r["id"] for r in rows], records.to_epoch(now))
-        return [
-            {
-                "id": r["id"],
-                "kind": r["kind"],
-                "claim_id": r["claim_id"],
-                "created_at": records.iso(r["created_at"]),
-                **json.loads(r["detail"]),
-            }
-            for r in rows
-        ]
+        return [notice_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ reads
 

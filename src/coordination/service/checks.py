@@ -5,9 +5,7 @@ who covers the files a push changes (`verify`). Nothing is written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from coordination import records
 from coordination.core import globs, identity, spelling, validation
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import Context, decide_item, effective_pattern
@@ -17,6 +15,14 @@ from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
 from coordination.service.drift import Drift
+from coordination.service.records import (
+    ConflictCheck,
+    Covering,
+    UncheckedPath,
+    Verification,
+    conflicting,
+    covering,
+)
 from coordination.service.rules import as_stored_type
 
 __all__ = ["Checks", "blocks_push"]
@@ -33,7 +39,7 @@ class Checks:
         engineer: str | None,
         paths: Sequence[str],
         symbol_specs: Sequence[str] = (),
-    ) -> dict[str, Any]:
+    ) -> ConflictCheck:
         """What POST /claims would say for these paths, without writing anything."""
         ctx = self.ctx
         check_identity(engineer, repo_id, None)
@@ -74,18 +80,12 @@ class Checks:
         except globs.PatternTooComplex as exc:
             raise Invalid(str(exc)) from None
         blocked = [d for d in decisions if d.outcome is Outcome.CONFLICT]
-        entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
+        entries = tuple(conflicting(c, d.item.pattern) for d in blocked for c in d.blocking)
         owners = sorted({o for d in blocked for o in rules.owners_for(d.item.pattern)})
         suggestion = conflict_suggestion([c for d in blocked for c in d.blocking], owners, now)
-        return {
-            "safe": not entries,
-            "safe_to_proceed": not entries,
-            "has_conflicts": bool(entries),
-            "conflicts": entries,
-            "suggestion": suggestion or None,
-        }
+        return ConflictCheck(entries, suggestion or None)
 
-    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> dict[str, Any]:
+    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> Verification:
         """For each path, whether the engineer's own or someone else's claim covers it.
 
         Paths are file names, never globs: `pages/[id].tsx` is that one file. A
@@ -95,35 +95,32 @@ class Checks:
         """
         check_identity(engineer, repo_id, None)
         patterns: dict[str, str] = {}
-        unchecked: list[dict[str, str]] = []
+        unchecked: list[UncheckedPath] = []
         for path in dict.fromkeys(paths):
             pattern = globs.escape(path)
             reason = globs.validate(pattern)
             if reason:
-                unchecked.append({"path": path, "reason": f"not a repo file path: {reason}"})
+                unchecked.append(UncheckedPath(path, f"not a repo file path: {reason}"))
             else:
                 patterns[path] = pattern
         files = self.ctx.files()
         self.drift.check_drift(files)
         overlaps = overlap_function(files)
-        ours: list[dict[str, Any]] = []
-        theirs: list[dict[str, Any]] = []
+        ours: list[Covering] = []
+        theirs: list[Covering] = []
         with self.ctx.synced(repo_id) as (book, is_live, _):
             candidates = {p: [c for c in book.candidates(pattern) if is_live(c)] for p, pattern in patterns.items()}
         # Matching held patterns against the file list happens outside the repo's lock.
         covered = {p: [c for c in found if overlaps(patterns[p], c.pattern)] for p, found in candidates.items()}
-        for path, covering in covered.items():
-            mine = [c for c in covering if c.engineer == engineer]
-            ours += [_verify_entry(path, c) for c in mine]
-            for claim in covering:
+        for path, found in covered.items():
+            mine = [c for c in found if c.engineer == engineer]
+            ours += [covering(c, path, same_person=True) for c in mine]
+            for claim in found:
                 if claim.engineer != engineer and blocks_push(claim, mine):
-                    entry = _verify_entry(path, claim)
                     # The server's one rule: a push is never blocked by the same person's claims.
-                    entry["same_person"] = identity.same_person(engineer, claim.engineer, self.ctx.settings.same_person)
-                    theirs.append(entry)
-        for entry in ours:
-            entry["same_person"] = True
-        return {"ours": ours, "theirs": theirs, "unchecked": unchecked}
+                    same = identity.same_person(engineer, claim.engineer, self.ctx.settings.same_person)
+                    theirs.append(covering(claim, path, same_person=same))
+        return Verification(tuple(ours), tuple(theirs), tuple(unchecked))
 
 
 def blocks_push(claim: ActiveClaim, mine: Sequence[ActiveClaim]) -> bool:
@@ -141,7 +138,3 @@ def blocks_push(claim: ActiveClaim, mine: Sequence[ActiveClaim]) -> bool:
         mine_ids = {c.id for c in mine}
         return not any(c.by in mine_ids for c in claim.carved)
     return not any(claim.id in m.partners or m.id in claim.partners for m in mine)
-
-
-def _verify_entry(path: str, claim: ActiveClaim) -> dict[str, Any]:
-    return {"path": path, **records.claim_brief(claim)}

@@ -240,7 +240,9 @@ class Claims:
             updated = claim_rows.by_id(tx, claim_id)
             assert updated is not None
             pending = self.ctx.audit.take_notices(tx, repo_id, engineer, now)
-        return ExtendedClaim(**claim_fields(claim_from_row(updated, records.to_epoch(now))), pending_requests=pending)
+        return ExtendedClaim(
+            **claim_fields(claim_from_row(updated, records.to_epoch(now))), pending_requests=tuple(pending)
+        )
 
     def _check_extendable(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:
         """Conflict (409, with the reason) unless the holder may still extend the claim.

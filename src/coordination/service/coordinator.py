@@ -23,7 +23,7 @@ from coordination.service.ownership import Owners
 from coordination.service.presence import Presence
 from coordination.service.queue import ClaimQueue
 from coordination.service.readiness import Readiness
-from coordination.service.records import Claim, ExtendedClaim
+from coordination.service.records import Claim, ConflictCheck, ExtendedClaim, Heartbeat, Verification
 from coordination.service.reports import Reports
 from coordination.service.requests import Negotiation
 from coordination.service.sessions import Sessions
@@ -109,15 +109,15 @@ class Coordinator:
 
     def check_conflicts(
         self, repo_id: str, engineer: str | None, paths: Sequence[str], symbol_specs: Sequence[str] = ()
-    ) -> dict[str, Any]:
+    ) -> ConflictCheck:
         return self.checks.check_conflicts(repo_id, engineer, paths, symbol_specs)
 
-    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> dict[str, Any]:
+    def verify(self, repo_id: str, engineer: str, paths: Sequence[str]) -> Verification:
         return self.checks.verify(repo_id, engineer, paths)
 
     # -------------------------------------------------------------- sessions
 
-    def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
+    def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> Heartbeat:
         return self.sessions.heartbeat(session_id, engineer, repo_id)
 
     def note_activity(self, session_id: str, engineer: str | None = None) -> None:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from coordination import records
 from coordination.core import globs, identity
 from coordination.core.files import overlap_function
 from coordination.core.limits import MAX_GATE_PATHS
@@ -28,6 +27,15 @@ from coordination.errors import Conflict, Invalid
 from coordination.service.checks import Checks
 from coordination.service.claims import Claims
 from coordination.service.context import ServiceContext, check_identity
+from coordination.service.gate_records import (
+    GateAnswer,
+    GateHolder,
+    RecordedWrite,
+    WriteReport,
+    gate_holder,
+    recorded_write,
+)
+from coordination.service.records import Conflicting
 from coordination.service.sessions import Sessions
 from coordination.service.types import ClaimRequest
 from coordination.service.uow import PlainWrite
@@ -66,22 +74,22 @@ class EditGate:
 
     # ------------------------------------------------------------ pre-edit
 
-    def pre_edit(self, req: EditRequest) -> dict[str, Any]:
+    def pre_edit(self, req: EditRequest) -> GateAnswer:
         check_identity(req.engineer, req.repo_id, req.session_id)
         paths = _plain_paths(req.paths)
         if req.mode not in ("claim", "warn"):
             raise Invalid("mode must be claim or warn", field="mode")
         for _attempt in range(3):
             answer = self.checks.check_conflicts(req.repo_id, req.engineer, paths)
-            theirs, own = self._split(req.engineer, answer["conflicts"])
+            theirs, own = self._split(req.engineer, answer.conflicts)
             if req.mode == "warn":
-                return _answer("allow", [], own, theirs, answer.get("suggestion"), warn=bool(theirs))
+                return GateAnswer("allow", (), own, theirs, answer.suggestion, warning=bool(theirs))
             if theirs:
-                return _answer("deny", [], own, theirs, answer.get("suggestion"))
-            held = {c["requested_pattern"] for c in own}
+                return GateAnswer("deny", (), own, theirs, answer.suggestion, warning=False)
+            held = {c.requested_pattern for c in own}
             free = [p for p in paths if p not in held]
             if not free:
-                return _answer("allow", [], own, [], None)
+                return GateAnswer("allow", (), own, (), None, warning=False)
             try:
                 result = self.claims.create_claims(
                     ClaimRequest(
@@ -96,20 +104,19 @@ class EditGate:
                 )
             except Conflict:
                 continue  # someone claimed in between: decide again on the new state
-            out = _answer("allow", [c.as_json() for c in result.claims], own, [], None)
-            out["pending_requests"] = result.pending_requests
-            return out
+            claimed = tuple(result.claims)
+            return GateAnswer("allow", claimed, own, (), None, False, tuple(result.pending_requests))
         raise Conflict("the files kept changing hands; try the edit again", conflicts=[])
 
     def _split(
-        self, engineer: str, conflicts: Sequence[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        theirs: list[dict[str, Any]] = []
-        own: list[dict[str, Any]] = []
+        self, engineer: str, conflicts: Sequence[Conflicting]
+    ) -> tuple[tuple[GateHolder, ...], tuple[GateHolder, ...]]:
+        theirs: list[GateHolder] = []
+        own: list[GateHolder] = []
         for entry in conflicts:
-            same = self.same_person(engineer, str(entry.get("engineer") or ""))
-            (own if same else theirs).append({**entry, "same_person": same})
-        return theirs, own
+            same = self.same_person(engineer, entry.engineer)
+            (own if same else theirs).append(gate_holder(entry, same))
+        return tuple(theirs), tuple(own)
 
     # ------------------------------------------------------------- backstop
 
@@ -120,7 +127,7 @@ class EditGate:
         paths: Sequence[str],
         source: str,
         session_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> WriteReport:
         """Record writes to files another person holds as `unclaimed-write` events."""
         ctx = self.ctx
         check_identity(engineer, repo_id, session_id)
@@ -133,19 +140,17 @@ class EditGate:
                     live = is_live(claim) and claim.exclusive and overlaps(path, claim.pattern)
                     if live and not self.same_person(engineer, claim.engineer):
                         found.append((path, claim))
-        recorded: list[dict[str, Any]] = []
+        recorded: list[RecordedWrite] = []
         if not found:
-            return {"recorded": recorded}
+            return WriteReport(())
         with PlainWrite(ctx, repo_id) as w:
             tx, now = w.tx, w.now
             for path, claim in found:
                 seen = audit_rows.count_events(
                     tx, repo_id, UNCLAIMED_WRITE, claim_id=claim.id, engineer=engineer, pattern=path
                 )
-                entry = {"path": path, **records.claim_brief(claim), "writer": engineer, "source": source}
-                entry["holder"] = claim.engineer
                 if seen:
-                    recorded.append({**entry, "new": False})
+                    recorded.append(recorded_write(path, claim, engineer, source, new=False))
                     continue
                 detail = {
                     "holder": claim.engineer,
@@ -156,15 +161,16 @@ class EditGate:
                 ctx.audit.event(tx, repo_id, UNCLAIMED_WRITE, engineer, claim.id, path, now, detail)
                 for who in (claim.engineer, engineer):
                     ctx.audit.notice(tx, repo_id, who, UNCLAIMED_WRITE, claim.id, now, {"path": path, **detail})
-                recorded.append({**entry, "new": True})
-        return {"recorded": recorded}
+                recorded.append(recorded_write(path, claim, engineer, source, new=True))
+        return WriteReport(tuple(recorded))
 
     # ------------------------------------------------------------- sessions
 
     def session_start(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
         beat = self.sessions.heartbeat(session_id, engineer, repo_id)
         held = [c.as_json() for c in self.claims.list_claims(repo_id=repo_id, engineer=engineer)]
-        return {"session_id": session_id, "claims": held, "pending_requests": beat["pending_requests"]}
+        pending = [n.as_json() for n in beat.pending_requests]
+        return {"session_id": session_id, "claims": held, "pending_requests": pending}
 
     def session_end(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
         # The session is over: every claim it took ends, its subagents' (`engineer+agent`) too,
@@ -186,22 +192,3 @@ def _plain_paths(paths: Sequence[str]) -> list[str]:
         if path not in out:
             out.append(path)
     return out
-
-
-def _answer(
-    decision: str,
-    claimed: list[dict[str, Any]],
-    own: list[dict[str, Any]],
-    theirs: list[dict[str, Any]],
-    suggestion: str | None,
-    warn: bool = False,
-) -> dict[str, Any]:
-    return {
-        "decision": decision,
-        "claimed": claimed,
-        "held_by_you": own,
-        "conflicts": theirs,
-        "suggestion": suggestion,
-        "warning": warn,
-        "pending_requests": [],
-    }

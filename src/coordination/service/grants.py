@@ -18,12 +18,13 @@ from coordination import records
 from coordination.core import carves, lifetimes, symbols
 from coordination.core.book import ClaimBook
 from coordination.core.decisions import effective_pattern
-from coordination.core.model import ActiveClaim, Carve, ClaimItem, ClaimType, Decision
+from coordination.core.model import ActiveClaim, Carve, ClaimItem, ClaimType
+from coordination.core.model import Decision as ItemDecision
 from coordination.core.ownership import Ownership
 from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, NotFound
 from coordination.service.context import Liveness, ServiceContext
-from coordination.service.records import claim_from_row
+from coordination.service.records import Decision, claim_from_row
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.store import Store, Tx
 from coordination.store import claims as claim_rows
@@ -42,14 +43,14 @@ class Grants:
         self,
         tx: Tx,
         req: ClaimRequest,
-        decisions: list[Decision],
+        decisions: list[ItemDecision],
         seq: int,
         now: datetime,
         take_notices: bool = True,
         notes: Sequence[str | None] = (),
     ) -> ClaimResult:
         granted_ids: list[int] = []
-        summary: list[dict[str, Any]] = []
+        summary: list[Decision] = []
         for index, (asked, d) in enumerate(zip(req.items, decisions, strict=True)):
             if d.refreshes is not None:
                 claim_id = self.refresh(tx, d.refreshes, req, seq, now)
@@ -60,26 +61,26 @@ class Grants:
                 self.link_partners(tx, req, d, claim_id, fence, now)
             granted_ids.append(claim_id)
             summary.append(
-                {
-                    "pattern": d.item.pattern,
-                    "type": d.item.type.value,
-                    "outcome": d.outcome.value,
-                    "claim_id": claim_id,
-                    "refreshed": d.refreshes is not None,
-                    "coexists_with": [c.id for c in d.coexists_with],
-                    "narrowed": [c.id for c in d.narrowed],
-                    "note": "; ".join(
+                Decision(
+                    pattern=d.item.pattern,
+                    type=d.item.type,
+                    outcome=d.outcome,
+                    claim_id=claim_id,
+                    refreshed=d.refreshes is not None,
+                    coexists_with=tuple(c.id for c in d.coexists_with),
+                    narrowed=tuple(c.id for c in d.narrowed),
+                    note="; ".join(
                         n for n in (notes[index] if index < len(notes) else None, _type_note(asked, d.item)) if n
                     )
                     or None,
-                }
+                )
             )
         rows = claims_by_id(tx, granted_ids)
         pending = self.audit.take_notices(tx, req.repo_id, req.engineer, now) if take_notices else []
         stamp = records.to_epoch(now)
         return ClaimResult([claim_from_row(r, stamp) for r in rows], summary, pending)
 
-    def insert(self, tx: Tx, req: ClaimRequest, d: Decision, seq: int, now: datetime) -> int:
+    def insert(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> int:
         item = d.item
         expires = lifetimes.expires_at(now, item.type, req.ttl_hours, self.ctx.ttl)
         partners = [c.id for c in d.coexists_with + d.narrowed]
@@ -117,7 +118,7 @@ class Grants:
         self.audit.event(tx, req.repo_id, "refresh", req.engineer, held.id, held.pattern, now, {})
         return held.id
 
-    def link_partners(self, tx: Tx, req: ClaimRequest, d: Decision, claim_id: int, seq: int, now: datetime) -> None:
+    def link_partners(self, tx: Tx, req: ClaimRequest, d: ItemDecision, claim_id: int, seq: int, now: datetime) -> None:
         """Cross-reference coexisting claims and carve symbols out of narrowed ones."""
         for partner in d.coexists_with:
             self.add_partner(tx, partner.id, claim_id, seq, carves=())
@@ -291,7 +292,7 @@ def dead_candidates(book: ClaimBook, items: Iterable[ClaimItem], is_live: Livene
     return list(dead.values())
 
 
-def conflict_error(blocked: list[Decision], rules: Ownership, now: datetime) -> Conflict:
+def conflict_error(blocked: list[ItemDecision], rules: Ownership, now: datetime) -> Conflict:
     entries = [records.conflict_entry(c, d.item.pattern) for d in blocked for c in d.blocking]
     holders = [c for d in blocked for c in d.blocking]
     owners = sorted({o for d in blocked for o in rules.owners_for(effective_pattern(d.item))})

@@ -68,7 +68,8 @@ from coordination.service.queue_entries import (
     queue_row,
     request_of,
 )
-from coordination.service.records import claim_from_row
+from coordination.service.queue_records import QueueEntry, QueueGrant, QueueJoin
+from coordination.service.records import claim_from_row, decision_from_json
 from coordination.service.rules import as_stored_type, rules_of
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import PlainWrite, RepoWrite
@@ -97,7 +98,7 @@ class ClaimQueue:
 
     # ----------------------------------------------------------------- join
 
-    def enqueue(self, tx: Tx, req: ClaimRequest, blocking: list[int], seq: int, now: datetime) -> dict[str, Any]:
+    def enqueue(self, tx: Tx, req: ClaimRequest, blocking: list[int], seq: int, now: datetime) -> QueueJoin:
         """Add a waiting entry; called by `create_claims` inside the transaction that found the conflict."""
         stamp = records.to_epoch(now)
         request = {
@@ -131,7 +132,7 @@ class ClaimQueue:
             now,
             {"queue_id": queue_id, "urgency": urgency.value, "wait_seconds": req.wait_seconds, "blocking": blocking},
         )
-        return {"id": queue_id, "state": "waiting", "position": seq}
+        return QueueJoin(queue_id, seq)
 
     # -------------------------------------------------------------- promote
 
@@ -178,7 +179,7 @@ class ClaimQueue:
             result = self.grants.grant(tx, req, decisions, fence, now, take_notices=False)
             ctx.books.overlay(tx, repo_id, book, fence)
             ids = [c.id for c in result.claims]
-            queue_rows.grant(tx, row["id"], stamp, json.dumps(ids), json.dumps(result.decisions))
+            queue_rows.grant(tx, row["id"], stamp, json.dumps(ids), json.dumps([d.as_json() for d in result.decisions]))
             self.ctx.audit.event(
                 tx,
                 repo_id,
@@ -224,7 +225,7 @@ class ClaimQueue:
             if result.queue is None:
                 return result
             cap = self.ctx.settings.max_call_wait_sec
-            return self.wait(int(result.queue["id"]), req.wait_seconds, presence, cap=cap)
+            return self.wait(result.queue.id, req.wait_seconds, presence, cap=cap)
 
     def wait(
         self, queue_id: int, wait_seconds: float, presence: Presence | None = None, cap: float | None = None
@@ -323,7 +324,7 @@ class ClaimQueue:
             raise Conflict(f"queue entry {queue_id} abandoned: {reason}; nothing was claimed", queue_id=queue_id)
         raise Unavailable(reason, queue={"id": queue_id, "state": "abandoned"})
 
-    def poll(self, queue_id: int) -> dict[str, Any]:
+    def poll(self, queue_id: int) -> QueueEntry:
         """One step of a wait without blocking: promote the entry's repo, then return the entry."""
         row = self._read(queue_id)
         if row["state"] == "waiting":
@@ -368,9 +369,9 @@ class ClaimQueue:
             waited = round(float(row["ended_at"]) - float(row["created_at"]), 3)
             return ClaimResult(
                 [claim_from_row(r, stamp) for r in claims],
-                json.loads(row["decisions"]),
+                [decision_from_json(d) for d in json.loads(row["decisions"])],
                 pending,
-                queue={"id": row["id"], "state": "granted", "waited_sec": waited},
+                queue=QueueGrant(row["id"], waited),
             )
         now = ctx.clock()
         req = request_of(row)
@@ -399,7 +400,7 @@ class ClaimQueue:
 
     # --------------------------------------------------------------- cancel
 
-    def cancel(self, queue_id: int, engineer: str) -> dict[str, Any]:
+    def cancel(self, queue_id: int, engineer: str) -> QueueEntry:
         ctx = self.ctx
         check_identity(engineer, None, None)
         repo_id = self._read(queue_id)["repo_id"]
@@ -415,7 +416,7 @@ class ClaimQueue:
 
     # ---------------------------------------------------------------- reads
 
-    def get(self, queue_id: int) -> dict[str, Any]:
+    def get(self, queue_id: int) -> QueueEntry:
         with self.ctx.store.read() as tx:
             return self._present(tx, self._row(tx, queue_id), self.ctx.clock())
 
@@ -426,7 +427,7 @@ class ClaimQueue:
         limit: int = 200,
         after: int | None = None,
         state: str = "waiting",
-    ) -> list[dict[str, Any]]:
+    ) -> list[QueueEntry]:
         """Queue entries in arrival (id) order, each with the claims it waits on; a waiting
         entry carries its `place` in its repo's queue order. `after` resumes past an id."""
         ctx = self.ctx
@@ -438,12 +439,7 @@ class ClaimQueue:
         with ctx.store.read() as tx:
             rows = queue_rows.listing(tx, state, repo_id, engineer, after, limit)
             found = places(tx, {r["repo_id"] for r in rows}, now, boost) if state == "waiting" else {}
-            out = []
-            for row in rows:
-                item = self._present(tx, row, now)
-                item["place"] = found.get(row["id"])
-                out.append(item)
-        return out
+            return [self._present(tx, row, now, place=found.get(row["id"])) for row in rows]
 
     # -------------------------------------------------------------- helpers
 
@@ -464,5 +460,5 @@ class ClaimQueue:
     def _row(self, tx: Tx, queue_id: int) -> dict[str, Any]:
         return queue_row(tx, queue_id)
 
-    def _present(self, tx: Tx, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-        return present(tx, row, now, self.ctx.settings.queue_age_boost_seconds)
+    def _present(self, tx: Tx, row: dict[str, Any], now: datetime, place: int | None = None) -> QueueEntry:
+        return present(tx, row, now, self.ctx.settings.queue_age_boost_seconds, place)

@@ -10,8 +10,9 @@ from coordination import records
 from coordination.core import queue as order
 from coordination.core.limits import MAX_WAIT_SECONDS
 from coordination.core.model import ClaimItem, ClaimType, Urgency
-from coordination.core.vocabulary import QueueState
+from coordination.core.vocabulary import ClaimState, QueueState
 from coordination.errors import Invalid, NotFound
+from coordination.service.queue_records import QueueBlocker, QueueEntry, QueueItem
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
@@ -83,41 +84,47 @@ def places(tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, in
     return found
 
 
-def present(tx: Tx, row: dict[str, Any], now: datetime, boost: float) -> dict[str, Any]:
-    """An entry as the API shows it, with the claims it waits on."""
+def present(tx: Tx, row: dict[str, Any], now: datetime, boost: float, place: int | None = None) -> QueueEntry:
+    """An entry as readers are shown it, with the claims it waits on (`place`: its place in line, if known)."""
     req = json.loads(row["request"])
     blocking_ids = json.loads(row["blocking_claims"]) if row["state"] == "waiting" else []
-    blocking: list[dict[str, Any]] = []
+    blocking: list[QueueBlocker] = []
     if blocking_ids:
+        stamp = records.to_epoch(now)
         for claim in claim_rows.by_ids(tx, blocking_ids, order_by_id=True):
             blocking.append(
-                {
-                    "claim_id": claim["id"],
-                    "engineer": claim["engineer"],
-                    "type": claim["type"],
-                    "pattern": claim["pattern"],
-                    "symbols": json.loads(claim["symbols"]),
-                    "state": records.present_state(claim, records.to_epoch(now)),
-                    "expires_at": records.iso(claim["expires_at"]),
-                }
+                QueueBlocker(
+                    claim_id=int(claim["id"]),
+                    engineer=claim["engineer"],
+                    type=ClaimType(claim["type"]),
+                    pattern=claim["pattern"],
+                    symbols=tuple(json.loads(claim["symbols"])),
+                    state=ClaimState(records.present_state(claim, stamp)),
+                    expires_at=_moment(claim["expires_at"]),
+                )
             )
     end = row["ended_at"] if row["ended_at"] is not None else records.to_epoch(now)
-    return {
-        "id": row["id"],
-        "repo_id": row["repo_id"],
-        "engineer": row["engineer"],
-        "session_id": row["session_id"],
-        "urgency": row["urgency"],
-        "priority": row["priority"],
-        "effective_priority": order.effective_priority(entry(row), now, boost),
-        "position": row["position"],
-        "state": row["state"],
-        "claims": req["items"],
-        "ttl_hours": req.get("ttl_hours"),
-        "created_at": records.iso(row["created_at"]),
-        "deadline": records.iso(row["deadline"]),
-        "ended_at": records.iso(row["ended_at"]) if row["ended_at"] is not None else None,
-        "waited_sec": round(max(0.0, float(end) - float(row["created_at"])), 3),
-        "granted_claims": json.loads(row["granted_claims"]),
-        "blocking": blocking,
-    }
+    return QueueEntry(
+        id=int(row["id"]),
+        repo_id=row["repo_id"],
+        engineer=row["engineer"],
+        session_id=row["session_id"],
+        urgency=Urgency(row["urgency"]),
+        priority=int(row["priority"]),
+        effective_priority=order.effective_priority(entry(row), now, boost),
+        position=int(row["position"]),
+        place=place,
+        state=QueueState(row["state"]),
+        claims=tuple(QueueItem(ClaimType(i["type"]), i["pattern"], tuple(i["symbols"])) for i in req["items"]),
+        ttl_hours=req.get("ttl_hours"),
+        created_at=_moment(row["created_at"]),
+        deadline=_moment(row["deadline"]),
+        ended_at=records.from_epoch(row["ended_at"]),
+        waited_sec=round(max(0.0, float(end) - float(row["created_at"])), 3),
+        granted_claims=tuple(json.loads(row["granted_claims"])),
+        blocking=tuple(blocking),
+    )
+
+
+def _moment(value: float) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC)

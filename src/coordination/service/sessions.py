@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from coordination import records
 from coordination.core import validation
 from coordination.errors import Unavailable
 from coordination.service.context import ServiceContext, check_identity
 from coordination.service.grants import Grants
+from coordination.service.records import Heartbeat
 from coordination.service.uow import PlainWrite, RepoWrite
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
@@ -45,22 +46,17 @@ class Sessions:
         self.grants = grants
         self._touched: dict[str, float] = {}
 
-    def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
+    def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> Heartbeat:
         check_identity(engineer, repo_id, session_id)
         return self.restarting_idle(lambda: self._heartbeat(session_id, engineer, repo_id))
 
-    def _heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> dict[str, Any]:
+    def _heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> Heartbeat:
         with PlainWrite(self.ctx) as w:
             self.touch(w.tx, session_id, engineer, w.now)
             self._touched[session_id] = time.monotonic()
             active = claim_rows.count_live_of_session(w.tx, session_id, records.to_epoch(w.now))
             pending = self.ctx.audit.take_notices(w.tx, repo_id, engineer, w.now) if engineer and repo_id else []
-        return {
-            "session_id": session_id,
-            "last_seen": w.now.isoformat().replace("+00:00", "Z"),
-            "active_claims": active,
-            "pending_requests": pending,
-        }
+        return Heartbeat(session_id, w.now, active, tuple(pending))
 
     def note_activity(self, session_id: str, engineer: str | None = None) -> None:
         """Any authenticated call carrying a session id keeps that session alive."""

@@ -34,6 +34,7 @@ from coordination.errors import Conflict, Forbidden, Invalid, NotFound
 from coordination.service.context import check_identity
 from coordination.service.presence import Presence
 from coordination.service.queue_entries import places, present, queue_row
+from coordination.service.queue_records import QueueWait
 from coordination.service.types import ClaimRequest, ClaimResult
 
 if TYPE_CHECKING:
@@ -79,21 +80,18 @@ def still_waiting(queue: ClaimQueue, queue_id: int) -> ClaimResult:
             place = places(tx, {row["repo_id"]}, now, boost).get(queue_id)
     if row["state"] != "waiting":
         return queue.outcome(queue_id)
-    return ClaimResult(
-        [],
-        [],
-        [],
-        queue={
-            "id": queue_id,
-            "state": "waiting",
-            "ticket": ticket(row),
-            "resume_before": records.iso(row["lease_until"]),
-            "deadline": entry["deadline"],
-            "place": place,
-            "waited_sec": entry["waited_sec"],
-            "blocking": entry["blocking"],
-        },
+    resume_before = records.from_epoch(row["lease_until"])
+    assert resume_before is not None  # renewed just above
+    wait = QueueWait(
+        id=queue_id,
+        ticket=ticket(row),
+        resume_before=resume_before,
+        deadline=entry.deadline,
+        place=place,
+        waited_sec=entry.waited_sec,
+        blocking=entry.blocking,
     )
+    return ClaimResult([], [], [], queue=wait)
 
 
 def resume(queue: ClaimQueue, req: ClaimRequest, presence: Presence | None = None) -> ClaimResult:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from coordination.core.model import ClaimItem
-from coordination.service.records import Claim
+from coordination.service.queue_records import QueueGrant, QueueJoin, QueueWait
+from coordination.service.records import Claim, Decision, Notice
 
 __all__ = ["ClaimRequest", "ClaimResult", "Clock", "utcnow"]
 
@@ -35,10 +35,11 @@ class ClaimRequest:
     resume: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class ClaimResult:
     claims: list[Claim]
-    decisions: list[dict[str, Any]]
-    pending_requests: list[dict[str, Any]]
-    # Set when the request joined the claim queue ({id, state, ...}); claims are then empty.
-    queue: dict[str, Any] | None = None
+    decisions: list[Decision]
+    pending_requests: list[Notice]
+    # Set when the request joined the queue (claims are then empty), was granted from it,
+    # or (a 202) still waits in it when the call's share of the wait ended.
+    queue: QueueJoin | QueueGrant | QueueWait | None = None

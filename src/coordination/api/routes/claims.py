@@ -12,6 +12,7 @@ from coordination.api import pagination, schemas, waiting
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.core.limits import CLAIMS_PAGE, MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, MAX_ID, MAX_ITEMS
 from coordination.core.model import ClaimItem, ClaimType
+from coordination.core.vocabulary import QueueState
 from coordination.service import ClaimRequest
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -83,7 +84,7 @@ async def create_claims(
         result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
     else:
         result = await anyio.to_thread.run_sync(service.claim, request)
-    if result.queue is not None and result.queue.get("state") == "waiting":
+    if result.queue is not None and result.queue.state is QueueState.WAITING:
         response.status_code = 202
     return schemas.CreateClaimsOut.model_validate(result, from_attributes=True)
 
@@ -194,11 +195,12 @@ def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) 
     summary="Which of these paths are ours, which are theirs",
     response_model=schemas.VerifyOut,
 )
-def verify(body: schemas.VerifyIn, service: ServiceDep) -> dict[str, Any]:
+def verify(body: schemas.VerifyIn, service: ServiceDep) -> schemas.VerifyOut:
     """The pre-push check: for each changed path, the live claims of others that cover it (`theirs`), your own
     (`ours`), and paths that could not be checked (`unchecked`, never a 400 for the whole batch). Each entry
     says whether its holder is the same person as you (`same_person`)."""
-    return service.verify(body.repo_id, body.engineer, body.paths)
+    verified = service.verify(body.repo_id, body.engineer, body.paths)
+    return schemas.VerifyOut.model_validate(verified, from_attributes=True)
 
 
 # Paths and symbols count together against the item limit, so the service checks it (400 naming `paths`).
@@ -219,11 +221,12 @@ def conflicts(
     symbols: Annotated[
         list[str] | None, Query(json_schema_extra={"maxItems": MAX_ITEMS}, description=f"path::Symbol; {CHECKED}")
     ] = None,
-) -> dict[str, Any]:
+) -> schemas.ConflictsOut:
     """Would claiming these paths (and symbols) conflict? Answers `safe`, `conflicts` (each holder with its
     claim, pattern and expiry) and a `suggestion`, without claiming anything. At most as many paths and
     symbols together as a claim may carry items."""
-    return service.check_conflicts(repo_id, engineer, paths or [], symbols or [])
+    answer = service.check_conflicts(repo_id, engineer, paths or [], symbols or [])
+    return schemas.ConflictsOut.model_validate(answer, from_attributes=True)
 
 
 @router.post(
@@ -232,9 +235,10 @@ def conflicts(
     summary="Mark a session alive",
     response_model=schemas.HeartbeatOut,
 )
-def heartbeat(session_id: str, service: ServiceDep, body: schemas.HeartbeatIn | None = None) -> dict[str, Any]:
+def heartbeat(session_id: str, service: ServiceDep, body: schemas.HeartbeatIn | None = None) -> schemas.HeartbeatOut:
     """Mark a session alive now (claims tagged with it then keep counting through COORD_IDLE_TIMEOUT_SEC) and
     return its pending notices. A session already silent past the timeout first has its claims ended
     (`idle_expired`); it then starts afresh."""
     body = body or schemas.HeartbeatIn()
-    return service.heartbeat(session_id, body.engineer, body.repo_id)
+    beat = service.heartbeat(session_id, body.engineer, body.repo_id)
+    return schemas.HeartbeatOut.model_validate(beat, from_attributes=True)

@@ -36,13 +36,13 @@ def list_queue(
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
     ] = None,
-) -> dict[str, Any]:
+) -> rs.QueueListOut:
     """Entries in arrival order, each with the claims it waits on (`blocking`); a waiting entry's
     `place` is its position in its repo's queue order (1 = granted first when the scope frees).
     A full page carries `next_cursor` and a `Link: <...>; rel="next"` header."""
     rows = service.queue.list(repo_id, engineer, limit + 1, pagination.decode(cursor), state)
     entries, next_cursor = pagination.page(request, response, rows, limit)
-    return {"queue": entries, "next_cursor": next_cursor}
+    return rs.QueueListOut.model_validate({"queue": entries, "next_cursor": next_cursor}, from_attributes=True)
 
 
 @router.get(
@@ -51,11 +51,10 @@ def list_queue(
     response_model=rs.QueueEntryOut,
     responses={404: CANCEL_ERRORS[404]},
 )
-def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> dict[str, Any]:
+def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> rs.QueueEntryOut:
     """The entry in any state: waiting (with its place), granted (with the claims it got),
     cancelled, expired or abandoned (its waiter went away)."""
-    entry: dict[str, Any] = service.queue.get(queue_id)
-    return entry
+    return rs.QueueEntryOut.model_validate(service.queue.get(queue_id), from_attributes=True)
 
 
 @router.delete(
@@ -68,6 +67,6 @@ def cancel_queue_entry(
     queue_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer who queued")],
-) -> dict[str, Any]:
+) -> rs.QueueEntryOut:
     """Only the engineer who queued cancels; the waiting call then answers 409 (cancelled)."""
-    return service.queue.cancel(queue_id, engineer)
+    return rs.QueueEntryOut.model_validate(service.queue.cancel(queue_id, engineer), from_attributes=True)

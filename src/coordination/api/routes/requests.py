@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -73,7 +73,7 @@ def list_requests(
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
     ] = None,
-) -> dict[str, Any] | rs.ReleaseRequestListOut:
+) -> rs.QueueListOut | rs.ReleaseRequestListOut:
     """Release requests, newest first, filtered by repo, engineer (as `role`: holder or requester)
     and state. A full page carries `next_cursor` and a `Link: <...>; rel="next"` header.
     `queued=true` is the older spelling of `GET /queue` (waiting entries only)."""
@@ -82,7 +82,7 @@ def list_requests(
             raise Invalid("queued=true lists waiting queue entries: role and state do not apply")
         rows = service.queue.list(repo_id, engineer, limit + 1, pagination.decode(cursor))
         entries, next_cursor = pagination.page(request, response, rows, limit)
-        return {"queue": entries, "next_cursor": next_cursor}
+        return rs.QueueListOut.model_validate({"queue": entries, "next_cursor": next_cursor}, from_attributes=True)
     before = pagination.decode(cursor)
     asked = service.requests.list(repo_id, engineer, role, state, limit + 1, before)
     items, next_cursor = pagination.page(request, response, asked, limit)
@@ -112,10 +112,10 @@ def cancel_queue_entry_legacy(
     queue_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer who queued")],
-) -> dict[str, Any]:
+) -> rs.QueueEntryOut:
     """The older path of `DELETE /queue/{queue_id}`, kept so existing clients keep working; it
     shares the `/requests/{id}` space with release requests, which is why the queue moved."""
-    return service.queue.cancel(queue_id, engineer)
+    return rs.QueueEntryOut.model_validate(service.queue.cancel(queue_id, engineer), from_attributes=True)
 
 
 @router.post(
