@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from coordination import __version__, placeholders, webhooks, workers
-from coordination.api import dashboard, errors, mcp_http
+from coordination.api import dashboard, errors, mcp_http, threads
 from coordination.api.limits import BodyLimit
 from coordination.api.routes import audit, claims, config, gate, health, metrics, queue, requests
 from coordination.config import Settings
@@ -73,12 +73,16 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
         # Index every repo's active claims before serving (and so before /readyz says ready):
         # otherwise the first request of each repo pays for it, seconds with tens of thousands.
         await asyncio.to_thread(svc.warm)
+        if svc.store.dialect == "sqlite":
+            # One writer for the whole file: its writes queue for one thread instead of its lock.
+            threads.start_writer(svc, settings.db_busy_timeout_sec)
         app.state.service = svc
         svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
-        # Sync routes run in anyio's worker threads (40 by default). A queue waiter holds one
-        # for its whole long-poll (two when it waits through /mcp: the tool's thread and the
-        # route's), so leave room for COORD_QUEUE_MAX_WAITERS such waiters plus the 40 threads
-        # that serve everything else (the releases the waiters wait for).
+        # The routes' calls that are not SQLite writes run in anyio's worker threads (40 by
+        # default; api/threads.py). A queue waiter holds one for its whole long-poll (two when
+        # it waits through /mcp: the tool's thread and the route's), so leave room for
+        # COORD_QUEUE_MAX_WAITERS such waiters plus the 40 threads that serve everything else
+        # (the releases the waiters wait for).
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(limiter.total_tokens, 2 * settings.queue_max_waiters + 40)
         tasks = []
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
             # Waiters still here end their queue entries (503 to their callers) before the store closes.
             svc.queue.stop()
             await asyncio.to_thread(svc.queue.drain, 3.0)
+            await asyncio.to_thread(threads.stop_writer, svc)  # the writes already queued finish first
             for task in tasks:
                 task.cancel()
             for task in tasks:

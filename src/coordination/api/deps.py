@@ -1,4 +1,9 @@
-"""Dependencies shared by the routes: the service and bearer-token auth."""
+"""Dependencies shared by the routes: the service and bearer-token auth.
+
+Both are `async def`: FastAPI runs a sync dependency in a worker thread, a hop
+per dependency per request. Neither blocks: the token check is a comparison, and
+session activity reaches the store (in a worker thread) only when it is due.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from coordination.api.threads import offload
 from coordination.core.limits import MAX_ID
 from coordination.errors import Unauthorized
 from coordination.service import Coordinator
@@ -14,7 +20,7 @@ from coordination.service import Coordinator
 SESSION_HEADER = "x-coord-session"
 
 
-def get_service(request: Request) -> Coordinator:
+async def get_service(request: Request) -> Coordinator:
     service: Coordinator = request.app.state.service
     return service
 
@@ -34,12 +40,12 @@ def check_bearer(service: Coordinator, authorization: str | None) -> None:
         raise Unauthorized("invalid bearer token")
 
 
-def require_token(request: Request, service: ServiceDep) -> None:
+async def require_token(request: Request, service: ServiceDep) -> None:
     """Bearer auth, compared in constant time; a session header counts as activity."""
     check_bearer(service, request.headers.get("authorization"))
     session_id = request.headers.get(SESSION_HEADER)
-    if session_id:
-        service.note_activity(session_id)
+    if session_id and service.activity_due(session_id):
+        await offload(service.note_activity, session_id)
 
 
 AuthDep = Depends(require_token)

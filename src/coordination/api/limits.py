@@ -26,9 +26,14 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(send, too_slow=False)
+            return
+        if (declared is None or declared == b"0") and b"transfer-encoding" not in headers:
+            # No body (a GET, a DELETE): nothing to count or to wait for.
+            await self.app(scope, receive, send)
             return
         seen = 0
         too_big = False

@@ -65,7 +65,7 @@ class McpEndpoint:
             await response(scope, receive, send)
             return
         session_id = headers.get(SESSION_HEADER)
-        if session_id:
+        if session_id and service.activity_due(session_id):
             await anyio.to_thread.run_sync(service.note_activity, session_id)
         manager = await self._started()
         await manager.handle_request(scope, receive, send)

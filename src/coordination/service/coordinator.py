@@ -120,6 +120,10 @@ class Coordinator:
     def heartbeat(self, session_id: str, engineer: str | None, repo_id: str | None) -> Heartbeat:
         return self.sessions.heartbeat(session_id, engineer, repo_id)
 
+    def activity_due(self, session_id: str) -> bool:
+        """Whether `note_activity(session_id)` would write (memory only: no I/O)."""
+        return self.sessions.activity_due(session_id)
+
     def note_activity(self, session_id: str, engineer: str | None = None) -> None:
         self.sessions.note_activity(session_id, engineer)
 

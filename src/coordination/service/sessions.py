@@ -58,12 +58,18 @@ class Sessions:
             pending = self.ctx.audit.take_notices(w.tx, repo_id, engineer, w.now) if engineer and repo_id else []
         return Heartbeat(session_id, w.now, active, tuple(pending))
 
+    def activity_due(self, session_id: str) -> bool:
+        """Whether `note_activity` would write: a valid id not touched in the last
+        SESSION_TOUCH_INTERVAL_SEC. Memory only, so a caller on the event loop can
+        skip the worker thread the write needs."""
+        if validation.session_problem(session_id):
+            return False
+        last = self._touched.get(session_id)
+        return last is None or time.monotonic() - last >= SESSION_TOUCH_INTERVAL_SEC
+
     def note_activity(self, session_id: str, engineer: str | None = None) -> None:
         """Any authenticated call carrying a session id keeps that session alive."""
-        if validation.session_problem(session_id):
-            return
-        last = self._touched.get(session_id)
-        if last is not None and time.monotonic() - last < SESSION_TOUCH_INTERVAL_SEC:
+        if not self.activity_due(session_id):
             return
         self._touched[session_id] = time.monotonic()
 

@@ -19,6 +19,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from coordination.api import pagination, schemas
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.api.threads import offload
 from coordination.core.limits import EVENTS_PAGE, MAX_CURSOR_LENGTH, MAX_ID
 from coordination.service import Coordinator
 
@@ -37,7 +38,7 @@ STREAM_RETRY_MS = 2000
 
 
 @router.get("/events", summary="Audit events in order", response_model=schemas.EventListOut)
-def events(
+async def events(
     request: Request,
     response: Response,
     service: ServiceDep,
@@ -55,7 +56,7 @@ def events(
         start = after
     elif after is not None:
         start = max(start, after)
-    rows = service.events(repo_id, limit + 1, start)
+    rows = await offload(service.events, repo_id, limit + 1, start)
     items, next_cursor = pagination.page(request, response, rows, limit)
     return {"events": items, "next_cursor": next_cursor}
 

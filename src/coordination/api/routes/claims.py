@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request, Response
 
 from coordination import __version__
 from coordination.api import pagination, schemas, waiting
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
+from coordination.api.threads import offload, write
 from coordination.core.limits import CLAIMS_PAGE, MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, MAX_ID, MAX_ITEMS
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.core.vocabulary import QueueState
@@ -28,7 +28,7 @@ router = APIRouter(dependencies=[AuthDep], responses=ERRORS)
 
 
 @router.get("/auth/check", tags=["health"], summary="The bearer token is valid")
-def auth_check() -> dict[str, Any]:
+async def auth_check() -> dict[str, Any]:
     """200 when the bearer token is the service's token (401 otherwise); also reports the service version.
     Clients call it to check their wiring."""
     return {"ok": True, "version": __version__}
@@ -83,14 +83,14 @@ async def create_claims(
     if request.wait_seconds > 0 or request.resume:
         result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
     else:
-        result = await anyio.to_thread.run_sync(service.claim, request)
+        result = await write(service, service.claim, request)
     if result.queue is not None and result.queue.state is QueueState.WAITING:
         response.status_code = 202
     return schemas.CreateClaimsOut.model_validate(result, from_attributes=True)
 
 
 @router.get("/claims", tags=["claims"], summary="List claims", response_model=schemas.ClaimListOut)
-def list_claims(
+async def list_claims(
     request: Request,
     response: Response,
     service: ServiceDep,
@@ -107,7 +107,7 @@ def list_claims(
     """Claims, newest first (`active=true`: only live ones). A full page carries `next_cursor` and a
     `Link: <...>; rel="next"` header; pass the cursor back to read the next page."""
     before = pagination.decode(cursor)
-    rows = service.list_claims(repo_id, engineer, session_id, pattern, active, limit + 1, before)
+    rows = await offload(service.list_claims, repo_id, engineer, session_id, pattern, active, limit + 1, before)
     claims, next_cursor = pagination.page(request, response, rows, limit)
     return schemas.ClaimListOut.model_validate({"claims": claims, "next_cursor": next_cursor}, from_attributes=True)
 
@@ -119,10 +119,10 @@ def list_claims(
     response_model=schemas.ClaimOut,
     responses={404: {"model": schemas.ErrorOut}},
 )
-def get_claim(claim_id: IdPath, service: ServiceDep) -> schemas.ClaimOut:
+async def get_claim(claim_id: IdPath, service: ServiceDep) -> schemas.ClaimOut:
     """One claim in any state (active, released, expired, idle_expired), with its fencing token; 404 for an
     unknown id."""
-    return schemas.ClaimOut.model_validate(service.get_claim(claim_id), from_attributes=True)
+    return schemas.ClaimOut.model_validate(await offload(service.get_claim, claim_id), from_attributes=True)
 
 
 @router.delete(
@@ -136,7 +136,7 @@ def get_claim(claim_id: IdPath, service: ServiceDep) -> schemas.ClaimOut:
         409: {"model": schemas.ErrorOut, "description": "if_fence differs from the claim's fence"},
     },
 )
-def release_claim(
+async def release_claim(
     claim_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[
@@ -150,7 +150,7 @@ def release_claim(
     """Release one claim as `engineer` (required). Only the holder's exact id releases it, unless `force=true`
     (audited with the real actor); `if_fence` makes it conditional on the grant still being the one you hold
     (409 otherwise). Releasing an ended claim is a no-op (`released: []`)."""
-    return {"released": service.release(claim_id, engineer, force, if_fence)}
+    return {"released": await write(service, service.release, claim_id, engineer, force, if_fence)}
 
 
 @router.post(
@@ -160,12 +160,19 @@ def release_claim(
     response_model=schemas.ReleaseOut,
     responses={403: {"model": schemas.ErrorOut, "description": "claim_ids names another engineer's claim"}},
 )
-def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]:
+async def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]:
     """Release claims in bulk as `engineer`: yours in the repo, narrowed by `session_id`, `pattern` or
     `claim_ids`. With `force=true` the filters match every engineer's claims (one of them is then required).
     Answers the ids released."""
-    released = service.release_many(
-        body.repo_id, body.engineer, body.session_id, body.pattern, body.claim_ids, body.force
+    released = await write(
+        service,
+        service.release_many,
+        body.repo_id,
+        body.engineer,
+        body.session_id,
+        body.pattern,
+        body.claim_ids,
+        body.force,
     )
     return {"released": released}
 
@@ -181,11 +188,11 @@ def release_many(body: schemas.ReleaseIn, service: ServiceDep) -> dict[str, Any]
         409: {"model": schemas.ErrorOut},
     },
 )
-def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> schemas.ExtendOut:
+async def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) -> schemas.ExtendOut:
     """Push a live claim's expiry out by `ttl_hours` (default: the type's TTL), as its holder or with
     `force=true`; `if_fence` as for release. An expired or idle-expired claim cannot be extended: 409 with its
     `state` and the reason."""
-    extended = service.extend(claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
+    extended = await write(service, service.extend, claim_id, body.engineer, body.ttl_hours, body.force, body.if_fence)
     return schemas.ExtendOut.model_validate(extended, from_attributes=True)
 
 
@@ -195,11 +202,11 @@ def extend_claim(claim_id: IdPath, body: schemas.ExtendIn, service: ServiceDep) 
     summary="Which of these paths are ours, which are theirs",
     response_model=schemas.VerifyOut,
 )
-def verify(body: schemas.VerifyIn, service: ServiceDep) -> schemas.VerifyOut:
+async def verify(body: schemas.VerifyIn, service: ServiceDep) -> schemas.VerifyOut:
     """The pre-push check: for each changed path, the live claims of others that cover it (`theirs`), your own
     (`ours`), and paths that could not be checked (`unchecked`, never a 400 for the whole batch). Each entry
     says whether its holder is the same person as you (`same_person`)."""
-    verified = service.verify(body.repo_id, body.engineer, body.paths)
+    verified = await offload(service.verify, body.repo_id, body.engineer, body.paths)
     return schemas.VerifyOut.model_validate(verified, from_attributes=True)
 
 
@@ -213,7 +220,7 @@ CHECKED = f"at most {MAX_ITEMS} paths and symbols together"
     summary="Would these paths conflict? Writes nothing",
     response_model=schemas.ConflictsOut,
 )
-def conflicts(
+async def conflicts(
     service: ServiceDep,
     repo_id: str = "default",
     engineer: str | None = None,
@@ -225,7 +232,7 @@ def conflicts(
     """Would claiming these paths (and symbols) conflict? Answers `safe`, `conflicts` (each holder with its
     claim, pattern and expiry) and a `suggestion`, without claiming anything. At most as many paths and
     symbols together as a claim may carry items."""
-    answer = service.check_conflicts(repo_id, engineer, paths or [], symbols or [])
+    answer = await offload(service.check_conflicts, repo_id, engineer, paths or [], symbols or [])
     return schemas.ConflictsOut.model_validate(answer, from_attributes=True)
 
 
@@ -235,10 +242,12 @@ def conflicts(
     summary="Mark a session alive",
     response_model=schemas.HeartbeatOut,
 )
-def heartbeat(session_id: str, service: ServiceDep, body: schemas.HeartbeatIn | None = None) -> schemas.HeartbeatOut:
+async def heartbeat(
+    session_id: str, service: ServiceDep, body: schemas.HeartbeatIn | None = None
+) -> schemas.HeartbeatOut:
     """Mark a session alive now (claims tagged with it then keep counting through COORD_IDLE_TIMEOUT_SEC) and
     return its pending notices. A session already silent past the timeout first has its claims ended
     (`idle_expired`); it then starts afresh."""
     body = body or schemas.HeartbeatIn()
-    beat = service.heartbeat(session_id, body.engineer, body.repo_id)
+    beat = await write(service, service.heartbeat, session_id, body.engineer, body.repo_id)
     return schemas.HeartbeatOut.model_validate(beat, from_attributes=True)

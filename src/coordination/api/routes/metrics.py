@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.api.threads import offload, write
 from coordination.core.limits import MAX_DAYS, MAX_WEBHOOK_HOURS
 
 router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["metrics"])
@@ -19,14 +20,14 @@ router = APIRouter(dependencies=[AuthDep], responses=ERRORS, tags=["metrics"])
     summary="Per-day AUTO_COEXIST / AUTO_NARROW counts per repo",
     response_model=rs.AutoResolutionsOut,
 )
-def auto_resolutions(
+async def auto_resolutions(
     service: ServiceDep,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
 ) -> dict[str, Any]:
     """Per repo and UTC day, how many claims AUTO_COEXIST and AUTO_NARROW let through without a conflict (the
     dashboard's heatmap)."""
-    return service.auto_resolutions(days, repo_id)
+    return await offload(service.auto_resolutions, days, repo_id)
 
 
 @router.get(
@@ -34,14 +35,14 @@ def auto_resolutions(
     summary="Patterns agents keep being refused on, with a suggested action",
     response_model=rs.HotspotsOut,
 )
-def hotspots(
+async def hotspots(
     service: ServiceDep,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
 ) -> dict[str, Any]:
     """Per repo, the patterns agents were refused on most in the window, with the suggested action:
     `shared_file`, `split` or `monitor`."""
-    return service.hotspots(days, repo_id)
+    return await offload(service.hotspots, days, repo_id)
 
 
 @router.post(
@@ -49,10 +50,10 @@ def hotspots(
     summary="Write a hotspot's rule into owners.yaml (idempotent)",
     response_model=rs.PromoteOut,
 )
-def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
+async def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
     """Write a hotspot's rule into owners.yaml (idempotent): `shared_file` adds it to shared_files (bounded:
     never `**`, the repo root, or more than a claim may cover), `split` records the advice."""
-    return service.promote_hotspot(body.repo_id, body.action, body.pattern)
+    return await write(service, service.promote_hotspot, body.repo_id, body.action, body.pattern)
 
 
 @router.get(
@@ -60,10 +61,10 @@ def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
     summary="Webhook deliveries of the last hours per event type: delivered, pending, exhausted",
     response_model=rs.WebhookDeliveryOut,
 )
-def webhook_deliveries(
+async def webhook_deliveries(
     service: ServiceDep,
     hours: Annotated[int, Query(ge=1, le=MAX_WEBHOOK_HOURS, description="window in hours, up to now")] = 24,
 ) -> dict[str, Any]:
     """Webhook outbox counts per event type over the last hours: delivered, pending, exhausted (and whether
     webhooks are on)."""
-    return service.webhook_deliveries(hours)
+    return await offload(service.webhook_deliveries, hours)

@@ -10,6 +10,7 @@ from coordination.api import pagination, schemas
 from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes.claims import ERRORS
+from coordination.api.threads import offload, write
 from coordination.core.limits import MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, QUEUE_PAGE
 from coordination.core.vocabulary import QueueState
 
@@ -23,7 +24,7 @@ CANCEL_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/queue", summary="Claim-queue entries with who they wait on", response_model=rs.QueueListOut)
-def list_queue(
+async def list_queue(
     request: Request,
     response: Response,
     service: ServiceDep,
@@ -40,7 +41,7 @@ def list_queue(
     """Entries in arrival order, each with the claims it waits on (`blocking`); a waiting entry's
     `place` is its position in its repo's queue order (1 = granted first when the scope frees).
     A full page carries `next_cursor` and a `Link: <...>; rel="next"` header."""
-    rows = service.queue.list(repo_id, engineer, limit + 1, pagination.decode(cursor), state)
+    rows = await offload(service.queue.list, repo_id, engineer, limit + 1, pagination.decode(cursor), state)
     entries, next_cursor = pagination.page(request, response, rows, limit)
     return rs.QueueListOut.model_validate({"queue": entries, "next_cursor": next_cursor}, from_attributes=True)
 
@@ -51,10 +52,10 @@ def list_queue(
     response_model=rs.QueueEntryOut,
     responses={404: CANCEL_ERRORS[404]},
 )
-def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> rs.QueueEntryOut:
+async def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> rs.QueueEntryOut:
     """The entry in any state: waiting (with its place), granted (with the claims it got),
     cancelled, expired or abandoned (its waiter went away)."""
-    return rs.QueueEntryOut.model_validate(service.queue.get(queue_id), from_attributes=True)
+    return rs.QueueEntryOut.model_validate(await offload(service.queue.get, queue_id), from_attributes=True)
 
 
 @router.delete(
@@ -63,10 +64,12 @@ def get_queue_entry(queue_id: IdPath, service: ServiceDep) -> rs.QueueEntryOut:
     response_model=rs.QueueEntryOut,
     responses=CANCEL_ERRORS,
 )
-def cancel_queue_entry(
+async def cancel_queue_entry(
     queue_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer who queued")],
 ) -> rs.QueueEntryOut:
     """Only the engineer who queued cancels; the waiting call then answers 409 (cancelled)."""
-    return rs.QueueEntryOut.model_validate(service.queue.cancel(queue_id, engineer), from_attributes=True)
+    return rs.QueueEntryOut.model_validate(
+        await write(service, service.queue.cancel, queue_id, engineer), from_attributes=True
+    )

@@ -11,6 +11,7 @@ from coordination.api import schemas_requests as rs
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
 from coordination.api.routes import queue
 from coordination.api.routes.claims import ERRORS
+from coordination.api.threads import offload, write
 from coordination.core.limits import MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, REQUESTS_PAGE
 from coordination.core.vocabulary import RequestState, Role
 from coordination.errors import Invalid
@@ -35,7 +36,7 @@ _409 = {"model": schemas.ErrorOut, "description": "already answered, cancelled, 
         },
     },
 )
-def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> rs.ReleaseRequestOut:
+async def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> rs.ReleaseRequestOut:
     """Ask the holder of a blocking claim to release it (with a reason and urgency). The holder's remaining
     TTL is clamped to COORD_REQUEST_TTL_SHORT_SEC and it gets a notice; answer with `POST
     /requests/{id}/respond`."""
@@ -50,7 +51,9 @@ def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> rs.Release
         session_id=body.session_id,
         ttl_hours=body.ttl_hours,
     )
-    return rs.ReleaseRequestOut.model_validate(service.requests.request_release(ask), from_attributes=True)
+    return rs.ReleaseRequestOut.model_validate(
+        await write(service, service.requests.request_release, ask), from_attributes=True
+    )
 
 
 @router.get(
@@ -58,7 +61,7 @@ def create_request(body: rs.ReleaseRequestIn, service: ServiceDep) -> rs.Release
     summary="Release requests by holder or requester; with queued=true, the claim queue's waiting entries",
     response_model=rs.ReleaseRequestListOut | rs.QueueListOut,
 )
-def list_requests(
+async def list_requests(
     request: Request,
     response: Response,
     service: ServiceDep,
@@ -80,11 +83,11 @@ def list_requests(
     if queued:
         if role is not None or state is not None:
             raise Invalid("queued=true lists waiting queue entries: role and state do not apply")
-        rows = service.queue.list(repo_id, engineer, limit + 1, pagination.decode(cursor))
+        rows = await offload(service.queue.list, repo_id, engineer, limit + 1, pagination.decode(cursor))
         entries, next_cursor = pagination.page(request, response, rows, limit)
         return rs.QueueListOut.model_validate({"queue": entries, "next_cursor": next_cursor}, from_attributes=True)
     before = pagination.decode(cursor)
-    asked = service.requests.list(repo_id, engineer, role, state, limit + 1, before)
+    asked = await offload(service.requests.list, repo_id, engineer, role, state, limit + 1, before)
     items, next_cursor = pagination.page(request, response, asked, limit)
     page = {"requests": items, "next_cursor": next_cursor}
     return rs.ReleaseRequestListOut.model_validate(page, from_attributes=True)
@@ -96,9 +99,9 @@ def list_requests(
     response_model=rs.ReleaseRequestOut,
     responses={404: _404},
 )
-def get_request(request_id: IdPath, service: ServiceDep) -> rs.ReleaseRequestOut:
+async def get_request(request_id: IdPath, service: ServiceDep) -> rs.ReleaseRequestOut:
     """One release request and its outcome (open, answered with release/narrow/coexist/deny, or cancelled)."""
-    return rs.ReleaseRequestOut.model_validate(service.requests.get(request_id), from_attributes=True)
+    return rs.ReleaseRequestOut.model_validate(await offload(service.requests.get, request_id), from_attributes=True)
 
 
 @router.delete(
@@ -108,14 +111,16 @@ def get_request(request_id: IdPath, service: ServiceDep) -> rs.ReleaseRequestOut
     deprecated=True,
     responses=queue.CANCEL_ERRORS,
 )
-def cancel_queue_entry_legacy(
+async def cancel_queue_entry_legacy(
     queue_id: IdPath,
     service: ServiceDep,
     engineer: Annotated[str, Query(max_length=MAX_ENGINEER_LENGTH, description="the engineer who queued")],
 ) -> rs.QueueEntryOut:
     """The older path of `DELETE /queue/{queue_id}`, kept so existing clients keep working; it
     shares the `/requests/{id}` space with release requests, which is why the queue moved."""
-    return rs.QueueEntryOut.model_validate(service.queue.cancel(queue_id, engineer), from_attributes=True)
+    return rs.QueueEntryOut.model_validate(
+        await write(service, service.queue.cancel, queue_id, engineer), from_attributes=True
+    )
 
 
 @router.post(
@@ -124,7 +129,7 @@ def cancel_queue_entry_legacy(
     response_model=rs.RespondOut,
     responses={403: _403, 404: _404, 409: _409},
 )
-def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> rs.RespondOut:
+async def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> rs.RespondOut:
     """The holder answers a release request: `release` (the claim ends), `narrow` (keep `keep_pattern` or
     `keep_symbols`), `coexist` (both hold the scope) or `deny` (the TTL clamp is lifted). Only the holder
     answers (403)."""
@@ -135,7 +140,9 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> rs.R
         keep_symbols=tuple(body.keep_symbols) if body.keep_symbols is not None else None,
         note=body.note,
     )
-    return rs.RespondOut.model_validate(service.requests.respond(request_id, reply), from_attributes=True)
+    return rs.RespondOut.model_validate(
+        await write(service, service.requests.respond, request_id, reply), from_attributes=True
+    )
 
 
 @router.post(
@@ -144,7 +151,9 @@ def respond(request_id: IdPath, body: rs.RespondIn, service: ServiceDep) -> rs.R
     response_model=rs.ReleaseRequestOut,
     responses={403: _403, 404: _404, 409: _409},
 )
-def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> rs.ReleaseRequestOut:
+async def cancel(request_id: IdPath, body: rs.CancelIn, service: ServiceDep) -> rs.ReleaseRequestOut:
     """The requester withdraws an open request; the holder's TTL clamp is lifted. Only the requester cancels
     (403)."""
-    return rs.ReleaseRequestOut.model_validate(service.requests.cancel(request_id, body.engineer), from_attributes=True)
+    return rs.ReleaseRequestOut.model_validate(
+        await write(service, service.requests.cancel, request_id, body.engineer), from_attributes=True
+    )

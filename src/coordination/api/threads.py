@@ -1,0 +1,137 @@
+"""The one hop of a request to a worker thread.
+
+Routes and dependencies are `async def`, so FastAPI runs them on the event loop
+without a thread hop of its own. Everything that may block (the store, `git`,
+locks) is one call to the service, and a route sends that call to a thread
+once: one hop per request, not one per dependency, endpoint and response
+validation.
+
+- `offload(call, ...)`: a read, or anything that is not a write of claims, in
+  anyio's worker threads (the pool FastAPI uses for sync routes; its size is set
+  in the app's lifespan).
+- `write(service, call, ...)`: a write. On SQLite (one writer for the whole
+  file) the app runs one `Writer` thread that takes the writes in arrival order,
+  as they would have taken the file's write lock: no thread per waiting writer,
+  no lock hand-offs between them. Elsewhere (PostgreSQL: writers of different
+  repos run in parallel) a write is an `offload`.
+
+A call is never abandoned half-way: once started it runs to the end, as a sync
+route's would. A write still queued when its caller goes away never starts, and
+a write that waited in the queue longer than the wait budget
+(COORD_DB_BUSY_TIMEOUT_SEC) answers 503 without starting; one that starts spends
+what is left of the budget on the locks and the database (`store.waits`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import anyio.to_thread
+
+from coordination.errors import Unavailable
+from coordination.store import waits
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def offload(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`call(*args, **kwargs)` in a worker thread; the request's one hop."""
+    if kwargs:
+        return await anyio.to_thread.run_sync(functools.partial(call, *args, **kwargs))
+    return await anyio.to_thread.run_sync(call, *args)
+
+
+_Job = tuple["concurrent.futures.Future[Any]", Callable[[], Any], float]
+
+
+class Writer:
+    """One thread running write calls in arrival order (a SQLite database's writes)."""
+
+    def __init__(self, budget_sec: float, name: str = "coord-writer") -> None:
+        self.budget_sec = budget_sec
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable[[], T]) -> concurrent.futures.Future[T]:
+        job: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._jobs.put((job, call, time.monotonic()))
+        return job
+
+    async def run(self, call: Callable[[], T]) -> T:
+        job = self.submit(call)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            # Not started: it never will be (the future is cancelled). Started: let it finish, as a
+            # sync route's call would, and only then give up.
+            if not job.cancel():
+                await asyncio.shield(asyncio.wrap_future(job))
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the writes already queued, then end the thread."""
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, call, queued = item
+            if not job.set_running_or_notify_cancel():
+                continue  # its caller went away before it started
+            try:
+                result = self._call(call, queued)
+            except BaseException as exc:  # the caller's to handle, as if it had run the call itself
+                job.set_exception(exc)
+            else:
+                job.set_result(result)
+
+    def _call(self, call: Callable[[], T], queued: float) -> T:
+        left = self.budget_sec - (time.monotonic() - queued)
+        if left <= 0:
+            raise Unavailable(
+                f"gave up after {self.budget_sec:g}s waiting for the database writer (COORD_DB_BUSY_TIMEOUT_SEC); "
+                "the database may be locked or slow; retry shortly"
+            )
+        waits.begin(left)  # the locks and the database get what the queue left of the budget
+        try:
+            return call()
+        finally:
+            waits.end()
+
+
+_writers: weakref.WeakKeyDictionary[object, Writer] = weakref.WeakKeyDictionary()
+
+
+def start_writer(service: object, budget_sec: float) -> Writer:
+    """Run `service`'s writes (`write(service, ...)`) in one thread of their own until `stop_writer`."""
+    writer = _writers.get(service)
+    if writer is None:
+        writer = _writers[service] = Writer(budget_sec)
+    return writer
+
+
+def stop_writer(service: object) -> None:
+    writer = _writers.pop(service, None)
+    if writer is not None:
+        writer.stop()
+
+
+async def write(service: object, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`call(*args, **kwargs)`, a write: in `service`'s writer thread if it has one, else as `offload`."""
+    writer = _writers.get(service)
+    if writer is None:
+        return await offload(call, *args, **kwargs)
+    return await writer.run(functools.partial(call, *args, **kwargs))

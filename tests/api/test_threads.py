@@ -1,0 +1,172 @@
+"""The threads of a request: SQLite's writer thread (api/threads.py) and the app that runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coordination.api import threads
+from coordination.api.app import create_app
+from coordination.errors import Invalid, Unavailable
+from tests.api.conftest import AUTH
+from tests.conftest import migrated_settings
+from tests.support.invariant import assert_server_exclusive
+
+
+def test_writes_run_in_arrival_order_in_one_thread() -> None:
+    writer = threads.Writer(budget_sec=5.0)
+    seen: list[tuple[int, str]] = []
+    try:
+
+        async def main() -> list[int]:
+            def job(n: int) -> int:
+                seen.append((n, threading.current_thread().name))
+                return n * n
+
+            return list(await asyncio.gather(*(writer.run(lambda n=n: job(n)) for n in range(20))))
+
+        assert asyncio.run(main()) == [n * n for n in range(20)]
+    finally:
+        writer.stop()
+    assert [n for n, _ in seen] == list(range(20))
+    assert {name for _, name in seen} == {"coord-writer"}
+
+
+def test_an_error_reaches_the_caller_and_the_thread_goes_on() -> None:
+    writer = threads.Writer(budget_sec=5.0)
+
+    def refuse() -> None:
+        raise Invalid("no")
+
+    async def main() -> int:
+        with pytest.raises(Invalid):
+            await writer.run(refuse)
+        return await writer.run(lambda: 7)
+
+    try:
+        assert asyncio.run(main()) == 7
+    finally:
+        writer.stop()
+
+
+def test_a_write_that_waited_past_the_budget_answers_503_without_running() -> None:
+    writer = threads.Writer(budget_sec=0.2)
+    ran: list[str] = []
+    release = threading.Event()
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(writer.run(lambda: release.wait(5)))
+        await asyncio.sleep(0.05)
+        late = asyncio.ensure_future(writer.run(lambda: ran.append("late")))
+        await asyncio.sleep(0.3)  # `late` has now waited in the queue longer than the budget
+        release.set()
+        await blocker
+        with pytest.raises(Unavailable, match="COORD_DB_BUSY_TIMEOUT_SEC"):
+            await late
+
+    try:
+        asyncio.run(main())
+    finally:
+        writer.stop()
+    assert ran == []
+
+
+def test_a_started_write_spends_what_the_queue_left_of_the_budget() -> None:
+    from coordination.store import waits
+
+    writer = threads.Writer(budget_sec=1.0)
+
+    async def main() -> float:
+        return await writer.run(lambda: waits.remaining(1.0))
+
+    try:
+        left = asyncio.run(main())
+    finally:
+        writer.stop()
+    assert 0.0 < left <= 1.0
+
+
+def test_a_write_whose_caller_left_before_it_started_never_runs() -> None:
+    writer = threads.Writer(budget_sec=5.0)
+    ran: list[str] = []
+    release = threading.Event()
+
+    async def main() -> None:
+        blocker = asyncio.ensure_future(writer.run(lambda: release.wait(5)))
+        await asyncio.sleep(0.05)
+        gone = asyncio.ensure_future(writer.run(lambda: ran.append("gone")))
+        await asyncio.sleep(0.05)
+        gone.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        release.set()
+        await blocker
+        await writer.run(lambda: None)  # everything queued before this has been taken
+
+    try:
+        asyncio.run(main())
+    finally:
+        writer.stop()
+    assert ran == []
+
+
+def test_a_started_write_runs_to_its_end_when_its_caller_leaves() -> None:
+    writer = threads.Writer(budget_sec=5.0)
+    done: list[str] = []
+    started = threading.Event()
+
+    def slow() -> None:
+        started.set()
+        time.sleep(0.2)
+        done.append("done")
+
+    async def main() -> None:
+        call = asyncio.ensure_future(writer.run(slow))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert done == ["done"]  # the caller gave up only once the call had finished
+
+    try:
+        asyncio.run(main())
+    finally:
+        writer.stop()
+
+
+def test_the_sqlite_app_runs_a_writer_for_its_lifespan_and_keeps_claims_exclusive(tmp_path: Path) -> None:
+    app = create_app(migrated_settings(tmp_path))
+
+    def writers() -> int:
+        return sum(t.name == "coord-writer" for t in threading.enumerate())
+
+    before = writers()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers.update(AUTH)
+        assert writers() == before + 1
+
+        # Sixteen engineers at once on one file: one grant, fifteen 409s, never two holders.
+        def claim(n: int) -> int:
+            body = {"engineer": f"e{n}/agent/1", "repo_id": "r", "claims": [{"type": "file", "pattern": "src/a.py"}]}
+            return client.post("/claims", json=body).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(claim, range(16)))
+        assert sorted(codes) == [200] + [409] * 15
+        assert_server_exclusive(client, "r")
+
+        held = client.get("/claims", params={"repo_id": "r"}).json()["claims"][0]
+        released = client.delete(f"/claims/{held['id']}", params={"engineer": held["engineer"]})
+        assert released.json() == {"released": [held["id"]]}
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(claim, range(16)))
+        assert sorted(codes) == [200] + [409] * 15
+        assert_server_exclusive(client, "r")
+    assert writers() == before  # stopped at shutdown
