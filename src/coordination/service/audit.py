@@ -98,8 +98,7 @@ class Audit:
         """Unseen notices for the engineer, marked seen: delivered once, on the next call."""
         if not engineer or not repo_id:
             return []
-        rows = audit_rows.unseen_notices(tx, repo_id, engineer)
-        audit_rows.mark_seen(tx, [r["id"] for r in rows], records.to_epoch(now))
+        rows = audit_rows.take_unseen_notices(tx, repo_id, engineer, records.to_epoch(now))
         return [notice_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ reads

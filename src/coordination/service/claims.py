@@ -32,6 +32,7 @@ from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
+from coordination.store.base import PendingRows
 from coordination.store import sessions as session_rows
 
 __all__ = ["Claims"]
@@ -96,9 +97,8 @@ class Claims:
             tx, seq, now = w.tx, w.seq, w.now
             if req.session_id:
                 self.sessions.touch(tx, req.session_id, req.engineer, now)
-            rules = w.rules()
+            rules, is_live = w.rules_and_liveness()
             items = [as_stored_type(item, rules) for item in req.items]
-            is_live = w.liveness()
             scope = Context(overlap_function(files), is_live)
             try:
                 decisions = decide(req.engineer, items, w.book, scope, files, self.ctx.limits)
@@ -147,8 +147,9 @@ class Claims:
         """End one claim on behalf of `engineer` (see `_acting_on`); [] when it had already ended."""
         require_actor(engineer)
         repo_id = self.repo_of(claim_id)
-        with RepoWrite(self.ctx, repo_id) as w:
-            row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases")
+        # The claim's row travels with the sequence number (one round trip), read under the lock.
+        with RepoWrite(self.ctx, repo_id, ahead=lambda tx: claim_rows.by_id_sent(tx, claim_id)) as w:
+            row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases", w.ahead)
             if row["state"] != "active":
                 return []
             self.grants.end(w.tx, [row], "released", "release", w.seq, w.now, actor=engineer)
@@ -315,14 +316,23 @@ class Claims:
         return repo_of_claim(self.ctx.store, claim_id)
 
 
-def _acting_on(tx: Tx, claim_id: int, engineer: str, force: bool, if_fence: int | None, action: str) -> dict[str, Any]:
+def _acting_on(
+    tx: Tx,
+    claim_id: int,
+    engineer: str,
+    force: bool,
+    if_fence: int | None,
+    action: str,
+    sent: PendingRows | None = None,
+) -> dict[str, Any]:
     """The claim's row, read under the repo lock, if `engineer` may change it.
 
     The holder is the exact engineer id the claim was granted to. Anyone else
     needs `force` (and is then recorded as the actor); `if_fence` must equal
     the claim's fence, so a holder only ends or extends the grant it still holds.
+    `sent` is the row's statement when it was already sent under the lock (`claim_rows.by_id_sent`).
     """
-    row = claim_rows.by_id(tx, claim_id)
+    row = sent.one() if sent is not None else claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
     if engineer != row["engineer"] and not force:

@@ -50,6 +50,8 @@ class Grants:
         notes: Sequence[str | None] = (),
     ) -> ClaimResult:
         granted_ids: list[int] = []
+        # The rows as inserted; a refresh changes a row written before, which is read again.
+        inserted: dict[int, dict[str, Any]] = {}
         summary: list[Decision] = []
         for index, (asked, d) in enumerate(zip(req.items, decisions, strict=True)):
             if d.refreshes is not None:
@@ -57,7 +59,9 @@ class Grants:
             else:
                 # Each new claim gets its own fencing token, strictly above every earlier one.
                 fence = seq if not granted_ids else self.ctx.books.bump(tx, req.repo_id)
-                claim_id = self.insert(tx, req, d, fence, now)
+                row = self.insert_row(tx, req, d, fence, now)
+                claim_id = int(row["id"])
+                inserted[claim_id] = row
                 self.link_partners(tx, req, d, claim_id, fence, now)
             granted_ids.append(claim_id)
             summary.append(
@@ -75,16 +79,22 @@ class Grants:
                     or None,
                 )
             )
-        rows = claims_by_id(tx, granted_ids)
+        # Partner links only change the claims already held, never one granted here.
+        fresh = len(inserted) == len(granted_ids)
+        rows = [inserted[i] for i in granted_ids] if fresh else claims_by_id(tx, granted_ids)
         pending = self.audit.take_notices(tx, req.repo_id, req.engineer, now) if take_notices else []
         stamp = records.to_epoch(now)
         return ClaimResult([claim_from_row(r, stamp) for r in rows], summary, pending)
 
     def insert(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> int:
+        return int(self.insert_row(tx, req, d, seq, now)["id"])
+
+    def insert_row(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> dict[str, Any]:
+        """Insert the granted claim and its `grant` audit row; the claim's row as inserted."""
         item = d.item
         expires = lifetimes.expires_at(now, item.type, req.ttl_hours, self.ctx.ttl)
         partners = [c.id for c in d.coexists_with + d.narrowed]
-        claim_id = claim_rows.insert(
+        row = claim_rows.insert(
             tx,
             req.repo_id,
             req.engineer,
@@ -105,12 +115,12 @@ class Grants:
             req.repo_id,
             "grant",
             req.engineer,
-            claim_id,
+            int(row["id"]),
             item.pattern,
             now,
             {"type": item.type.value, "symbols": list(item.symbols), "fence": seq},
         )
-        return claim_id
+        return row
 
     def refresh(self, tx: Tx, held: ActiveClaim, req: ClaimRequest, seq: int, now: datetime) -> int:
         expires = lifetimes.expires_at(now, held.type, req.ttl_hours, self.ctx.ttl)

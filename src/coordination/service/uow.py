@@ -16,6 +16,7 @@ under it, no sequence number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
 from typing import Final
@@ -25,8 +26,9 @@ from coordination.core.files import FileSet
 from coordination.core.ownership import Ownership
 from coordination.service.books import RepoCache
 from coordination.service.context import Liveness, ServiceContext
-from coordination.service.rules import rules_of
+from coordination.service.rules import rules_of, rules_sent
 from coordination.store import Tx
+from coordination.store.base import PendingRows
 
 __all__ = ["PlainWrite", "RepoWrite"]
 
@@ -45,10 +47,20 @@ class RepoWrite:
     seq: int
     cache: RepoCache
 
-    def __init__(self, ctx: ServiceContext, repo_id: str, files: FileSet | None | _Unset = _SNAPSHOT) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        repo_id: str,
+        files: FileSet | None | _Unset = _SNAPSHOT,
+        ahead: Callable[[Tx], PendingRows] | None = None,
+    ) -> None:
+        """`ahead(tx)`, when given, sends statements the write needs first (a row it checks)
+        together with the sequence number, under the lock; its result is `self.ahead`."""
         self.ctx = ctx
         self.repo_id = repo_id
         self._files = files
+        self._ahead = ahead
+        self.ahead: PendingRows | None = None
         self._stack = ExitStack()
 
     def __enter__(self) -> RepoWrite:
@@ -57,10 +69,10 @@ class RepoWrite:
             self.cache = ctx.books.cache(self.repo_id)
             stack.enter_context(self.cache.lock)
             self.tx = stack.enter_context(ctx.store.write(self.repo_id))
-            self.seq = ctx.books.advance(self.tx, self.repo_id, self.cache)
-            # Read the clock under the lock: decisions and audit times then
-            # follow the order in which writers really went.
-            self.now = ctx.now(self.tx)
+            self.seq, clock, self.ahead = ctx.books.advance(self.tx, self.repo_id, self.cache, self._ahead)
+            # The clock is read under the lock (with the sequence number): decisions and
+            # audit times then follow the order in which writers really went.
+            self.now = ctx.now(self.tx, clock)
             self._stack = stack.pop_all()
         return self
 
@@ -88,6 +100,12 @@ class RepoWrite:
     def liveness(self) -> Liveness:
         """Does a claim still count for others at `now` (sessions as they stand in this transaction)?"""
         return self.ctx.liveness(self.tx, self.now)
+
+    def rules_and_liveness(self) -> tuple[Ownership, Liveness]:
+        """`rules()` and `liveness()`, asked of the store together (one round trip on PostgreSQL)."""
+        rules = rules_sent(self.tx, self.repo_id)
+        live = self.ctx.liveness_sent(self.tx, self.now)
+        return rules(), live()
 
     def bump(self) -> int:
         """A further sequence number inside this write (each new claim's fence is strictly above the last)."""

@@ -15,10 +15,9 @@ __all__ = [
     "insert_event",
     "insert_notice",
     "last_event_id",
-    "mark_seen",
     "patterns_since",
     "repos_with_events_since",
-    "unseen_notices",
+    "take_unseen_notices",
 ]
 
 _EVENT_COLUMNS = "id, repo_id, event_type, engineer, claim_id, pattern, detail, created_at"
@@ -135,15 +134,12 @@ def insert_notice(tx: Tx, repo_id: str, engineer: str, kind: str, claim_id: int,
     )
 
 
-def unseen_notices(tx: Tx, repo_id: str, engineer: str) -> list[dict[str, Any]]:
-    return tx.all(
-        "SELECT id, kind, claim_id, detail, created_at FROM notices"
-        " WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL ORDER BY id",
-        (repo_id, engineer),
+def take_unseen_notices(tx: Tx, repo_id: str, engineer: str, stamp: float) -> list[dict[str, Any]]:
+    """The engineer's unseen notices in the repo, marked seen at `stamp` by the same statement
+    (a concurrent taker waits for the rows and then finds them seen: each is taken once), by id."""
+    rows = tx.all(
+        "UPDATE notices SET seen_at = ? WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL"
+        " RETURNING id, kind, claim_id, detail, created_at",
+        (stamp, repo_id, engineer),
     )
-
-
-def mark_seen(tx: Tx, notice_ids: Sequence[int], stamp: float) -> None:
-    if notice_ids:
-        marks = ", ".join("?" * len(notice_ids))
-        tx.execute(f"UPDATE notices SET seen_at = ? WHERE id IN ({marks})", [stamp, *notice_ids])
+    return sorted(rows, key=lambda r: int(r["id"]))
