@@ -9,6 +9,7 @@ engineer is told on their next call (`pending_requests`), delivered once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,10 +97,16 @@ class Audit:
 
     def take_notices(self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime) -> list[Notice]:
         """Unseen notices for the engineer, marked seen: delivered once, on the next call."""
+        return self.take_notices_sent(tx, repo_id, engineer, now)()
+
+    def take_notices_sent(
+        self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime
+    ) -> Callable[[], list[Notice]]:
+        """`take_notices`, sent now and read when called (it can share a round trip with others)."""
         if not engineer or not repo_id:
-            return []
-        rows = audit_rows.take_unseen_notices(tx, repo_id, engineer, records.to_epoch(now))
-        return [notice_from_row(r) for r in rows]
+            return list
+        taken = audit_rows.take_unseen_notices_sent(tx, repo_id, engineer, records.to_epoch(now))
+        return lambda: [notice_from_row(r) for r in taken()]
 
     # ------------------------------------------------------------------ reads
 

@@ -18,7 +18,6 @@ from typing import Any
 from coordination import records
 from coordination.core.book import ClaimBook
 from coordination.store import Store, Tx
-from coordination.store.base import PendingRows
 from coordination.store import claims as claim_rows
 from coordination.store.waits import DEFAULT_BUSY_TIMEOUT_SEC, WaitLock
 
@@ -56,31 +55,32 @@ class Books:
         """The repo's next sequence number (also each new claim's fencing token)."""
         return claim_rows.next_seq(tx, repo_id)
 
-    def advance(
-        self, tx: Tx, repo_id: str, cache: RepoCache, ahead: Callable[[Tx], PendingRows] | None = None
-    ) -> tuple[int, float | None, PendingRows | None]:
-        """Take the repo's next sequence number and bring the cached book up to date:
-        (the number, the store's clock read right after taking it, or None without one).
+    def advance_sent(self, tx: Tx, repo_id: str, cache: RepoCache) -> Callable[[], tuple[int, float | None]]:
+        """Take the repo's next sequence number and bring the cached book up to date, in two
+        halves: this sends the statements, the function it returns reads them and gives (the
+        number, the store's clock read right after taking it, or None without one). Whatever
+        the caller sends in between shares their round trip (on PostgreSQL).
 
         Runs under the repo's write lock, so every row with a lower number is
         committed; rows this transaction writes carry the new number and are
-        loaded by the next call. The number and the rows written since the book's
-        own are asked for together (one round trip on PostgreSQL), and with them
-        whatever `ahead(tx)` sends (under the lock too); its result is the third value.
+        loaded by the next call.
         """
         bumped = claim_rows.next_seq_timed(tx, repo_id)
         changes = claim_rows.changed_after(tx, repo_id, cache.seq) if cache.seq else None
-        sent = ahead(tx) if ahead is not None else None
-        row = bumped.one()
-        assert row is not None
-        seq = int(row["seq"])
-        if changes is not None and seq - 1 >= cache.seq:
-            self._apply(cache, changes.all(), seq - 1)
-        else:
-            if changes is not None:
-                changes.all()
-            self.load_changes(tx, repo_id, cache, seq - 1)
-        return seq, None if row["t"] is None else float(row["t"]), sent
+
+        def finish() -> tuple[int, float | None]:
+            row = bumped.one()
+            assert row is not None
+            seq = int(row["seq"])
+            if changes is not None and seq - 1 >= cache.seq:
+                self._apply(cache, changes.all(), seq - 1)
+            else:
+                if changes is not None:
+                    changes.all()
+                self.load_changes(tx, repo_id, cache, seq - 1)
+            return seq, None if row["t"] is None else float(row["t"])
+
+        return finish
 
     def catch_up(self, tx: Tx, repo_id: str, cache: RepoCache) -> None:
         """Bring the book up to the repo's committed sequence number (a read; the caller holds `cache.lock`)."""

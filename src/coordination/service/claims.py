@@ -32,8 +32,8 @@ from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.service.uow import RepoWrite
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
-from coordination.store.base import PendingRows
 from coordination.store import sessions as session_rows
+from coordination.store.base import PendingRows
 
 __all__ = ["Claims"]
 
@@ -93,7 +93,7 @@ class Claims:
 
     def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
         deadlocked: Deadlock | None = None
-        with RepoWrite(self.ctx, req.repo_id, files) as w:
+        with RepoWrite(self.ctx, req.repo_id, files, deciding=True) as w:
             tx, seq, now = w.tx, w.seq, w.now
             if req.session_id:
                 self.sessions.touch(tx, req.session_id, req.engineer, now)

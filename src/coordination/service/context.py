@@ -115,6 +115,27 @@ class ServiceContext:
 
         return build
 
+    def liveness_ahead(self, tx: Tx) -> Callable[[datetime], Liveness] | None:
+        """`liveness`, asked of the store before `now` is known: the sessions silent past the
+        idle timeout by the store's clock as the statement runs, which is after `now` was read
+        in the same transaction, so they include every session silent by `now` (and the test
+        against `now` drops the rest). None without a store clock or with an injected one."""
+        if self.clock_injected:
+            return None
+        timeout = self.settings.idle_timeout_sec
+        margin = self.skew_margin.total_seconds()
+        if timeout <= 0:
+            return lambda now: lifetimes.liveness(now - self.skew_margin, timeout, {})
+        sessions = session_rows.silent_before_clock_sent(tx, margin + timeout)
+        if sessions is None:
+            return None
+
+        def build(now: datetime) -> Liveness:
+            silent = {session_id: datetime.fromtimestamp(seen, UTC) for session_id, seen in sessions().items()}
+            return lifetimes.liveness(now - self.skew_margin, timeout, silent)
+
+        return build
+
     def session_idle(self, tx: Tx, session_id: str, now: datetime) -> bool:
         """Has the session been silent past the idle timeout at `now` (no margin: the holder's view)?"""
         timeout = self.settings.idle_timeout_sec

@@ -49,6 +49,9 @@ class Grants:
         take_notices: bool = True,
         notes: Sequence[str | None] = (),
     ) -> ClaimResult:
+        # Sent before the claims: the notices a grant writes are for the holders it meets, never
+        # for the requester (an engineer never meets its own claims), so the order changes nothing.
+        notices = self.audit.take_notices_sent(tx, req.repo_id, req.engineer, now) if take_notices else list
         granted_ids: list[int] = []
         # The rows as inserted; a refresh changes a row written before, which is read again.
         inserted: dict[int, dict[str, Any]] = {}
@@ -82,7 +85,7 @@ class Grants:
         # Partner links only change the claims already held, never one granted here.
         fresh = len(inserted) == len(granted_ids)
         rows = [inserted[i] for i in granted_ids] if fresh else claims_by_id(tx, granted_ids)
-        pending = self.audit.take_notices(tx, req.repo_id, req.engineer, now) if take_notices else []
+        pending = notices()
         stamp = records.to_epoch(now)
         return ClaimResult([claim_from_row(r, stamp) for r in rows], summary, pending)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime
 from types import TracebackType
 from typing import Final
 
@@ -53,14 +54,20 @@ class RepoWrite:
         repo_id: str,
         files: FileSet | None | _Unset = _SNAPSHOT,
         ahead: Callable[[Tx], PendingRows] | None = None,
+        deciding: bool = False,
     ) -> None:
-        """`ahead(tx)`, when given, sends statements the write needs first (a row it checks)
-        together with the sequence number, under the lock; its result is `self.ahead`."""
+        """`ahead(tx)`, when given, sends a statement the write needs first (the row it acts on)
+        together with the sequence number, under the lock; its rows are `self.ahead`. With
+        `deciding`, the ownership rules and the silent sessions of `rules_and_liveness` are
+        asked for then too (both one round trip on PostgreSQL)."""
         self.ctx = ctx
         self.repo_id = repo_id
         self._files = files
         self._ahead = ahead
+        self._deciding = deciding
         self.ahead: PendingRows | None = None
+        self._rules: Callable[[], Ownership] | None = None
+        self._liveness: Callable[[datetime], Liveness] | None = None
         self._stack = ExitStack()
 
     def __enter__(self) -> RepoWrite:
@@ -69,7 +76,13 @@ class RepoWrite:
             self.cache = ctx.books.cache(self.repo_id)
             stack.enter_context(self.cache.lock)
             self.tx = stack.enter_context(ctx.store.write(self.repo_id))
-            self.seq, clock, self.ahead = ctx.books.advance(self.tx, self.repo_id, self.cache, self._ahead)
+            advanced = ctx.books.advance_sent(self.tx, self.repo_id, self.cache)
+            if self._ahead is not None:
+                self.ahead = self._ahead(self.tx)
+            if self._deciding:
+                self._rules = rules_sent(self.tx, self.repo_id)
+                self._liveness = ctx.liveness_ahead(self.tx)
+            self.seq, clock = advanced()
             # The clock is read under the lock (with the sequence number): decisions and
             # audit times then follow the order in which writers really went.
             self.now = ctx.now(self.tx, clock)
@@ -102,10 +115,19 @@ class RepoWrite:
         return self.ctx.liveness(self.tx, self.now)
 
     def rules_and_liveness(self) -> tuple[Ownership, Liveness]:
-        """`rules()` and `liveness()`, asked of the store together (one round trip on PostgreSQL)."""
-        rules = rules_sent(self.tx, self.repo_id)
-        live = self.ctx.liveness_sent(self.tx, self.now)
-        return rules(), live()
+        """`rules()` and `liveness()`, asked of the store together (one round trip on PostgreSQL).
+
+        The first call of a `deciding` write reads what was asked for with the sequence number:
+        nothing before it in the transaction may change the ownership rules (a session touch
+        may come first: a session silent by `now` is idle to its holder too, so `touch`
+        refuses it while it has claims, and its claims alone would count differently)."""
+        rules, self._rules = self._rules, None
+        live, self._liveness = self._liveness, None
+        if rules is None:
+            rules = rules_sent(self.tx, self.repo_id)
+        if live is None:
+            return rules(), self.ctx.liveness_sent(self.tx, self.now)()
+        return rules(), live(self.now)
 
     def bump(self) -> int:
         """A further sequence number inside this write (each new claim's fence is strictly above the last)."""

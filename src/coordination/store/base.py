@@ -44,6 +44,13 @@ class Store(Protocol):
         """Refuse transactions (503 with the reason) while `check()` names a problem."""
         ...
 
+    def listen(self, channel: str, on_message: Callable[[str], None]) -> None:
+        """Call `on_message(payload)`, in a background thread, for every announcement on the
+        channel (`coordination.store.queue.announce`) by any process. Best effort: a message
+        can be lost (the listening connection dropped), so callers keep a fallback. A store
+        without announcements (SQLite) never calls it."""
+        ...
+
 
 class PendingRows(Protocol):
     """A statement already sent; its rows are read when asked for."""

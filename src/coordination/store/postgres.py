@@ -27,6 +27,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from coordination.errors import Unavailable
 from coordination.store import migrate, waits
+from coordination.store.listener import Listener
 from coordination.store.sqltx import SqlTx
 
 DEFAULT_BUSY_TIMEOUT_SEC = waits.DEFAULT_BUSY_TIMEOUT_SEC
@@ -54,6 +55,8 @@ class PostgresStore:
     ) -> None:
         self.url = url
         self.busy_timeout_sec = busy_timeout_sec
+        self._connect_timeout_sec = connect_timeout_sec
+        self._listener: Listener | None = None
         self._guards: list[Callable[[], str | None]] = []
         self._outage: str | None = None
         self._outage_lock = threading.Lock()
@@ -98,6 +101,16 @@ class PostgresStore:
 
     def watch(self, check: Callable[[], str | None]) -> None:
         self._guards.append(check)
+
+    def listen(self, channel: str, on_message: Callable[[str], None]) -> None:
+        """LISTEN on `channel` in this process's listener thread (`coordination.store.listener`)."""
+        if self._listener is None:
+            self._listener = Listener(self.url, self._connect_timeout_sec)
+        self._listener.add(channel, on_message)
+
+    @property
+    def listener(self) -> Listener | None:
+        return self._listener
 
     def _at_head(self) -> bool:
         """The schema is at the migrations' head: one SELECT, no Alembic. Any problem reading
@@ -196,6 +209,8 @@ class PostgresStore:
         return str(value) if value is not None else None
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self._pool.close()
 
 
@@ -226,7 +241,7 @@ def _pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
             conn.execute("COMMIT")
         committed = True
     finally:
-        if not committed and conn.pgconn.status == pq.ConnStatus.OK:
-            if conn.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
-                with suppress(psycopg.Error):  # the pool discards or resets a connection left so
-                    conn.execute("ROLLBACK")
+        in_block = conn.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
+        if not committed and conn.pgconn.status == pq.ConnStatus.OK and in_block:
+            with suppress(psycopg.Error):  # the pool discards or resets a connection left so
+                conn.execute("ROLLBACK")

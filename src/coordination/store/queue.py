@@ -9,6 +9,8 @@ from coordination.store.base import Tx
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
+    "CHANNEL",
+    "announce",
     "by_id",
     "end",
     "ended_count",
@@ -22,6 +24,8 @@ __all__ = [
 ]
 
 _SELECT = f"SELECT {QUEUE_COLUMNS} FROM claim_queue"
+# PostgreSQL: the notification channel on which a transaction announces the entries it changed.
+CHANNEL = "coord_queue"
 
 
 def insert(
@@ -123,3 +127,11 @@ def renew(tx: Tx, queue_ids: Sequence[int], lease_until: float) -> None:
         f"UPDATE claim_queue SET lease_until = ? WHERE state = 'waiting' AND id IN ({marks})",
         [lease_until, *queue_ids],
     )
+
+
+def announce(tx: Tx, queue_id: int) -> None:
+    """Tell every process listening (`Store.listen(CHANNEL, ...)`) that the entry changed, once the
+    transaction commits (PostgreSQL's NOTIFY, never delivered if it rolls back). SQLite has no such
+    channel: its other processes notice by polling."""
+    if tx.dialect == "postgresql":
+        tx.execute("SELECT pg_notify(?, ?)", (CHANNEL, str(queue_id)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from coordination.store.base import Tx
+from coordination.store.sqltx import CLOCK_SQL
 
-__all__ = ["last_seen", "silent_among", "silent_since", "silent_since_sent", "touch"]
+__all__ = ["last_seen", "silent_among", "silent_before_clock_sent", "silent_since", "silent_since_sent", "touch"]
 
 
 def touch(tx: Tx, session_id: str, engineer: str | None, stamp: float) -> None:
@@ -49,3 +50,12 @@ def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
             )
         )
     return found
+
+
+def silent_before_clock_sent(tx: Tx, seconds: float) -> Callable[[], dict[str, float]] | None:
+    """Every session last seen more than `seconds` before the store's clock as this statement
+    runs, with when; sent now, read when called. None for a store without a clock (SQLite)."""
+    if tx.dialect != "postgresql":
+        return None
+    pending = tx.later(f"SELECT session_id, last_seen FROM sessions WHERE last_seen < {CLOCK_SQL} - ?", (seconds,))
+    return lambda: {str(r["session_id"]): float(r["last_seen"]) for r in pending.all()}
