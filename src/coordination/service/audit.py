@@ -108,6 +108,15 @@ class Audit:
         taken = audit_rows.take_unseen_notices_sent(tx, repo_id, engineer, records.to_epoch(now))
         return lambda: [notice_from_row(r) for r in taken()]
 
+    def unseen_sent(self, tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[dict[str, Any]]]:
+        """The engineer's unseen notices, asked for now and not yet taken: `take_unseen` takes them."""
+        return audit_rows.unseen_notices_sent(tx, repo_id, engineer)
+
+    def take_unseen(self, tx: Tx, rows: list[dict[str, Any]], now: datetime) -> list[Notice]:
+        """Mark notices read by `unseen_sent` (in this transaction, under the repo's lock) seen."""
+        audit_rows.mark_seen(tx, [r["id"] for r in rows], records.to_epoch(now))
+        return [notice_from_row(r) for r in rows]
+
     # ------------------------------------------------------------------ reads
 
     def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[dict[str, Any]]:

@@ -29,9 +29,10 @@ from coordination.service.records import Claim, ExtendedClaim, claim_fields, cla
 from coordination.service.rules import as_stored_type
 from coordination.service.sessions import SessionIdle, Sessions
 from coordination.service.types import ClaimRequest, ClaimResult
-from coordination.service.uow import RepoWrite
+from coordination.service.uow import ClaimAhead, RepoWrite
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
+from coordination.store import queue as queue_rows
 from coordination.store import sessions as session_rows
 from coordination.store.base import PendingRows
 
@@ -93,7 +94,7 @@ class Claims:
 
     def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
         deadlocked: Deadlock | None = None
-        with RepoWrite(self.ctx, req.repo_id, files, deciding=True) as w:
+        with RepoWrite(self.ctx, req.repo_id, files, claim=ClaimAhead(req.engineer, len(req.items))) as w:
             tx, seq, now = w.tx, w.seq, w.now
             if req.session_id:
                 self.sessions.touch(tx, req.session_id, req.engineer, now)
@@ -135,7 +136,9 @@ class Claims:
                         self.grants.end_dead(tx, dead, seq, now)
                         return ClaimResult([], [], [], queue=queued)
             else:
-                result = self.grants.grant(tx, req, decisions, seq, now, notes=notes)
+                result = self.grants.grant(
+                    tx, req, decisions, seq, now, notes=notes, unseen=w.unseen_notices(), ids=w.reserved_ids()
+                )
             self.grants.end_dead(tx, dead, seq, now)
         if blocked:
             raise deadlocked or conflict_error(blocked, rules, now)
@@ -147,8 +150,7 @@ class Claims:
         """End one claim on behalf of `engineer` (see `_acting_on`); [] when it had already ended."""
         require_actor(engineer)
         repo_id = self.repo_of(claim_id)
-        # The claim's row travels with the sequence number (one round trip), read under the lock.
-        with RepoWrite(self.ctx, repo_id, ahead=lambda tx: claim_rows.by_id_sent(tx, claim_id)) as w:
+        with RepoWrite(self.ctx, repo_id, ahead=lambda tx: _release_ahead(tx, repo_id, claim_id)) as w:
             row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases", w.ahead)
             if row["state"] != "active":
                 return []
@@ -314,6 +316,13 @@ class Claims:
     def repo_of(self, claim_id: int) -> str:
         """The repo of a claim (404 when there is no such claim)."""
         return repo_of_claim(self.ctx.store, claim_id)
+
+
+def _release_ahead(tx: Tx, repo_id: str, claim_id: int) -> PendingRows:
+    """What a release reads, asked for with the sequence number under the lock (one round trip):
+    the repo's waiting queue entries (for the queue's pass once the claim ended) and the claim's row."""
+    queue_rows.send_waiting(tx, repo_id)
+    return claim_rows.by_id_sent(tx, claim_id)
 
 
 def _acting_on(

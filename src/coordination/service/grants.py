@@ -10,7 +10,7 @@ transaction).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from coordination.core.ownership import Ownership
 from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, NotFound
 from coordination.service.context import Liveness, ServiceContext
-from coordination.service.records import Decision, claim_from_row
+from coordination.service.records import Decision, Notice, claim_from_row
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.store import Store, Tx
 from coordination.store import claims as claim_rows
@@ -48,10 +48,19 @@ class Grants:
         now: datetime,
         take_notices: bool = True,
         notes: Sequence[str | None] = (),
+        unseen: list[dict[str, Any]] | None = None,
+        ids: list[int] | None = None,
     ) -> ClaimResult:
-        # Sent before the claims: the notices a grant writes are for the holders it meets, never
-        # for the requester (an engineer never meets its own claims), so the order changes nothing.
-        notices = self.audit.take_notices_sent(tx, req.repo_id, req.engineer, now) if take_notices else list
+        """Grant every decided item. `unseen`: the requester's unseen notices, read earlier under
+        this lock (taken here); `ids`: claim ids reserved for the new claims."""
+        # The notices a grant writes are for the holders it meets, never for the requester (an
+        # engineer never meets its own claims): asking for the requester's before them changes nothing.
+        notices: Callable[[], list[Notice]] = list
+        if take_notices and unseen is not None:
+            notices = lambda: self.audit.take_unseen(tx, unseen, now)  # noqa: E731
+        elif take_notices:
+            notices = self.audit.take_notices_sent(tx, req.repo_id, req.engineer, now)
+        free_ids = list(ids or ())
         granted_ids: list[int] = []
         # The rows as inserted; a refresh changes a row written before, which is read again.
         inserted: dict[int, dict[str, Any]] = {}
@@ -62,7 +71,7 @@ class Grants:
             else:
                 # Each new claim gets its own fencing token, strictly above every earlier one.
                 fence = seq if not granted_ids else self.ctx.books.bump(tx, req.repo_id)
-                row = self.insert_row(tx, req, d, fence, now)
+                row = self.insert_row(tx, req, d, fence, now, free_ids.pop(0) if free_ids else None)
                 claim_id = int(row["id"])
                 inserted[claim_id] = row
                 self.link_partners(tx, req, d, claim_id, fence, now)
@@ -92,8 +101,11 @@ class Grants:
     def insert(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> int:
         return int(self.insert_row(tx, req, d, seq, now)["id"])
 
-    def insert_row(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> dict[str, Any]:
-        """Insert the granted claim and its `grant` audit row; the claim's row as inserted."""
+    def insert_row(
+        self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime, claim_id: int | None = None
+    ) -> dict[str, Any]:
+        """Insert the granted claim (with `claim_id` when one was reserved) and its `grant` audit
+        row; the claim's row as inserted."""
         item = d.item
         expires = lifetimes.expires_at(now, item.type, req.ttl_hours, self.ctx.ttl)
         partners = [c.id for c in d.coexists_with + d.narrowed]
@@ -112,6 +124,7 @@ class Grants:
             records.to_epoch(now),
             records.to_epoch(expires),
             seq,
+            claim_id,
         )
         self.audit.event(
             tx,

@@ -15,10 +15,12 @@ __all__ = [
     "insert_event",
     "insert_notice",
     "last_event_id",
+    "mark_seen",
     "patterns_since",
     "repos_with_events_since",
     "take_unseen_notices",
     "take_unseen_notices_sent",
+    "unseen_notices_sent",
 ]
 
 _EVENT_COLUMNS = "id, repo_id, event_type, engineer, claim_id, pattern, detail, created_at"
@@ -149,3 +151,20 @@ def take_unseen_notices_sent(tx: Tx, repo_id: str, engineer: str, stamp: float) 
         (stamp, repo_id, engineer),
     )
     return lambda: sorted(pending.all(), key=lambda r: int(r["id"]))
+
+
+def unseen_notices_sent(tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[dict[str, Any]]]:
+    """The engineer's unseen notices in the repo (not marked: `mark_seen`), by id; sent now,
+    read when called."""
+    pending = tx.later(
+        "SELECT id, kind, claim_id, detail, created_at FROM notices"
+        " WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL ORDER BY id",
+        (repo_id, engineer),
+    )
+    return pending.all
+
+
+def mark_seen(tx: Tx, notice_ids: Sequence[int], stamp: float) -> None:
+    if notice_ids:
+        marks = ", ".join("?" * len(notice_ids))
+        tx.execute(f"UPDATE notices SET seen_at = ? WHERE id IN ({marks})", [stamp, *notice_ids])

@@ -7,7 +7,7 @@ the caller's sequence number (`seq`), which is what brings the books up to date.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from coordination.store.base import PendingRows, Tx
@@ -43,6 +43,7 @@ __all__ = [
     "repo_of",
     "repos",
     "repos_of_session",
+    "reserve_ids_sent",
     "restore_expiry",
     "session_has_active",
     "set_expiry",
@@ -108,6 +109,7 @@ def changed_after(tx: Tx, repo_id: str, after: int) -> PendingRows:
     return tx.later(f"{_SELECT} WHERE repo_id = ? AND seq > ?", (repo_id, after))
 
 
+_COLUMN_NAMES = tuple(column.strip() for column in CLAIM_COLUMNS.split(","))
 _PREFIXED = ", ".join(f"c.{column.strip()}" for column in CLAIM_COLUMNS.split(","))
 
 
@@ -293,31 +295,76 @@ def insert(
     created_at: float,
     expires_at: float,
     seq: int,
+    claim_id: int | None = None,
 ) -> dict[str, Any]:
-    """A new active claim whose fence is `seq`; its row as inserted."""
+    """A new active claim whose fence is `seq`; its row as inserted.
+
+    With `claim_id` (reserved by `reserve_ids_sent`) the row is written with that id and
+    not read back: the statement needs no round trip of its own."""
+    values = (
+        repo_id,
+        engineer,
+        session_id,
+        branch,
+        description,
+        claim_type,
+        pattern,
+        symbols_json,
+        narrowable,
+        partners_json,
+        created_at,
+        expires_at,
+        seq,
+        seq,
+    )
+    if claim_id is not None:
+        tx.execute(
+            "INSERT INTO claims (id, repo_id, engineer, session_id, branch, description, type, pattern,"
+            " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?)",
+            (claim_id, *values),
+        )
+        written = {
+            "id": claim_id,
+            "repo_id": repo_id,
+            "engineer": engineer,
+            "session_id": session_id,
+            "branch": branch,
+            "description": description,
+            "type": claim_type,
+            "pattern": pattern,
+            "symbols": symbols_json,
+            "narrowable": narrowable,
+            "carved": "[]",
+            "coexists_with": partners_json,
+            "state": "active",
+            "created_at": created_at,
+            "expires_at": expires_at,
+            "ended_at": None,
+            "fence": seq,
+            "seq": seq,
+        }
+        return {column: written[column] for column in _COLUMN_NAMES}
     row = tx.one(
         "INSERT INTO claims (repo_id, engineer, session_id, branch, description, type, pattern,"
         " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
         f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING {CLAIM_COLUMNS}",
-        (
-            repo_id,
-            engineer,
-            session_id,
-            branch,
-            description,
-            claim_type,
-            pattern,
-            symbols_json,
-            narrowable,
-            partners_json,
-            created_at,
-            expires_at,
-            seq,
-            seq,
-        ),
+        values,
     )
     assert row is not None
     return row
+
+
+def reserve_ids_sent(tx: Tx, count: int) -> Callable[[], list[int]] | None:
+    """`count` fresh claim ids from the claims' sequence, sent now and read when called (so a
+    claim's INSERT can be written without reading its id back). None on SQLite, whose ids
+    come from the INSERT. An id reserved and not used is a gap, as a rolled-back INSERT's is."""
+    if tx.dialect != "postgresql" or count <= 0:
+        return None
+    pending = tx.later(
+        "SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS id FROM generate_series(1, ?)", (count,)
+    )
+    return lambda: [int(r["id"]) for r in pending.all()]
 
 
 def refresh(tx: Tx, claim_id: int, expires_at: float, seq: int, session_id: str | None) -> None:

@@ -42,6 +42,20 @@ class Pending:
         return None if row is None else next(iter(row.values()))
 
 
+class Ran(Pending):
+    """A statement that already ran, its rows read at once (SQLite: a cursor left open would
+    keep its statement busy, and the next run of the same SQL would compile it again)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._rows = [dict(r) for r in cursor.fetchall()]
+
+    def all(self) -> list[dict[str, Any]]:
+        return self._rows
+
+    def one(self) -> dict[str, Any] | None:
+        return self._rows[0] if self._rows else None
+
+
 class SqlTx:
     def __init__(self, conn: Any, pyformat: bool) -> None:
         self._conn = conn
@@ -57,7 +71,8 @@ class SqlTx:
         """Send the statement now and read its rows later: statements sent one after the
         other and then read share one round trip on PostgreSQL (in order, each with its
         own snapshot). On SQLite it simply runs now."""
-        return Pending(self.execute(sql, params))
+        cursor = self.execute(sql, params)
+        return Pending(cursor) if self._pyformat else Ran(cursor)
 
     def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         row = self.execute(sql, params).fetchone()
