@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         description="A waiting call renews its queue entry's lease this often (a third of it); an entry whose "
         "lease ran out (its server died) is never granted and ends as abandoned",
     )
+    queue_poll_sec: float = Field(
+        0.5,
+        ge=0.05,
+        le=60,
+        description="A waiting call re-reads its queue entry and re-runs the queue this often; the fallback "
+        "for grants made by another replica (PostgreSQL wakes waiters at once with LISTEN/NOTIFY)",
+    )
 
     max_call_wait_sec: float = Field(
         50.0,

@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
                 tasks.append(asyncio.create_task(checkpoint))
         app.state.service = svc
         svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
+        # PostgreSQL: a grant made by another replica wakes this process's waiters at once.
+        svc.queue.listen()
         # The routes' calls that are not SQLite writes run in anyio's worker threads (40 by
         # default; api/threads.py). A queue waiter holds one for its whole long-poll (two when
         # it waits through /mcp: the tool's thread and the route's), so leave room for

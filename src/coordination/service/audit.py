@@ -9,6 +9,7 @@ engineer is told on their next call (`pending_requests`), delivered once.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,9 +97,23 @@ class Audit:
 
     def take_notices(self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime) -> list[Notice]:
         """Unseen notices for the engineer, marked seen: delivered once, on the next call."""
+        return self.take_notices_sent(tx, repo_id, engineer, now)()
+
+    def take_notices_sent(
+        self, tx: Tx, repo_id: str | None, engineer: str | None, now: datetime
+    ) -> Callable[[], list[Notice]]:
+        """`take_notices`, sent now and read when called (it can share a round trip with others)."""
         if not engineer or not repo_id:
-            return []
-        rows = audit_rows.unseen_notices(tx, repo_id, engineer)
+            return list
+        taken = audit_rows.take_unseen_notices_sent(tx, repo_id, engineer, records.to_epoch(now))
+        return lambda: [notice_from_row(r) for r in taken()]
+
+    def unseen_sent(self, tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[dict[str, Any]]]:
+        """The engineer's unseen notices, asked for now and not yet taken: `take_unseen` takes them."""
+        return audit_rows.unseen_notices_sent(tx, repo_id, engineer)
+
+    def take_unseen(self, tx: Tx, rows: list[dict[str, Any]], now: datetime) -> list[Notice]:
+        """Mark notices read by `unseen_sent` (in this transaction, under the repo's lock) seen."""
         audit_rows.mark_seen(tx, [r["id"] for r in rows], records.to_epoch(now))
         return [notice_from_row(r) for r in rows]
 

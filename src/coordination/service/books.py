@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from coordination import records
 from coordination.core.book import ClaimBook
@@ -53,20 +55,43 @@ class Books:
         """The repo's next sequence number (also each new claim's fencing token)."""
         return claim_rows.next_seq(tx, repo_id)
 
-    def advance(self, tx: Tx, repo_id: str, cache: RepoCache) -> int:
-        """Take the repo's next sequence number and bring the cached book up to date.
+    def advance_sent(self, tx: Tx, repo_id: str, cache: RepoCache) -> Callable[[], tuple[int, float | None]]:
+        """Take the repo's next sequence number and bring the cached book up to date, in two
+        halves: this sends the statements, the function it returns reads them and gives (the
+        number, the store's clock read right after taking it, or None without one). Whatever
+        the caller sends in between shares their round trip (on PostgreSQL).
 
         Runs under the repo's write lock, so every row with a lower number is
         committed; rows this transaction writes carry the new number and are
         loaded by the next call.
         """
-        seq = self.bump(tx, repo_id)
-        self.load_changes(tx, repo_id, cache, seq - 1)
-        return seq
+        bumped = claim_rows.next_seq_timed(tx, repo_id)
+        changes = claim_rows.changed_after(tx, repo_id, cache.seq) if cache.seq else None
+
+        def finish() -> tuple[int, float | None]:
+            row = bumped.one()
+            assert row is not None
+            seq = int(row["seq"])
+            if changes is not None and seq - 1 >= cache.seq:
+                self._apply(cache, changes.all(), seq - 1)
+            else:
+                if changes is not None:
+                    changes.all()
+                self.load_changes(tx, repo_id, cache, seq - 1)
+            return seq, None if row["t"] is None else float(row["t"])
+
+        return finish
 
     def catch_up(self, tx: Tx, repo_id: str, cache: RepoCache) -> None:
         """Bring the book up to the repo's committed sequence number (a read; the caller holds `cache.lock`)."""
-        self.load_changes(tx, repo_id, cache, claim_rows.committed_seq(tx, repo_id))
+        if cache.seq == 0:
+            self.load_changes(tx, repo_id, cache, claim_rows.committed_seq(tx, repo_id))
+            return
+        upto, rows = claim_rows.changes_upto_committed(tx, repo_id, cache.seq)
+        if upto < cache.seq:  # the database was reset under us (tests); start over
+            self.load_changes(tx, repo_id, cache, upto)
+        elif upto > cache.seq:
+            self._apply(cache, rows, upto)
 
     def load_all(self) -> dict[str, int]:
         """Load every repo's active claims (start-up): {repos, claims}."""
@@ -102,7 +127,11 @@ class Books:
                 time.monotonic() - started,
             )
             return
-        rows = claim_rows.changed_between(tx, repo_id, cache.seq, upto)
+        self._apply(cache, claim_rows.changed_between(tx, repo_id, cache.seq, upto), upto)
+
+    @staticmethod
+    def _apply(cache: RepoCache, rows: list[dict[str, Any]], upto: int) -> None:
+        """Lay the rows written after the book's number, up to `upto`, over the book."""
         for row in rows:
             if row["state"] == "active":
                 cache.book.put(records.to_active(row))

@@ -29,10 +29,12 @@ from coordination.service.records import Claim, ExtendedClaim, claim_fields, cla
 from coordination.service.rules import as_stored_type
 from coordination.service.sessions import SessionIdle, Sessions
 from coordination.service.types import ClaimRequest, ClaimResult
-from coordination.service.uow import RepoWrite
+from coordination.service.uow import ClaimAhead, RepoWrite
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
+from coordination.store import queue as queue_rows
 from coordination.store import sessions as session_rows
+from coordination.store.base import PendingRows
 
 __all__ = ["Claims"]
 
@@ -92,13 +94,12 @@ class Claims:
 
     def _create_locked(self, req: ClaimRequest, files: FileSet | None, notes: Sequence[str | None] = ()) -> ClaimResult:
         deadlocked: Deadlock | None = None
-        with RepoWrite(self.ctx, req.repo_id, files) as w:
+        with RepoWrite(self.ctx, req.repo_id, files, claim=ClaimAhead(req.engineer, len(req.items))) as w:
             tx, seq, now = w.tx, w.seq, w.now
             if req.session_id:
                 self.sessions.touch(tx, req.session_id, req.engineer, now)
-            rules = w.rules()
+            rules, is_live = w.rules_and_liveness()
             items = [as_stored_type(item, rules) for item in req.items]
-            is_live = w.liveness()
             scope = Context(overlap_function(files), is_live)
             try:
                 decisions = decide(req.engineer, items, w.book, scope, files, self.ctx.limits)
@@ -135,7 +136,9 @@ class Claims:
                         self.grants.end_dead(tx, dead, seq, now)
                         return ClaimResult([], [], [], queue=queued)
             else:
-                result = self.grants.grant(tx, req, decisions, seq, now, notes=notes)
+                result = self.grants.grant(
+                    tx, req, decisions, seq, now, notes=notes, unseen=w.unseen_notices(), ids=w.reserved_ids()
+                )
             self.grants.end_dead(tx, dead, seq, now)
         if blocked:
             raise deadlocked or conflict_error(blocked, rules, now)
@@ -147,8 +150,8 @@ class Claims:
         """End one claim on behalf of `engineer` (see `_acting_on`); [] when it had already ended."""
         require_actor(engineer)
         repo_id = self.repo_of(claim_id)
-        with RepoWrite(self.ctx, repo_id) as w:
-            row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases")
+        with RepoWrite(self.ctx, repo_id, ahead=lambda tx: _release_ahead(tx, repo_id, claim_id)) as w:
+            row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases", w.ahead)
             if row["state"] != "active":
                 return []
             self.grants.end(w.tx, [row], "released", "release", w.seq, w.now, actor=engineer)
@@ -315,14 +318,30 @@ class Claims:
         return repo_of_claim(self.ctx.store, claim_id)
 
 
-def _acting_on(tx: Tx, claim_id: int, engineer: str, force: bool, if_fence: int | None, action: str) -> dict[str, Any]:
+def _release_ahead(tx: Tx, repo_id: str, claim_id: int) -> PendingRows:
+    """What a release reads, asked for with the sequence number under the lock (one round trip):
+    the repo's waiting queue entries (for the queue's pass once the claim ended) and the claim's row."""
+    queue_rows.send_waiting(tx, repo_id)
+    return claim_rows.by_id_sent(tx, claim_id)
+
+
+def _acting_on(
+    tx: Tx,
+    claim_id: int,
+    engineer: str,
+    force: bool,
+    if_fence: int | None,
+    action: str,
+    sent: PendingRows | None = None,
+) -> dict[str, Any]:
     """The claim's row, read under the repo lock, if `engineer` may change it.
 
     The holder is the exact engineer id the claim was granted to. Anyone else
     needs `force` (and is then recorded as the actor); `if_fence` must equal
     the claim's fence, so a holder only ends or extends the grant it still holds.
+    `sent` is the row's statement when it was already sent under the lock (`claim_rows.by_id_sent`).
     """
-    row = claim_rows.by_id(tx, claim_id)
+    row = sent.one() if sent is not None else claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
     if engineer != row["engineer"] and not force:

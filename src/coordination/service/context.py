@@ -84,11 +84,13 @@ class ServiceContext:
 
     # ------------------------------------------------------------------ time
 
-    def now(self, tx: Tx) -> datetime:
+    def now(self, tx: Tx, read: float | None = None) -> datetime:
         """The time for decisions in this transaction: the store's clock (PostgreSQL's,
-        shared by every replica), read after the transaction took its lock; or the
-        injected clock."""
-        return self.clock() if self.clock_injected else tx.now()
+        shared by every replica), read after the transaction took its lock (`read`, when
+        the caller already read it so, in epoch seconds); or the injected clock."""
+        if self.clock_injected:
+            return self.clock()
+        return tx.now() if read is None else datetime.fromtimestamp(read, UTC)
 
     def read_instant(self, tx: Tx) -> float:
         """The instant reads judge liveness at: the store's clock less the skew margin,
@@ -97,13 +99,42 @@ class ServiceContext:
 
     def liveness(self, tx: Tx, now: datetime) -> Liveness:
         """Does a claim still count for others at `now`? Decided `skew_margin` late."""
+        return self.liveness_sent(tx, now)()
+
+    def liveness_sent(self, tx: Tx, now: datetime) -> Callable[[], Liveness]:
+        """`liveness`, asked of the store now and built when called (it can share a round trip)."""
         at = now - self.skew_margin
         timeout = self.settings.idle_timeout_sec
-        silent: dict[str, datetime] = {}
-        if timeout > 0:
-            for session_id, seen in session_rows.silent_since(tx, records.to_epoch(at) - timeout).items():
-                silent[session_id] = datetime.fromtimestamp(seen, UTC)
-        return lifetimes.liveness(at, timeout, silent)
+        if timeout <= 0:
+            return lambda: lifetimes.liveness(at, timeout, {})
+        sessions = session_rows.silent_since_sent(tx, records.to_epoch(at) - timeout)
+
+        def build() -> Liveness:
+            silent = {session_id: datetime.fromtimestamp(seen, UTC) for session_id, seen in sessions().items()}
+            return lifetimes.liveness(at, timeout, silent)
+
+        return build
+
+    def liveness_ahead(self, tx: Tx) -> Callable[[datetime], Liveness] | None:
+        """`liveness`, asked of the store before `now` is known: the sessions silent past the
+        idle timeout by the store's clock as the statement runs, which is after `now` was read
+        in the same transaction, so they include every session silent by `now` (and the test
+        against `now` drops the rest). None without a store clock or with an injected one."""
+        if self.clock_injected:
+            return None
+        timeout = self.settings.idle_timeout_sec
+        margin = self.skew_margin.total_seconds()
+        if timeout <= 0:
+            return lambda now: lifetimes.liveness(now - self.skew_margin, timeout, {})
+        sessions = session_rows.silent_before_clock_sent(tx, margin + timeout)
+        if sessions is None:
+            return None
+
+        def build(now: datetime) -> Liveness:
+            silent = {session_id: datetime.fromtimestamp(seen, UTC) for session_id, seen in sessions().items()}
+            return lifetimes.liveness(now - self.skew_margin, timeout, silent)
+
+        return build
 
     def session_idle(self, tx: Tx, session_id: str, now: datetime) -> bool:
         """Has the session been silent past the idle timeout at `now` (no margin: the holder's view)?"""

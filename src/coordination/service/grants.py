@@ -10,7 +10,7 @@ transaction).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from coordination.core.ownership import Ownership
 from coordination.core.suggestions import conflict_suggestion
 from coordination.errors import Conflict, NotFound
 from coordination.service.context import Liveness, ServiceContext
-from coordination.service.records import Decision, claim_from_row
+from coordination.service.records import Decision, Notice, claim_from_row
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.store import Store, Tx
 from coordination.store import claims as claim_rows
@@ -48,8 +48,22 @@ class Grants:
         now: datetime,
         take_notices: bool = True,
         notes: Sequence[str | None] = (),
+        unseen: list[dict[str, Any]] | None = None,
+        ids: list[int] | None = None,
     ) -> ClaimResult:
+        """Grant every decided item. `unseen`: the requester's unseen notices, read earlier under
+        this lock (taken here); `ids`: claim ids reserved for the new claims."""
+        # The notices a grant writes are for the holders it meets, never for the requester (an
+        # engineer never meets its own claims): asking for the requester's before them changes nothing.
+        notices: Callable[[], list[Notice]] = list
+        if take_notices and unseen is not None:
+            notices = lambda: self.audit.take_unseen(tx, unseen, now)  # noqa: E731
+        elif take_notices:
+            notices = self.audit.take_notices_sent(tx, req.repo_id, req.engineer, now)
+        free_ids = list(ids or ())
         granted_ids: list[int] = []
+        # The rows as inserted; a refresh changes a row written before, which is read again.
+        inserted: dict[int, dict[str, Any]] = {}
         summary: list[Decision] = []
         for index, (asked, d) in enumerate(zip(req.items, decisions, strict=True)):
             if d.refreshes is not None:
@@ -57,7 +71,9 @@ class Grants:
             else:
                 # Each new claim gets its own fencing token, strictly above every earlier one.
                 fence = seq if not granted_ids else self.ctx.books.bump(tx, req.repo_id)
-                claim_id = self.insert(tx, req, d, fence, now)
+                row = self.insert_row(tx, req, d, fence, now, free_ids.pop(0) if free_ids else None)
+                claim_id = int(row["id"])
+                inserted[claim_id] = row
                 self.link_partners(tx, req, d, claim_id, fence, now)
             granted_ids.append(claim_id)
             summary.append(
@@ -75,16 +91,25 @@ class Grants:
                     or None,
                 )
             )
-        rows = claims_by_id(tx, granted_ids)
-        pending = self.audit.take_notices(tx, req.repo_id, req.engineer, now) if take_notices else []
+        # Partner links only change the claims already held, never one granted here.
+        fresh = len(inserted) == len(granted_ids)
+        rows = [inserted[i] for i in granted_ids] if fresh else claims_by_id(tx, granted_ids)
+        pending = notices()
         stamp = records.to_epoch(now)
         return ClaimResult([claim_from_row(r, stamp) for r in rows], summary, pending)
 
     def insert(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> int:
+        return int(self.insert_row(tx, req, d, seq, now)["id"])
+
+    def insert_row(
+        self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime, claim_id: int | None = None
+    ) -> dict[str, Any]:
+        """Insert the granted claim (with `claim_id` when one was reserved) and its `grant` audit
+        row; the claim's row as inserted."""
         item = d.item
         expires = lifetimes.expires_at(now, item.type, req.ttl_hours, self.ctx.ttl)
         partners = [c.id for c in d.coexists_with + d.narrowed]
-        claim_id = claim_rows.insert(
+        row = claim_rows.insert(
             tx,
             req.repo_id,
             req.engineer,
@@ -99,18 +124,19 @@ class Grants:
             records.to_epoch(now),
             records.to_epoch(expires),
             seq,
+            claim_id,
         )
         self.audit.event(
             tx,
             req.repo_id,
             "grant",
             req.engineer,
-            claim_id,
+            int(row["id"]),
             item.pattern,
             now,
             {"type": item.type.value, "symbols": list(item.symbols), "fence": seq},
         )
-        return claim_id
+        return row
 
     def refresh(self, tx: Tx, held: ActiveClaim, req: ClaimRequest, seq: int, now: datetime) -> int:
         expires = lifetimes.expires_at(now, held.type, req.ttl_hours, self.ctx.ttl)

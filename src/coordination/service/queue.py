@@ -19,9 +19,13 @@ waiter for one file never waits behind a waiter for another.
 Waking: a waiter in this process sleeps on a `threading.Event` set by the
 transaction that granted, cancelled or expired its entry (it then takes the
 repo's cache lock once, which the writer holds until after its commit, and
-reads the committed row). A waiter whose grant happened in another process or
-replica notices it by polling its row every `POLL_SEC`; the waiters of a repo
-also run `promote` themselves at most every `POLL_SEC` per process.
+reads the committed row). The same transaction announces the change through the
+store (`queue_rows.announce`: PostgreSQL's NOTIFY, delivered at commit), and every
+process listens (`listen`), so a waiter whose grant happened in another replica
+wakes at once too. As a fallback (a lost notification, SQLite's processes, a
+blocker whose time merely ran out) every waiter re-reads its row every
+`COORD_QUEUE_POLL_SEC` (`POLL_SEC` by default), and the waiters of a repo run
+`promote` themselves at most that often per process.
 
 Liveness: an entry is only ever granted while a waiter stands behind it. The
 waiting call holds a lease on its entry (`lease_until`), renewed every third of
@@ -79,7 +83,7 @@ from coordination.store import queue as queue_rows
 
 __all__ = ["LAPSED", "MAX_WAIT_SECONDS", "POLL_SEC", "STATES", "STOPPING", "URGENCIES", "ClaimQueue", "check_wait"]
 
-POLL_SEC = 0.5
+POLL_SEC = 0.5  # the default of COORD_QUEUE_POLL_SEC
 STOPPING = "the server is shutting down: the wait ended and nothing was claimed; retry (another replica, or this one)"
 LAPSED = "no live waiter: the waiting call's lease ran out (its server stopped or died)"
 
@@ -94,6 +98,9 @@ class ClaimQueue:
         self.create = create
         self._last_promote: dict[str, float] = {}
         self._lease = float(ctx.settings.queue_waiter_lease_sec)
+        self._poll = float(ctx.settings.queue_poll_sec)
+        # A waiter wakes at least this often: to poll, and to renew its lease in time.
+        self._tick = min(self._poll, self._lease / 3)
         self.waiters = Waiters(ctx.settings.queue_max_waiters, self._lease)
 
     # ----------------------------------------------------------------- join
@@ -195,7 +202,7 @@ class ClaimQueue:
                     "urgency": row["urgency"],
                 },
             )
-            self.waiters.wake(row["id"])
+            self._changed(tx, row["id"])
             granted.append(row["id"])
         return granted
 
@@ -257,7 +264,7 @@ class ClaimQueue:
                         return tickets.still_waiting(self, queue_id)
                     row = self._finish(queue_id)
                     break
-                if event.wait(min(POLL_SEC, left)):
+                if event.wait(min(self._tick, left)):
                     event.clear()
                     # The writer that woke us holds this lock until its commit is done.
                     with cache.lock:
@@ -352,7 +359,7 @@ class ClaimQueue:
 
     def _throttled_promote(self, repo_id: str) -> None:
         last = self._last_promote.get(repo_id, 0.0)
-        if time.monotonic() - last < POLL_SEC:
+        if time.monotonic() - last < self._poll:
             return
         self._last_promote[repo_id] = time.monotonic()
         self.promote_repo(repo_id)
@@ -451,7 +458,21 @@ class ClaimQueue:
         self.ctx.audit.event(
             tx, row["repo_id"], event, row["engineer"], None, patterns, now, {"queue_id": row["id"], **detail}
         )
-        self.waiters.wake(row["id"])
+        self._changed(tx, row["id"])
+
+    def _changed(self, tx: Tx, queue_id: int) -> None:
+        """The entry left `waiting` in this transaction: wake its waiter, in this process at
+        once and in any other through the store's announcement (sent when `tx` commits)."""
+        self.waiters.wake(queue_id)
+        queue_rows.announce(tx, queue_id)
+
+    def listen(self) -> None:
+        """Wake this process's waiters when another process announces a change to their entry."""
+        self.ctx.store.listen(queue_rows.CHANNEL, self._announced)
+
+    def _announced(self, payload: str) -> None:
+        if payload.isdigit():
+            self.waiters.wake(int(payload))
 
     def _read(self, queue_id: int) -> dict[str, Any]:
         with self.ctx.store.read() as tx:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from coordination import ownership_yaml
 from coordination.core.model import ClaimItem, ClaimType
@@ -10,7 +11,7 @@ from coordination.core.ownership import Ownership
 from coordination.store import Tx
 from coordination.store import ownership as ownership_rows
 
-__all__ = ["as_stored_type", "parse_cached", "rules_of", "stored_text"]
+__all__ = ["as_stored_type", "parse_cached", "rules_of", "rules_sent", "stored_text"]
 
 log = logging.getLogger("coordination.service")
 
@@ -42,6 +43,12 @@ def stored_text(tx: Tx, repo_id: str) -> str:
 
 def rules_of(tx: Tx, repo_id: str) -> Ownership:
     return parse_cached(stored_text(tx, repo_id))
+
+
+def rules_sent(tx: Tx, repo_id: str) -> Callable[[], Ownership]:
+    """`rules_of`, asked now and read when called (it can share a round trip with others)."""
+    text = ownership_rows.text_of_sent(tx, repo_id)
+    return lambda: parse_cached(text())
 
 
 def as_stored_type(item: ClaimItem, rules: Ownership) -> ClaimItem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from coordination.store.base import Tx
@@ -18,7 +18,9 @@ __all__ = [
     "mark_seen",
     "patterns_since",
     "repos_with_events_since",
-    "unseen_notices",
+    "take_unseen_notices",
+    "take_unseen_notices_sent",
+    "unseen_notices_sent",
 ]
 
 _EVENT_COLUMNS = "id, repo_id, event_type, engineer, claim_id, pattern, detail, created_at"
@@ -135,12 +137,31 @@ def insert_notice(tx: Tx, repo_id: str, engineer: str, kind: str, claim_id: int,
     )
 
 
-def unseen_notices(tx: Tx, repo_id: str, engineer: str) -> list[dict[str, Any]]:
-    return tx.all(
+def take_unseen_notices(tx: Tx, repo_id: str, engineer: str, stamp: float) -> list[dict[str, Any]]:
+    """The engineer's unseen notices in the repo, marked seen at `stamp` by the same statement
+    (a concurrent taker waits for the rows and then finds them seen: each is taken once), by id."""
+    return take_unseen_notices_sent(tx, repo_id, engineer, stamp)()
+
+
+def take_unseen_notices_sent(tx: Tx, repo_id: str, engineer: str, stamp: float) -> Callable[[], list[dict[str, Any]]]:
+    """`take_unseen_notices`, sent now and read when called (it can share a round trip with others)."""
+    pending = tx.later(
+        "UPDATE notices SET seen_at = ? WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL"
+        " RETURNING id, kind, claim_id, detail, created_at",
+        (stamp, repo_id, engineer),
+    )
+    return lambda: sorted(pending.all(), key=lambda r: int(r["id"]))
+
+
+def unseen_notices_sent(tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[dict[str, Any]]]:
+    """The engineer's unseen notices in the repo (not marked: `mark_seen`), by id; sent now,
+    read when called."""
+    pending = tx.later(
         "SELECT id, kind, claim_id, detail, created_at FROM notices"
         " WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL ORDER BY id",
         (repo_id, engineer),
     )
+    return pending.all
 
 
 def mark_seen(tx: Tx, notice_ids: Sequence[int], stamp: float) -> None:

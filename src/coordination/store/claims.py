@@ -7,10 +7,11 @@ the caller's sequence number (`seq`), which is what brings the books up to date.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from coordination.store.base import Tx
+from coordination.store.base import PendingRows, Tx
+from coordination.store.sqltx import CLOCK_SQL
 from coordination.store.tables import CLAIM_COLUMNS
 
 __all__ = [
@@ -20,8 +21,11 @@ __all__ = [
     "active_symbol_claims_on",
     "active_upto",
     "by_id",
+    "by_id_sent",
     "by_ids",
+    "changed_after",
     "changed_between",
+    "changes_upto_committed",
     "committed_seq",
     "count_live_of_session",
     "end",
@@ -33,11 +37,13 @@ __all__ = [
     "narrow_pattern",
     "narrow_symbols",
     "next_seq",
+    "next_seq_timed",
     "partner_fields",
     "refresh",
     "repo_of",
     "repos",
     "repos_of_session",
+    "reserve_ids_sent",
     "restore_expiry",
     "session_has_active",
     "set_expiry",
@@ -66,6 +72,17 @@ def next_seq(tx: Tx, repo_id: str) -> int:
     )
 
 
+def next_seq_timed(tx: Tx, repo_id: str) -> PendingRows:
+    """`next_seq`, sent now: one row (seq, t), `t` the store's clock read after it (PostgreSQL's
+    `clock_timestamp()` as epoch seconds; NULL on SQLite, which has no clock of its own)."""
+    clock = CLOCK_SQL if tx.dialect == "postgresql" else "NULL"
+    return tx.later(
+        "INSERT INTO repo_state (repo_id, seq) VALUES (?, 1)"
+        f" ON CONFLICT (repo_id) DO UPDATE SET seq = repo_state.seq + 1 RETURNING seq, {clock} AS t",
+        (repo_id,),
+    )
+
+
 def committed_seq(tx: Tx, repo_id: str) -> int:
     return int(tx.scalar("SELECT seq FROM repo_state WHERE repo_id = ?", (repo_id,)) or 0)
 
@@ -86,12 +103,41 @@ def changed_between(tx: Tx, repo_id: str, after: int, upto: int) -> list[dict[st
     return tx.all(f"{_SELECT} WHERE repo_id = ? AND seq > ? AND seq <= ?", (repo_id, after, upto))
 
 
+def changed_after(tx: Tx, repo_id: str, after: int) -> PendingRows:
+    """The repo's rows written after `after`, sent now (under the repo's write lock, before this
+    transaction writes any: exactly the rows of the numbers in between)."""
+    return tx.later(f"{_SELECT} WHERE repo_id = ? AND seq > ?", (repo_id, after))
+
+
+_COLUMN_NAMES = tuple(column.strip() for column in CLAIM_COLUMNS.split(","))
+_PREFIXED = ", ".join(f"c.{column.strip()}" for column in CLAIM_COLUMNS.split(","))
+
+
+def changes_upto_committed(tx: Tx, repo_id: str, after: int) -> tuple[int, list[dict[str, Any]]]:
+    """(the repo's committed sequence number, its rows written after `after` up to it), read
+    in one statement: one snapshot, one round trip."""
+    rows = tx.all(
+        f"SELECT r.seq AS upto, {_PREFIXED} FROM repo_state r"
+        " LEFT JOIN claims c ON c.repo_id = r.repo_id AND c.seq > ? AND c.seq <= r.seq WHERE r.repo_id = ?",
+        (after, repo_id),
+    )
+    if not rows:
+        return 0, []
+    upto = int(rows[0]["upto"])
+    return upto, [{k: v for k, v in r.items() if k != "upto"} for r in rows if r["id"] is not None]
+
+
 def written_since(tx: Tx, repo_id: str, since_seq: int) -> list[dict[str, Any]]:
     return tx.all(f"{_SELECT} WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq))
 
 
 def by_id(tx: Tx, claim_id: int) -> dict[str, Any] | None:
     return tx.one(f"{_SELECT} WHERE id = ?", (claim_id,))
+
+
+def by_id_sent(tx: Tx, claim_id: int) -> PendingRows:
+    """`by_id`, sent now: `.one()` reads the row (None when there is none)."""
+    return tx.later(f"{_SELECT} WHERE id = ?", (claim_id,))
 
 
 def by_ids(tx: Tx, ids: Sequence[int], order_by_id: bool = False) -> list[dict[str, Any]]:
@@ -249,30 +295,76 @@ def insert(
     created_at: float,
     expires_at: float,
     seq: int,
-) -> int:
-    """A new active claim whose fence is `seq`; its id."""
-    claim_id = tx.scalar(
+    claim_id: int | None = None,
+) -> dict[str, Any]:
+    """A new active claim whose fence is `seq`; its row as inserted.
+
+    With `claim_id` (reserved by `reserve_ids_sent`) the row is written with that id and
+    not read back: the statement needs no round trip of its own."""
+    values = (
+        repo_id,
+        engineer,
+        session_id,
+        branch,
+        description,
+        claim_type,
+        pattern,
+        symbols_json,
+        narrowable,
+        partners_json,
+        created_at,
+        expires_at,
+        seq,
+        seq,
+    )
+    if claim_id is not None:
+        tx.execute(
+            "INSERT INTO claims (id, repo_id, engineer, session_id, branch, description, type, pattern,"
+            " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?)",
+            (claim_id, *values),
+        )
+        written = {
+            "id": claim_id,
+            "repo_id": repo_id,
+            "engineer": engineer,
+            "session_id": session_id,
+            "branch": branch,
+            "description": description,
+            "type": claim_type,
+            "pattern": pattern,
+            "symbols": symbols_json,
+            "narrowable": narrowable,
+            "carved": "[]",
+            "coexists_with": partners_json,
+            "state": "active",
+            "created_at": created_at,
+            "expires_at": expires_at,
+            "ended_at": None,
+            "fence": seq,
+            "seq": seq,
+        }
+        return {column: written[column] for column in _COLUMN_NAMES}
+    row = tx.one(
         "INSERT INTO claims (repo_id, engineer, session_id, branch, description, type, pattern,"
         " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING id",
-        (
-            repo_id,
-            engineer,
-            session_id,
-            branch,
-            description,
-            claim_type,
-            pattern,
-            symbols_json,
-            narrowable,
-            partners_json,
-            created_at,
-            expires_at,
-            seq,
-            seq,
-        ),
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING {CLAIM_COLUMNS}",
+        values,
     )
-    return int(claim_id)
+    assert row is not None
+    return row
+
+
+def reserve_ids_sent(tx: Tx, count: int) -> Callable[[], list[int]] | None:
+    """`count` fresh claim ids from the claims' sequence, sent now and read when called (so a
+    claim's INSERT can be written without reading its id back). None on SQLite, whose ids
+    come from the INSERT. An id reserved and not used is a gap, as a rolled-back INSERT's is."""
+    if tx.dialect != "postgresql" or count <= 0:
+        return None
+    pending = tx.later(
+        "SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS id FROM generate_series(1, ?)", (count,)
+    )
+    return lambda: [int(r["id"]) for r in pending.all()]
 
 
 def refresh(tx: Tx, claim_id: int, expires_at: float, seq: int, session_id: str | None) -> None:

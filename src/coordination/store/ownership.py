@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from coordination.store.base import Tx
 
-__all__ = ["all_texts", "save", "text_of"]
+__all__ = ["all_texts", "save", "text_of", "text_of_sent"]
 
 
 def text_of(tx: Tx, repo_id: str) -> str:
     """The stored owners.yaml of the repo ("" when none was uploaded)."""
-    text = tx.scalar("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
-    return str(text) if text else ""
+    return text_of_sent(tx, repo_id)()
+
+
+def text_of_sent(tx: Tx, repo_id: str) -> Callable[[], str]:
+    """`text_of`, sent now and read when called (it can share a round trip with others)."""
+    pending = tx.later("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
+
+    def read() -> str:
+        text = pending.scalar()
+        return str(text) if text else ""
+
+    return read
 
 
 def save(tx: Tx, repo_id: str, text: str, stamp: float) -> None:

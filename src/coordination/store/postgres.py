@@ -2,8 +2,9 @@
 
 Waits are bounded so an outage answers 503 quickly instead of hanging:
 checkout waits at most the request's budget (`COORD_DB_BUSY_TIMEOUT_SEC`),
-and while the database is known to be down only `OUTAGE_WAIT_SEC`; each
-connection is checked before use, so connections a restart killed are
+and while the database is known to be down only `OUTAGE_WAIT_SEC`; a
+connection idle for more than `CHECK_AFTER_IDLE_SEC` (any, while the database was
+last found down) is checked before use, so connections a restart killed are
 replaced instead of failing a request each; a new connection gives up after
 `COORD_DB_CONNECT_TIMEOUT_SEC`; lock waits end at the same budget
 (`lock_timeout`). The pool retries connecting in the background with a short
@@ -13,16 +14,20 @@ backoff, so it is serving again within seconds of the database coming back.
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
+from psycopg import pq
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from coordination.errors import Unavailable
 from coordination.store import migrate, waits
+from coordination.store.listener import Listener
 from coordination.store.sqltx import SqlTx
 
 DEFAULT_BUSY_TIMEOUT_SEC = waits.DEFAULT_BUSY_TIMEOUT_SEC
@@ -30,6 +35,11 @@ DEFAULT_CONNECT_TIMEOUT_SEC = 3
 # While the last attempt found the database down, a request waits this long for a connection:
 # requests queued behind each other on a repo then fail fast too, while the pool reconnects.
 OUTAGE_WAIT_SEC = 0.1
+# A statement run this many times on a connection is prepared there (psycopg's default).
+PREPARE_THRESHOLD = 5
+# A connection given back less than this long ago is handed out again without a check (one
+# round trip); one idle for longer, or any while the database was last found down, is checked.
+CHECK_AFTER_IDLE_SEC = 1.0
 
 
 class PostgresStore:
@@ -45,23 +55,35 @@ class PostgresStore:
     ) -> None:
         self.url = url
         self.busy_timeout_sec = busy_timeout_sec
+        self._connect_timeout_sec = connect_timeout_sec
+        self._listener: Listener | None = None
         self._guards: list[Callable[[], str | None]] = []
         self._outage: str | None = None
         self._outage_lock = threading.Lock()
+        # When each connection was last given back to the pool (monotonic seconds).
+        self._returned: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
         lock_timeout_ms = max(1, int(busy_timeout_sec * 1000))
 
         def configure(conn: psycopg.Connection[Any]) -> None:
             # A writer waiting for another's advisory or row lock gives up with the request's budget.
             conn.execute(f"SET lock_timeout = {lock_timeout_ms}")
-            conn.commit()
 
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "autocommit": False, "connect_timeout": connect_timeout_sec},
+            # Autocommit: a write is an explicit transaction (`write`), a read runs each statement
+            # on its own (PostgreSQL's READ COMMITTED gives every statement its own snapshot
+            # anyway), so a read costs no BEGIN and COMMIT round trips. A statement the
+            # connection has run `prepare_threshold` times is prepared on the server.
+            kwargs={
+                "row_factory": dict_row,
+                "autocommit": True,
+                "connect_timeout": connect_timeout_sec,
+                "prepare_threshold": PREPARE_THRESHOLD,
+            },
             configure=configure,
-            check=ConnectionPool.check_connection,
+            check=self._check,
             timeout=busy_timeout_sec,
             # The pool's reconnect backoff doubles up to this and starts over when a
             # request next asks: keeping it short bounds the gap after a restart.
@@ -69,8 +91,26 @@ class PostgresStore:
             open=True,
         )
 
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's check before it hands out a connection: a round trip, unless the
+        connection was in use a moment ago (and the database was not found down since)."""
+        returned = self._returned.get(conn)
+        if returned is not None and self._outage is None and time.monotonic() - returned < CHECK_AFTER_IDLE_SEC:
+            return
+        ConnectionPool.check_connection(conn)
+
     def watch(self, check: Callable[[], str | None]) -> None:
         self._guards.append(check)
+
+    def listen(self, channel: str, on_message: Callable[[str], None]) -> None:
+        """LISTEN on `channel` in this process's listener thread (`coordination.store.listener`)."""
+        if self._listener is None:
+            self._listener = Listener(self.url, self._connect_timeout_sec)
+        self._listener.add(channel, on_message)
+
+    @property
+    def listener(self) -> Listener | None:
+        return self._listener
 
     def _at_head(self) -> bool:
         """The schema is at the migrations' head: one SELECT, no Alembic. Any problem reading
@@ -110,6 +150,7 @@ class PostgresStore:
         try:
             with self._pool.connection(timeout=max(wait, 0.001)) as conn:
                 yield conn
+                self._returned[conn] = time.monotonic()
         except PoolTimeout:
             # Every connection failed its check or could not be made in time.
             cause = self._outage
@@ -135,16 +176,18 @@ class PostgresStore:
 
     @contextmanager
     def write(self, repo_id: str | None) -> Iterator[SqlTx]:
-        with self._connection() as conn, conn.transaction():
+        with self._connection() as conn, _pipelined_transaction(conn):
             if repo_id is not None:
                 # Held until commit: every writer of this repo, in every replica,
                 # takes its turn, so the conflict check and the insert are atomic.
+                # The statements after it run, and take their snapshots, once it is held.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (repo_id,))
             yield SqlTx(conn, pyformat=True)
 
     @contextmanager
     def read(self) -> Iterator[SqlTx]:
-        with self._connection() as conn, conn.transaction():
+        # No transaction block: each statement runs on its own (the connection is in autocommit).
+        with self._connection() as conn:
             yield SqlTx(conn, pyformat=True)
 
     def verify(self) -> None:
@@ -166,4 +209,39 @@ class PostgresStore:
         return str(value) if value is not None else None
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self._pool.close()
+
+
+@contextmanager
+def _pipeline(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Pipeline mode for the block (see `coordination.store.sqltx`). When the block fails,
+    the results still pending are collected first, so the block's own error is the one raised."""
+    with conn.pipeline() as pipeline:
+        try:
+            yield
+        except BaseException:
+            if conn.pgconn.status == pq.ConnStatus.OK:
+                with suppress(psycopg.Error):
+                    pipeline.sync()
+            raise
+
+
+@contextmanager
+def _pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """One transaction block in pipeline mode: BEGIN travels with the block's first read, COMMIT
+    with the last sync, so a transaction costs no round trip of its own to open and one to
+    commit. Anything raised in the block rolls it back."""
+    committed = False
+    try:
+        with _pipeline(conn):
+            conn.execute("BEGIN")
+            yield
+            conn.execute("COMMIT")
+        committed = True
+    finally:
+        in_block = conn.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR)
+        if not committed and conn.pgconn.status == pq.ConnStatus.OK and in_block:
+            with suppress(psycopg.Error):  # the pool discards or resets a connection left so
+                conn.execute("ROLLBACK")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from coordination.store.base import Tx
+from coordination.store.base import PendingRows, Tx
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
+    "CHANNEL",
+    "announce",
     "by_id",
     "end",
     "ended_count",
@@ -17,11 +20,14 @@ __all__ = [
     "listing",
     "renew",
     "repos_overdue",
+    "send_waiting",
     "set_blocking",
     "waiting_of_repo",
 ]
 
 _SELECT = f"SELECT {QUEUE_COLUMNS} FROM claim_queue"
+# PostgreSQL: the notification channel on which a transaction announces the entries it changed.
+CHANNEL = "coord_queue"
 
 
 def insert(
@@ -39,6 +45,7 @@ def insert(
     lease_until: float,
 ) -> int:
     """A new waiting entry; its id."""
+    _written(tx)
     return int(
         tx.scalar(
             "INSERT INTO claim_queue (repo_id, engineer, session_id, request, urgency, priority, position,"
@@ -66,7 +73,28 @@ def by_id(tx: Tx, queue_id: int) -> dict[str, Any] | None:
 
 
 def waiting_of_repo(tx: Tx, repo_id: str) -> list[dict[str, Any]]:
+    """The repo's waiting entries: those `send_waiting` asked for in this transaction, when no
+    entry was written through this module since, else read now."""
+    sent = _sent.get(tx, {}).pop(repo_id, None)
+    if sent is not None:
+        return sent.all()
     return tx.all(f"{_SELECT} WHERE repo_id = ? AND state = 'waiting'", (repo_id,))
+
+
+def send_waiting(tx: Tx, repo_id: str) -> None:
+    """Ask now (under the repo's write lock) for the repo's waiting entries, for the next
+    `waiting_of_repo` of this transaction: they then share an earlier round trip. Entries of a
+    repo are added and ended only under its lock, so only this transaction could change them
+    meanwhile, and every write here forgets what was asked."""
+    _sent.setdefault(tx, {})[repo_id] = tx.later(f"{_SELECT} WHERE repo_id = ? AND state = 'waiting'", (repo_id,))
+
+
+# Per transaction: the waiting entries asked for ahead (`send_waiting`), by repo.
+_sent: weakref.WeakKeyDictionary[Tx, dict[str, PendingRows]] = weakref.WeakKeyDictionary()
+
+
+def _written(tx: Tx) -> None:
+    _sent.pop(tx, None)
 
 
 def listing(
@@ -101,10 +129,12 @@ def ended_count(tx: Tx) -> int:
 
 
 def set_blocking(tx: Tx, queue_id: int, blocking_json: str) -> None:
+    _written(tx)
     tx.execute("UPDATE claim_queue SET blocking_claims = ? WHERE id = ?", (blocking_json, queue_id))
 
 
 def grant(tx: Tx, queue_id: int, ended_at: float, claims_json: str, decisions_json: str) -> None:
+    _written(tx)
     tx.execute(
         "UPDATE claim_queue SET state = 'granted', ended_at = ?, granted_claims = ?, decisions = ?,"
         " blocking_claims = '[]' WHERE id = ?",
@@ -113,13 +143,23 @@ def grant(tx: Tx, queue_id: int, ended_at: float, claims_json: str, decisions_js
 
 
 def end(tx: Tx, queue_id: int, state: str, ended_at: float) -> None:
+    _written(tx)
     tx.execute("UPDATE claim_queue SET state = ?, ended_at = ? WHERE id = ?", (state, ended_at, queue_id))
 
 
 def renew(tx: Tx, queue_ids: Sequence[int], lease_until: float) -> None:
     """Push the lease of those of these entries still waiting to `lease_until`."""
+    _written(tx)
     marks = ", ".join("?" * len(queue_ids))
     tx.execute(
         f"UPDATE claim_queue SET lease_until = ? WHERE state = 'waiting' AND id IN ({marks})",
         [lease_until, *queue_ids],
     )
+
+
+def announce(tx: Tx, queue_id: int) -> None:
+    """Tell every process listening (`Store.listen(CHANNEL, ...)`) that the entry changed, once the
+    transaction commits (PostgreSQL's NOTIFY, never delivered if it rolls back). SQLite has no such
+    channel: its other processes notice by polling."""
+    if tx.dialect == "postgresql":
+        tx.execute("SELECT pg_notify(?, ?)", (CHANNEL, str(queue_id)))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from coordination.store.base import Tx
+from coordination.store.sqltx import CLOCK_SQL
 
-__all__ = ["last_seen", "silent_among", "silent_since", "touch"]
+__all__ = ["last_seen", "silent_among", "silent_before_clock_sent", "silent_since", "silent_since_sent", "touch"]
 
 
 def touch(tx: Tx, session_id: str, engineer: str | None, stamp: float) -> None:
@@ -26,8 +27,13 @@ def last_seen(tx: Tx, session_id: str) -> float | None:
 
 def silent_since(tx: Tx, cutoff: float) -> dict[str, float]:
     """Every session last seen before `cutoff`, with when."""
-    rows = tx.all("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,))
-    return {str(r["session_id"]): float(r["last_seen"]) for r in rows}
+    return silent_since_sent(tx, cutoff)()
+
+
+def silent_since_sent(tx: Tx, cutoff: float) -> Callable[[], dict[str, float]]:
+    """`silent_since`, sent now and read when called (it can share a round trip with others)."""
+    pending = tx.later("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,))
+    return lambda: {str(r["session_id"]): float(r["last_seen"]) for r in pending.all()}
 
 
 def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
@@ -44,3 +50,12 @@ def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
             )
         )
     return found
+
+
+def silent_before_clock_sent(tx: Tx, seconds: float) -> Callable[[], dict[str, float]] | None:
+    """Every session last seen more than `seconds` before the store's clock as this statement
+    runs, with when; sent now, read when called. None for a store without a clock (SQLite)."""
+    if tx.dialect != "postgresql":
+        return None
+    pending = tx.later(f"SELECT session_id, last_seen FROM sessions WHERE last_seen < {CLOCK_SQL} - ?", (seconds,))
+    return lambda: {str(r["session_id"]): float(r["last_seen"]) for r in pending.all()}

@@ -101,6 +101,9 @@ class SqliteStore:
         """Also refuse transactions while `check()` names a problem (the instance lock file, say)."""
         self._guards.append(check)
 
+    def listen(self, channel: str, on_message: Callable[[str], None]) -> None:
+        """SQLite announces nothing: the processes on one file notice changes by polling."""
+
     def _at_head(self) -> bool:
         """The schema is at the migrations' head: one SELECT, no Alembic. Any problem reading
         it says no, so Alembic runs and reports that problem as it always has."""

@@ -2,6 +2,12 @@
 
 The service writes its SQL once with `?` placeholders; PostgreSQL's driver
 wants `%s`, so the statement is translated once and cached.
+
+On PostgreSQL the connection runs in pipeline mode: a statement is sent when it
+is executed, and the client waits only when it reads a result. Statements whose
+result nobody reads (an audit row, an UPDATE) travel with the next statement that
+is read, and `later()` sends several reads before waiting for the first, so a
+group of independent statements costs one round trip.
 """
 
 from __future__ import annotations
@@ -18,15 +24,55 @@ def to_pyformat(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+class Pending:
+    """A statement already sent whose rows are read when asked for (`SqlTx.later`)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def all(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._cursor.fetchall()]
+
+    def one(self) -> dict[str, Any] | None:
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+    def scalar(self) -> Any:
+        row = self.one()
+        return None if row is None else next(iter(row.values()))
+
+
+class Ran(Pending):
+    """A statement that already ran, its rows read at once (SQLite: a cursor left open would
+    keep its statement busy, and the next run of the same SQL would compile it again)."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._rows = [dict(r) for r in cursor.fetchall()]
+
+    def all(self) -> list[dict[str, Any]]:
+        return self._rows
+
+    def one(self) -> dict[str, Any] | None:
+        return self._rows[0] if self._rows else None
+
+
 class SqlTx:
     def __init__(self, conn: Any, pyformat: bool) -> None:
         self._conn = conn
         self._pyformat = pyformat
+        self.dialect = "postgresql" if pyformat else "sqlite"
 
     def execute(self, sql: str, params: Params = ()) -> Any:
         if self._pyformat:
             sql = to_pyformat(sql)
         return self._conn.execute(sql, params)
+
+    def later(self, sql: str, params: Params = ()) -> Pending:
+        """Send the statement now and read its rows later: statements sent one after the
+        other and then read share one round trip on PostgreSQL (in order, each with its
+        own snapshot). On SQLite it simply runs now."""
+        cursor = self.execute(sql, params)
+        return Pending(cursor) if self._pyformat else Ran(cursor)
 
     def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         row = self.execute(sql, params).fetchone()
@@ -50,4 +96,8 @@ class SqlTx:
         """
         if not self._pyformat:
             return datetime.now(UTC)
-        return datetime.fromtimestamp(float(self.scalar("SELECT EXTRACT(EPOCH FROM clock_timestamp()) AS t")), UTC)
+        return datetime.fromtimestamp(float(self.scalar(f"SELECT {CLOCK_SQL} AS t")), UTC)
+
+
+# PostgreSQL's clock as epoch seconds, read when the statement runs (after any lock taken before it).
+CLOCK_SQL = "EXTRACT(EPOCH FROM clock_timestamp())"
