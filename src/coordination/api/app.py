@@ -19,7 +19,6 @@ from coordination.api.routes import audit, claims, config, gate, health, metrics
 from coordination.config import Settings
 from coordination.service import Coordinator
 from coordination.store import instance_lock, open_store
-from coordination.store.sqlite import CHECKPOINT_EVERY_SEC, SqliteStore
 
 
 class InsecureConfiguration(RuntimeError):
@@ -84,10 +83,6 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
         if svc.store.dialect == "sqlite":
             # One writer for the whole file: its writes queue for one thread instead of its lock.
             threads.start_writer(svc, settings.db_busy_timeout_sec)
-            if isinstance(svc.store, SqliteStore):
-                # WAL checkpoints off the request path (store/sqlite.py says why).
-                checkpoint = workers.run_every("wal-checkpoint", CHECKPOINT_EVERY_SEC, svc.store.checkpoint)
-                tasks.append(asyncio.create_task(checkpoint))
         app.state.service = svc
         svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
         # PostgreSQL: a grant made by another replica wakes this process's waiters at once.

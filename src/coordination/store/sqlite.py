@@ -26,13 +26,6 @@ from coordination.store.sqltx import SqlTx
 DEFAULT_BUSY_TIMEOUT_SEC = waits.DEFAULT_BUSY_TIMEOUT_SEC
 # /readyz waits at most this long for the write lock before calling the database stuck.
 LOCK_PROBE_SEC = 1.0
-# Commits do not checkpoint the WAL themselves at SQLite's usual 1,000 pages: a checkpoint
-# copies pages into the database file and syncs it, tens of milliseconds that would land
-# on whichever request's commit crossed the threshold. The service checkpoints in the
-# background every CHECKPOINT_EVERY_SEC instead (`checkpoint`); this much higher threshold
-# is only the safety net should that stop.
-WAL_AUTOCHECKPOINT_PAGES = 10_000
-CHECKPOINT_EVERY_SEC = 1.0
 
 # Primary SQLite result codes (the low byte of the extended code).
 SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR = 5, 6, 8, 10
@@ -152,7 +145,6 @@ class SqliteStore:
             # NORMAL in WAL mode survives a killed process; see docs/architecture.md.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             if self._identity is None:
                 self._identity = FileIdentity(self.path, "database file")
             self._local.conn = conn
@@ -272,15 +264,6 @@ class SqliteStore:
         finally:
             waits.end()
         return None
-
-    def checkpoint(self) -> None:
-        """Copy the WAL into the database file without waiting for readers or the writer
-        (PASSIVE). A file that cannot be used now is skipped: that fault is the requests'
-        to report (503 and /readyz), not the checkpoint's."""
-        if self._problem():
-            return
-        with suppress(sqlite3.Error, Unavailable):
-            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def schema_revision(self) -> str | None:
         with self.read() as tx:
