@@ -29,6 +29,7 @@ hypothesis_settings.load_profile("fast")
 
 PG_FIXTURES = {"pg_url", "pg_migrated_url"}
 SERVER_FIXTURES = {"live_server"}
+SERVER_STARTERS = ("start_server", "start_replicas")  # tests/support/server.py
 
 
 E2E = Path(__file__).parent / "e2e"
@@ -37,12 +38,12 @@ E2E = Path(__file__).parent / "e2e"
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what a test needs from outside the process: `postgres` (a PostgreSQL database,
     from the fixtures it uses) and `integration` (real processes: a server, or the console
-    scripts that tests/e2e runs, or a module that imports `start_server` to start its own
+    scripts that tests/e2e runs, or a module that imports `start_server` or `start_replicas` to start its own
     servers). Other modules that start processes some other way say
     `pytestmark = pytest.mark.integration`."""
     for item in items:
         module = getattr(item, "module", None)
-        if E2E in item.path.parents or hasattr(module, "start_server"):
+        if E2E in item.path.parents or any(hasattr(module, name) for name in SERVER_STARTERS):
             item.add_marker(pytest.mark.integration)
         names = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)

@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
-from tests.support.server import Server, start_server
+from tests.support.server import Server, start_replicas
 
 pytestmark = pytest.mark.integration
 
@@ -33,14 +32,8 @@ def replicas(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         "COORD_MAX_CALL_WAIT_SEC": str(CAP),
         "COORD_QUEUE_WAITER_LEASE_SEC": "30",
     }
-    with databases.server_store_env(request.param) as store_env:
-        tmp = tmp_path_factory.mktemp("deadlock-replicas")
-        servers = [start_server(tmp, env={**env, **store_env}), start_server(tmp, env={**env, **store_env})]
-        try:
-            yield servers
-        finally:
-            for s in servers:
-                s.stop()
+    with start_replicas(tmp_path_factory.mktemp("deadlock-replicas"), env, request.param) as servers:
+        yield servers
 
 
 def claim(http: httpx.Client, repo: str, engineer: str, pattern: str, **extra: Any) -> httpx.Response:

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import databases
 from tests.support.invariant import assert_server_exclusive
 from tests.support.mcp_http import mcp_http, structured, text
-from tests.support.server import Server, start_server
+from tests.support.server import Server, start_replicas
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +26,8 @@ def replicas(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         "COORD_DISABLE_BACKGROUND_CLEANUP": "true",
         "COORD_MAX_CALL_WAIT_SEC": str(CAP),
     }
-    with databases.server_store_env(request.param) as store_env:
-        tmp = tmp_path_factory.mktemp("mcp-replicas")
-        servers = [start_server(tmp, env={**env, **store_env}), start_server(tmp, env={**env, **store_env})]
-        try:
-            yield servers
-        finally:
-            for s in servers:
-                s.stop()
+    with start_replicas(tmp_path_factory.mktemp("mcp-replicas"), env, request.param) as servers:
+        yield servers
 
 
 async def test_a_claim_through_one_replica_conflicts_through_the_other(replicas: list[Server]) -> None:

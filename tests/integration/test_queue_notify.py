@@ -18,7 +18,7 @@ import pytest
 
 from tests.integration.audit_check import fences_increase, violations
 from tests.support.invariant import assert_server_exclusive
-from tests.support.server import Server, start_server
+from tests.support.server import Server, start_replicas
 
 pytestmark = pytest.mark.integration
 
@@ -28,20 +28,15 @@ POLL_SEC = 5.0
 
 
 @pytest.fixture
-def replicas(tmp_path: Path, pg_migrated_url: str) -> Iterator[list[Server]]:
+def replicas(tmp_path: Path) -> Iterator[list[Server]]:
     env = {
-        "COORD_DATABASE_URL": pg_migrated_url,
         "COORD_QUEUE_POLL_SEC": str(POLL_SEC),
         # The waiter also wakes to renew its lease (every third of it): keep that past the poll too.
         "COORD_QUEUE_WAITER_LEASE_SEC": "30",
         "COORD_DISABLE_BACKGROUND_CLEANUP": "1",
     }
-    servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
-    try:
+    with start_replicas(tmp_path, env, "postgres") as servers:
         yield servers
-    finally:
-        for s in servers:
-            s.stop()
 
 
 def claim(client: httpx.Client, engineer: str, pattern: str, **extra: Any) -> httpx.Response:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.integration.audit_check import fences_increase, violations
-from tests.support.server import Server, start_server
+from tests.support.server import Server, start_replicas
 
 pytestmark = pytest.mark.integration
 
@@ -24,14 +24,8 @@ ALEX, BOB = "alex/claude/1", "bob/codex/1"
 @pytest.fixture(params=["sqlite", "postgres"])
 def two_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[Server]]:
     env = {"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_CLEANUP_INTERVAL_SEC": "1"}
-    if request.param == "postgres":
-        env["COORD_DATABASE_URL"] = request.getfixturevalue("pg_migrated_url")
-    servers = [start_server(tmp_path, env=env), start_server(tmp_path, env=env)]
-    try:
+    with start_replicas(tmp_path, env, request.param) as servers:
         yield servers
-    finally:
-        for s in servers:
-            s.stop()
 
 
 def claim(client: httpx.Client, engineer: str, *patterns: str, **extra: Any) -> httpx.Response:

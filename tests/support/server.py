@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,3 +101,19 @@ def start_server(
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"server not ready in {timeout}s:\n{log.read_text()}")
+
+
+@contextmanager
+def start_replicas(tmp: Path, env: dict[str, str], backend: str = "sqlite", count: int = 2) -> Iterator[list[Server]]:
+    """`count` servers sharing one store, as behind a load balancer: the SQLite file in
+    `tmp`, or for `backend="postgres"` a fresh migrated database (`server_store_env`).
+    All are stopped afterwards."""
+    servers: list[Server] = []
+    with databases.server_store_env(backend) as store_env:
+        try:
+            for _ in range(count):
+                servers.append(start_server(tmp, env={**env, **store_env}))
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()

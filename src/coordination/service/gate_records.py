@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from coordination.core.model import ActiveClaim
 from coordination.core.vocabulary import ClaimType
-from coordination.service.records import Claim, Conflicting, Notice, holder_of, iso_z
+from coordination.service.records import Claim, Conflicting, Notice, holder_json, holder_of
 
 __all__ = ["GateAnswer", "GateHolder", "RecordedWrite", "WriteReport", "gate_holder", "recorded_write"]
 
@@ -64,13 +64,7 @@ class RecordedWrite:
     def as_json(self) -> dict[str, Any]:
         return {
             "path": self.path,
-            "claim_id": self.claim_id,
-            "engineer": self.engineer,
-            "type": self.type.value,
-            "pattern": self.pattern,
-            "symbols": list(self.symbols),
-            "expires_at": iso_z(self.expires_at),
-            "fence": self.fence,
+            **holder_json(self),
             "writer": self.writer,
             "source": self.source,
             "holder": self.holder,

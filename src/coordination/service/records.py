@@ -34,6 +34,7 @@ __all__ = [
     "UncheckedPath",
     "Verification",
     "claim_fields",
+    "holder_json",
     "claim_from_row",
     "conflicting",
     "covering",
@@ -276,6 +277,20 @@ def decision_from_json(item: dict[str, Any]) -> Decision:
     )
 
 
+def holder_json(held: Holder | Any) -> dict[str, Any]:
+    """The holder's part of an answer (claim, who, what, until when, fence), as the API shows
+    it; for `Holder` and the records that carry the same fields (`RecordedWrite`)."""
+    return {
+        "claim_id": held.claim_id,
+        "engineer": held.engineer,
+        "type": held.type.value,
+        "pattern": held.pattern,
+        "symbols": list(held.symbols),
+        "expires_at": iso_z(held.expires_at),
+        "fence": held.fence,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     """Who holds what, until when: the part of a claim a conflict answer shows (`records.claim_brief`)."""
@@ -289,15 +304,7 @@ class Holder:
     fence: int
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "claim_id": self.claim_id,
-            "engineer": self.engineer,
-            "type": self.type.value,
-            "pattern": self.pattern,
-            "symbols": list(self.symbols),
-            "expires_at": iso_z(self.expires_at),
-            "fence": self.fence,
-        }
+        return holder_json(self)
 
 
 def holder_of(claim: ActiveClaim) -> Holder:
