@@ -10,27 +10,32 @@ import pytest
 from typer.testing import CliRunner
 
 from coordination.cli.app import app
-from tests.support.server import start_server
+from tests.support.server import Server, start_server
 
 pytestmark = pytest.mark.integration
 
 ALEX, BOB = "alex/claude/1", "bob/codex/1"
 
 
+def point_the_cli_at(server: Server, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI in `cwd`, talking to `server` as BOB in org/app."""
+    monkeypatch.chdir(cwd)
+    for key, value in {
+        "COORD_AUTH_TOKEN": server.token,
+        "COORD_REPO_ID": "org/app",
+        "COORD_ENGINEER": BOB,
+        "COORD_API_URL": server.url,
+        "COLUMNS": "250",
+        "COORD_NO_UPDATE_CHECK": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
 def test_claim_waits_in_the_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "srv").mkdir()
     server = start_server(tmp_path / "srv", env={"COORD_DISABLE_INSTANCE_LOCK": "1"})
     try:
-        monkeypatch.chdir(tmp_path)
-        for key, value in {
-            "COORD_AUTH_TOKEN": server.token,
-            "COORD_REPO_ID": "org/app",
-            "COORD_ENGINEER": BOB,
-            "COORD_API_URL": server.url,
-            "COLUMNS": "250",
-            "COORD_NO_UPDATE_CHECK": "1",
-        }.items():
-            monkeypatch.setenv(key, value)
+        point_the_cli_at(server, tmp_path, monkeypatch)
         runner = CliRunner()
         assert runner.invoke(app, ["claim", "src/a.ts", "--urgency", "soon"]).exit_code == 2
         with server.client() as client:
@@ -64,16 +69,7 @@ def test_a_wait_longer_than_one_call_resumes_transparently(tmp_path: Path, monke
     env = {"COORD_DISABLE_INSTANCE_LOCK": "1", "COORD_MAX_CALL_WAIT_SEC": "1"}
     server = start_server(tmp_path / "srv", env=env)
     try:
-        monkeypatch.chdir(tmp_path)
-        for key, value in {
-            "COORD_AUTH_TOKEN": server.token,
-            "COORD_REPO_ID": "org/app",
-            "COORD_ENGINEER": BOB,
-            "COORD_API_URL": server.url,
-            "COLUMNS": "250",
-            "COORD_NO_UPDATE_CHECK": "1",
-        }.items():
-            monkeypatch.setenv(key, value)
+        point_the_cli_at(server, tmp_path, monkeypatch)
         with server.client() as client:
             held = client.post(
                 "/claims", json={"engineer": ALEX, "repo_id": "org/app", "claims": [{"pattern": "src/a.ts"}]}

@@ -39,7 +39,8 @@ def _loaded_by(*argv: str) -> set[str]:
         "print(' '.join(m for m in sys.modules if m.startswith('coordination.cli.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return set(out.stdout.split()[-50:]) & {f"coordination.cli.{m}" for m in cli.MODULES}
+    loaded = out.stdout.strip().splitlines()[-1].split()  # the last line, after the help text
+    return set(loaded) & {f"coordination.cli.{m}" for m in cli.MODULES}
 
 
 def test_a_command_loads_only_its_own_module() -> None:

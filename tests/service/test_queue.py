@@ -9,7 +9,7 @@ import pytest
 
 from coordination.core.model import ClaimItem, ClaimType
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
-from coordination.service import ClaimRequest, ClaimService, ReleaseAnswer, ReleaseAsk
+from coordination.service import ClaimRequest, ClaimService, Presence, ReleaseAnswer, ReleaseAsk
 from coordination.service.queue_records import QueueGrant
 
 F = ClaimType.FILE
@@ -48,6 +48,27 @@ def in_queue_order(service: ClaimService) -> list[dict]:
 
 def events(service: ClaimService, kind: str) -> list[dict]:
     return [e for e in service.events(REPO) if e["event_type"] == kind]
+
+
+def start_waiting(
+    service: ClaimService, request: ClaimRequest, catch: type[BaseException], presence: Presence | None = None
+) -> tuple[threading.Thread, dict[str, object]]:
+    """`claim_and_wait(request)` in a thread, once its entry is in the queue. Its answer lands in
+    `outcome["result"]`, an exception of type `catch` in `outcome["error"]`."""
+    outcome: dict[str, object] = {}
+
+    def wait() -> None:
+        try:
+            outcome["result"] = service.queue.claim_and_wait(request, presence)
+        except catch as exc:
+            outcome["error"] = exc
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    deadline = time.monotonic() + 10
+    while not service.queue.list(REPO) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return waiter, outcome
 
 
 def test_queued_request_is_granted_when_the_holder_releases(service: ClaimService, clock) -> None:
@@ -223,19 +244,7 @@ def test_a_blocking_wait_times_out_with_a_conflict(service: ClaimService) -> Non
 
 def test_a_waiter_in_this_process_wakes_on_release(service: ClaimService) -> None:
     held = hold(service, ALEX, "src/a.ts")
-    outcome: dict[str, object] = {}
-
-    def wait() -> None:
-        try:
-            outcome["result"] = service.queue.claim_and_wait(req(BOB, "src/a.ts", wait_seconds=30))
-        except Exception as exc:  # reported below
-            outcome["error"] = exc
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    deadline = time.monotonic() + 10
-    while not service.queue.list(REPO) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    waiter, outcome = start_waiting(service, req(BOB, "src/a.ts", wait_seconds=30), Exception)
     started = time.monotonic()
     service.release(held, ALEX)
     waiter.join(10)
@@ -247,19 +256,7 @@ def test_a_waiter_in_this_process_wakes_on_release(service: ClaimService) -> Non
 
 def test_a_waiter_cancelled_in_this_process_wakes_with_a_conflict(service: ClaimService) -> None:
     hold(service, ALEX, "src/a.ts")
-    outcome: dict[str, object] = {}
-
-    def wait() -> None:
-        try:
-            service.queue.claim_and_wait(req(BOB, "src/a.ts", wait_seconds=30))
-        except Conflict as exc:
-            outcome["error"] = exc
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    deadline = time.monotonic() + 10
-    while not service.queue.list(REPO) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    waiter, outcome = start_waiting(service, req(BOB, "src/a.ts", wait_seconds=30), Conflict)
     (entry,) = service.queue.list(REPO)
     service.queue.cancel(entry.id, BOB)
     waiter.join(10)
@@ -349,23 +346,10 @@ def test_the_sweep_ends_entries_whose_lease_lapsed(make_service, clock) -> None:
 
 
 def test_a_waiter_whose_caller_leaves_abandons_its_entry(service: ClaimService) -> None:
-    from coordination.service import Presence
 
     held = hold(service, ALEX, "src/a.ts")
     presence = Presence()
-    outcome: dict[str, object] = {}
-
-    def wait() -> None:
-        try:
-            service.queue.claim_and_wait(req(BOB, "src/a.ts", wait_seconds=30), presence)
-        except Conflict as exc:
-            outcome["error"] = exc
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    deadline = time.monotonic() + 10
-    while not service.queue.list(REPO) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    waiter, outcome = start_waiting(service, req(BOB, "src/a.ts", wait_seconds=30), Conflict, presence)
     (entry,) = service.queue.list(REPO)
     presence.leave("the caller closed the connection")
     waiter.join(10)
@@ -379,19 +363,7 @@ def test_a_stopping_server_answers_its_waiters_unavailable(service: ClaimService
     from coordination.errors import Unavailable
 
     hold(service, ALEX, "src/a.ts")
-    outcome: dict[str, object] = {}
-
-    def wait() -> None:
-        try:
-            service.queue.claim_and_wait(req(BOB, "src/a.ts", wait_seconds=30))
-        except Unavailable as exc:
-            outcome["error"] = exc
-
-    waiter = threading.Thread(target=wait)
-    waiter.start()
-    deadline = time.monotonic() + 10
-    while not service.queue.list(REPO) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    waiter, outcome = start_waiting(service, req(BOB, "src/a.ts", wait_seconds=30), Unavailable)
     (entry,) = service.queue.list(REPO)
     service.queue.stop()
     waiter.join(10)
