@@ -43,7 +43,12 @@ def check_bearer(service: Coordinator, authorization: str | None) -> None:
 async def require_token(request: Request, service: ServiceDep) -> None:
     """Bearer auth, compared in constant time; a session header counts as activity."""
     check_bearer(service, request.headers.get("authorization"))
-    session_id = request.headers.get(SESSION_HEADER)
+    await count_activity(service, request.headers.get(SESSION_HEADER))
+
+
+async def count_activity(service: Coordinator, session_id: str | None) -> None:
+    """A request naming a session counts as its activity; the write is sent to a thread
+    only when one is due (`Coordinator.activity_due`)."""
     if session_id and service.activity_due(session_id):
         await offload(service.note_activity, session_id)
 

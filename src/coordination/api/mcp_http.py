@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from coordination.api.deps import SESSION_HEADER, check_bearer
+from coordination.api.deps import SESSION_HEADER, check_bearer, count_activity
 from coordination.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -64,9 +64,7 @@ class McpEndpoint:
             response = JSONResponse(exc.body(), status_code=exc.status, headers={"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)
             return
-        session_id = headers.get(SESSION_HEADER)
-        if session_id and service.activity_due(session_id):
-            await anyio.to_thread.run_sync(service.note_activity, session_id)
+        await count_activity(service, headers.get(SESSION_HEADER))
         manager = await self._started()
         await manager.handle_request(scope, receive, send)
 
