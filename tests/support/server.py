@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.support import databases
+from tests.support.forkserver import LAUNCHER, ForkedProcess, wants_fresh_interpreter
 
 
 def free_port() -> int:
@@ -26,7 +27,7 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | ForkedProcess
     url: str
     token: str
     log: Path
@@ -55,13 +56,16 @@ def start_server(
     port: int | None = None,
     timeout: float = 120.0,
     migrated: bool = True,
+    fresh: bool = False,
 ) -> Server:
     """`coord-api` on `port` (a free one by default), once /readyz answers 200.
 
     Its SQLite file is `tmp/coord.db` unless `env` names another database. A new default
     file starts as a copy of the migrated template (tests/support/databases.py), so the
     server's own migration at start-up finds the schema at its head; `migrated=False`
-    lets the server create the file itself. `timeout` is generous: on a loaded machine
+    lets the server create the file itself. The process is forked from one that has already
+    imported the server (tests/support/forkserver.py) unless `fresh` asks for a new
+    interpreter, as a start-up measurement does. `timeout` is generous: on a loaded machine
     (parallel workers beside other work) a start takes many times its usual second or two.
     """
     port = port or free_port()
@@ -80,14 +84,19 @@ def start_server(
         **(env or {}),
     }
     log = tmp / f"server-{port}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "coordination.cli.api_server"],
-            env=full_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    proc: subprocess.Popen[bytes] | ForkedProcess
+    if fresh or wants_fresh_interpreter(full_env):
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "coordination.cli.api_server"],
+                env=full_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+    else:
+        log.write_bytes(b"")
+        proc = LAUNCHER.spawn(full_env, Path.cwd(), log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

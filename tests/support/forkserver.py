@@ -1,0 +1,237 @@
+"""Start `coord-api` processes by forking one that has already imported the server.
+
+A `coord-api` start spends about two thirds of its CPU (some 0.45 s of 0.7 s) importing
+FastAPI, SQLAlchemy, uvicorn and coord itself, and the suite starts a few hundred servers.
+This module runs one helper process per test worker (`python -m tests.support.forkserver`)
+that imports `coordination.cli.api_server` once, starts no thread, reads no setting, and
+then forks on request. The child takes the test's environment, working directory and log
+file, and calls the same `main()` the console script calls: it reads its settings, takes
+the instance lock, migrates, and serves on its own port. It is a real process with its own
+pid, so SIGTERM and SIGKILL tests hold, and the worker sees it through `ForkedProcess`,
+which answers like `subprocess.Popen` (the helper reaps it and keeps its exit code).
+
+What a fork cannot give is a fresh interpreter: an environment read when Python starts
+(`LD_PRELOAD` for libfaketime, `PYTHON*` variables) would be missed, so `start_server`
+execs a new process for those, for `fresh=True`, and for everything when
+`COORD_TEST_FORKSERVER=0` is set.
+
+The protocol is one JSON object per line on the helper's stdin and stdout:
+`{"spawn": {"env": {...}, "cwd": "...", "log": "..."}}` -> `{"pid": N}`;
+`{"status": N}` -> `{"returncode": int | null}`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+# Set when Python starts, so a forked child cannot take them from the test's environment.
+STARTUP_ONLY = ("LD_PRELOAD", "FAKETIME", "PYTHON")
+
+
+def wants_fresh_interpreter(env: dict[str, str]) -> bool:
+    if os.environ.get("COORD_TEST_FORKSERVER", "1") == "0":
+        return True
+    return any(
+        key.startswith(STARTUP_ONLY) and os.environ.get(key) != value
+        for key, value in env.items()
+        if key != "PYTHONDONTWRITEBYTECODE"
+    )
+
+
+class ForkedProcess:
+    """A server forked by the helper, with the part of `subprocess.Popen` the tests use."""
+
+    def __init__(self, launcher: Launcher, pid: int) -> None:
+        self._launcher = launcher
+        self.pid = pid
+        self.returncode: int | None = None
+        self.args = ["coord-api"]
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._launcher.returncode(self.pid)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+            time.sleep(0.01)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Launcher:
+    """The worker's end of one helper process, started on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+
+    def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "tests.support.forkserver"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    cwd=Path(__file__).resolve().parents[2],
+                )
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            self._proc.stdin.write(json.dumps(message) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the server fork helper exited")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"the server fork helper could not start a server: {answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        """Stop the helper (and so any server still running) and reap it."""
+        with self._lock:
+            if self._proc is not None:
+                assert self._proc.stdin is not None
+                self._proc.stdin.close()
+                try:
+                    self._proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+                self._proc = None
+
+    def spawn(self, env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
+        answer = self._ask({"spawn": {"env": env, "cwd": str(cwd), "log": str(log)}})
+        return ForkedProcess(self, int(answer["pid"]))
+
+    def returncode(self, pid: int) -> int | None:
+        code = self._ask({"status": pid})["returncode"]
+        return None if code is None else int(code)
+
+
+LAUNCHER = Launcher()
+atexit.register(LAUNCHER.close)
+
+
+# The helper's side -------------------------------------------------------------------------
+
+
+def _child(env: dict[str, str], cwd: str, log: str) -> None:
+    """In the forked child: become `coord-api` as its console script would start it."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setpgid(0, 0)  # a signal to the helper's group does not reach the servers
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        os.close(null)
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        sys.argv = ["coord-api"]
+        from coordination.cli.api_server import main
+
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _serve() -> None:
+    # Everything the server imports, once; nothing that starts a thread or reads settings.
+    import coordination.api.app  # noqa: F401
+    import coordination.api.slow_clients  # noqa: F401
+    import coordination.cli.api_server  # noqa: F401
+    import coordination.store  # noqa: F401
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pass
+
+    exited: dict[int, int] = {}
+    children: set[int] = set()
+
+    def reap() -> None:
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            exited[pid] = os.waitstatus_to_exitcode(status)
+
+    try:
+        for line in sys.stdin:
+            message = json.loads(line)
+            reap()
+            if "spawn" in message:
+                spec = message["spawn"]
+                sys.stdout.flush()
+                pid = os.fork()
+                if pid == 0:
+                    _child(spec["env"], spec["cwd"], spec["log"])
+                children.add(pid)
+                answer: dict[str, Any] = {"pid": pid}
+            elif "status" in message:
+                answer = {"returncode": exited.get(int(message["status"]))}
+            else:
+                answer = {"error": f"unknown request {message!r}"}
+            sys.stdout.write(json.dumps(answer) + "\n")
+            sys.stdout.flush()
+    finally:
+        # The worker is gone: leave no server behind it.
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+if __name__ == "__main__":
+    _serve()
