@@ -170,3 +170,138 @@ def test_the_sqlite_app_runs_a_writer_for_its_lifespan_and_keeps_claims_exclusiv
         assert sorted(codes) == [200] + [409] * 15
         assert_server_exclusive(client, "r")
     assert writers() == before  # stopped at shutdown
+
+
+# ------------------------------------------------------------------ writes run now on the loop
+
+
+class _Service:
+    """Something to hang a writer on, as the app hangs one on its coordinator."""
+
+
+def test_a_write_runs_on_the_loop_when_the_writer_has_nothing_to_do() -> None:
+    service = _Service()
+    writer = threads.start_writer(service, budget_sec=5.0)
+    try:
+
+        async def main() -> tuple[str, str]:
+            here = threading.current_thread().name
+            ran = await threads.write(service, lambda: threading.current_thread().name)
+            return here, ran
+
+        here, ran = asyncio.run(main())
+    finally:
+        threads.stop_writer(service)
+    assert ran == here != "coord-writer"
+    assert writer.idle()
+
+
+def test_a_write_queues_behind_one_the_writer_is_running() -> None:
+    service = _Service()
+    writer = threads.start_writer(service, budget_sec=5.0)
+    release = threading.Event()
+    order: list[tuple[str, str]] = []
+    try:
+
+        async def main() -> None:
+            def first() -> None:
+                release.wait(5)
+                order.append(("first", threading.current_thread().name))
+
+            blocker = asyncio.ensure_future(writer.run(first))
+            await asyncio.sleep(0.05)
+            assert not writer.idle()
+            second = asyncio.ensure_future(
+                threads.write(service, lambda: order.append(("second", threading.current_thread().name)))
+            )
+            await asyncio.sleep(0.05)
+            assert order == []  # it did not overtake the running write
+            release.set()
+            await asyncio.gather(blocker, second)
+
+        asyncio.run(main())
+    finally:
+        threads.stop_writer(service)
+    assert order == [("first", "coord-writer"), ("second", "coord-writer")]
+
+
+def test_a_write_that_meets_a_held_lock_waits_in_the_writer_and_the_loop_goes_on() -> None:
+    from coordination.store import waits
+
+    service = _Service()
+    threads.start_writer(service, budget_sec=5.0)
+    lock = waits.WaitLock(5.0, "a repo's other requests")
+    holder_has_it, let_go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holder_has_it.set()
+            let_go.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holder_has_it.wait(5)
+    ran: list[str] = []
+    ticks = 0
+    try:
+
+        def guarded() -> str:
+            with lock:
+                ran.append(threading.current_thread().name)
+                return "done"
+
+        async def main() -> str:
+            nonlocal ticks
+            call = asyncio.ensure_future(threads.write(service, guarded))
+            for _ in range(10):  # the loop keeps serving while the write waits for the lock
+                await asyncio.sleep(0.02)
+                ticks += 1
+            let_go.set()
+            return await call
+
+        assert asyncio.run(main()) == "done"
+    finally:
+        let_go.set()
+        holder.join(5)
+        threads.stop_writer(service)
+    assert ran == ["coord-writer"]  # run once, by the thread, once the lock was free
+    assert ticks == 10
+
+
+def test_a_write_blocked_by_another_process_runs_once_in_the_writer_after_it(tmp_path: Path) -> None:
+    """Another connection (as another process would) holds the file's write lock: the write
+    tried on the loop writes nothing, waits in the writer thread and commits once."""
+    import sqlite3
+
+    from coordination.store import open_store
+
+    settings = migrated_settings(tmp_path)
+    store = open_store(settings)
+    service = _Service()
+    threads.start_writer(service, budget_sec=5.0)
+    other = sqlite3.connect(settings.database_path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    attempts: list[str] = []
+    try:
+
+        def bump() -> int:
+            attempts.append(threading.current_thread().name)
+            with store.write(None) as tx:
+                tx.execute("INSERT INTO repo_state (repo_id, seq) VALUES ('threads/r', 1)")
+                return int(tx.scalar("SELECT COUNT(*) AS n FROM repo_state WHERE repo_id = 'threads/r'"))
+
+        async def main() -> int:
+            call = asyncio.ensure_future(threads.write(service, bump))
+            await asyncio.sleep(0.2)
+            assert not call.done()
+            other.execute("ROLLBACK")
+            return await call
+
+        assert asyncio.run(main()) == 1
+    finally:
+        other.close()
+        threads.stop_writer(service)
+    assert attempts[0] != "coord-writer" and attempts[1:] == ["coord-writer"]
+    with store.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) AS n FROM repo_state WHERE repo_id = 'threads/r'") == 1
+    store.close()

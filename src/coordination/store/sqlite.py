@@ -61,6 +61,11 @@ def storage_problem(exc: BaseException, path: Path, busy_sec: float) -> str | No
     return None
 
 
+def _busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock this statement needs (SQLITE_BUSY or SQLITE_LOCKED)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     # A full disk or an I/O error may already have rolled the transaction back.
     if conn.in_transaction:
@@ -170,6 +175,8 @@ class SqliteStore:
         try:
             yield
         except sqlite3.Error as exc:
+            if waits.must_not_wait() and _busy(exc):
+                raise waits.WouldWait("the database (another process)") from None
             raise self._unavailable(exc, record) from None
 
     def _unavailable(self, exc: sqlite3.Error, record: bool = True) -> BaseException:
@@ -184,7 +191,7 @@ class SqliteStore:
     def _begin(self, conn: sqlite3.Connection, statement: str) -> None:
         # SQLite's busy wait gets what is left of this request's budget, in 100 ms steps
         # so that an uncontended request sets the same value as the last and skips it.
-        wait_ms = int(waits.remaining(self.busy_timeout_sec) * 10) * 100
+        wait_ms = 0 if waits.must_not_wait() else int(waits.remaining(self.busy_timeout_sec) * 10) * 100
         if getattr(self._local, "busy_ms", None) != wait_ms:
             conn.execute(f"PRAGMA busy_timeout={wait_ms}")
             self._local.busy_ms = wait_ms
@@ -203,7 +210,10 @@ class SqliteStore:
                 conn = self._connection()
                 self._begin(conn, "BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
+                if waits.must_not_wait() and _busy(exc):
+                    raise waits.WouldWait("the database write lock (another process)") from None
                 raise self._unavailable(exc) from None
+            waits.holding_write_lock()
             try:
                 yield SqlTx(conn, pyformat=False)
                 # Checked under the write lock, just before the commit: a write into a

@@ -6,12 +6,22 @@ not that much at each step: the first bounded wait a thread enters starts the
 budget, the nested ones spend what is left of it. When it runs out the wait
 ends with `Unavailable` (503 with a reason), so a database held by another
 process answers every request in bounded time instead of queueing them.
+
+A call may also run "now or not at all" (`trying_now`): until it holds the
+database's write lock, any wait it meets (a busy lock, another process's
+transaction) raises `WouldWait` at once instead of waiting, and nothing has
+been written yet. SQLite writes use it to run on the event loop when nothing
+is in their way, and go to the writer thread when something is
+(api/threads.py). Once the write lock is held (`holding_write_lock`) waits are
+bounded as usual again: what follows is the call's own transaction.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from coordination.errors import Unavailable
@@ -20,6 +30,33 @@ from coordination.errors import Unavailable
 DEFAULT_BUSY_TIMEOUT_SEC = 5.0
 
 _local = threading.local()
+
+
+class WouldWait(Exception):
+    """A call running `trying_now` met a wait before it wrote anything; run it where waiting is fine."""
+
+
+@contextmanager
+def trying_now(seconds: float) -> Iterator[None]:
+    """Run the block with a budget of `seconds`, raising `WouldWait` at the first wait met
+    before the database's write lock is held."""
+    begin(seconds)
+    _local.now_only = True
+    try:
+        yield
+    finally:
+        _local.now_only = False
+        end()
+
+
+def must_not_wait() -> bool:
+    """Is this thread trying a call now, and not yet holding the database's write lock?"""
+    return bool(getattr(_local, "now_only", False))
+
+
+def holding_write_lock() -> None:
+    """The call holds the database's write lock: from here on it waits as any call does."""
+    _local.now_only = False
 
 
 def begin(seconds: float) -> None:
@@ -54,6 +91,11 @@ class WaitLock:
         self._lock = threading.Lock()
 
     def __enter__(self) -> WaitLock:
+        if must_not_wait():
+            if not self._lock.acquire(blocking=False):
+                raise WouldWait(self.waiting_for)
+            begin(self.timeout_sec)
+            return self
         begin(self.timeout_sec)
         if not self._lock.acquire(timeout=remaining(self.timeout_sec)):
             end()
