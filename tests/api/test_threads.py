@@ -270,7 +270,7 @@ def test_a_write_that_meets_a_held_lock_waits_in_the_writer_and_the_loop_goes_on
 
 def test_a_write_blocked_by_another_process_runs_once_in_the_writer_after_it(tmp_path: Path) -> None:
     """Another connection (as another process would) holds the file's write lock: the write
-    tried on the loop writes nothing, waits in the writer thread and commits once."""
+    tried on the loop writes nothing, goes on to wait in the writer thread and commits once."""
     import sqlite3
 
     from coordination.store import open_store
@@ -301,7 +301,9 @@ def test_a_write_blocked_by_another_process_runs_once_in_the_writer_after_it(tmp
     finally:
         other.close()
         threads.stop_writer(service)
-    assert attempts[0] != "coord-writer" and attempts[1:] == ["coord-writer"]
+    # Tried on the loop (for about 30 ms, threads.NOW_ATTEMPTS), then waited for in the thread.
+    assert attempts[-1] == "coord-writer"
+    assert 1 <= len(attempts) - 1 <= threads.NOW_ATTEMPTS and "coord-writer" not in attempts[:-1]
     with store.read() as tx:
         assert tx.scalar("SELECT COUNT(*) AS n FROM repo_state WHERE repo_id = 'threads/r'") == 1
     store.close()

@@ -23,6 +23,7 @@ The protocol is one JSON object per line on the helper's stdin and stdout:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -71,10 +72,8 @@ class ForkedProcess:
 
     def send_signal(self, sig: int) -> None:
         if self.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, sig)
-            except ProcessLookupError:
-                pass
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
@@ -182,10 +181,8 @@ def _serve() -> None:
     import coordination.cli.api_server  # noqa: F401
     import coordination.store  # noqa: F401
 
-    try:
+    with contextlib.suppress(ImportError):
         import psycopg  # noqa: F401
-    except ImportError:
-        pass
 
     exited: dict[int, int] = {}
     children: set[int] = set()
@@ -222,15 +219,11 @@ def _serve() -> None:
     finally:
         # The worker is gone: leave no server behind it.
         for pid in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         for pid in children:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
 
 if __name__ == "__main__":

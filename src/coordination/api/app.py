@@ -19,6 +19,7 @@ from coordination.api.routes import audit, claims, config, gate, health, metrics
 from coordination.config import Settings
 from coordination.service import Coordinator
 from coordination.store import instance_lock, open_store
+from coordination.store.sqlite import SqliteStore
 
 
 class InsecureConfiguration(RuntimeError):
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
         if svc.store.dialect == "sqlite":
             # One writer for the whole file: its writes queue for one thread instead of its lock.
             threads.start_writer(svc, settings.db_busy_timeout_sec)
+            # ... and its WAL is copied back by a thread of its own, not inside a request's commit.
+            if isinstance(svc.store, SqliteStore):
+                svc.store.checkpoint_in_background()
         app.state.service = svc
         svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
         # PostgreSQL: a grant made by another replica wakes this process's waiters at once.

@@ -61,6 +61,11 @@ async def offload(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await anyio.to_thread.run_sync(call, *args)
 
 
+# A SQLite write that meets a wait tries again on the loop every NOW_RETRY_SEC, up to
+# NOW_ATTEMPTS times (about 30 ms in all), before it queues for the writer thread.
+NOW_ATTEMPTS = 60
+NOW_RETRY_SEC = 0.0005
+
 _Job = tuple["concurrent.futures.Future[Any]", Callable[[], Any], float]
 
 
@@ -159,9 +164,14 @@ async def write(service: object, call: Callable[P, T], *args: P.args, **kwargs: 
     if writer is None:
         return await offload(call, *args, **kwargs)
     bound = functools.partial(call, *args, **kwargs)
-    if writer.idle():
+    for _ in range(NOW_ATTEMPTS):
+        if not writer.idle():
+            break
         try:
             return writer.run_now(bound)
         except waits.WouldWait:
-            pass  # nothing was written: wait in the writer's queue instead
+            # Nothing was written. A short hold (the WAL checkpoint's RESTART, a sweep's
+            # transaction) is over in a moment: try again soon, serving others meanwhile,
+            # rather than queue for the thread, where every write behind this one would follow.
+            await asyncio.sleep(NOW_RETRY_SEC)
     return await writer.run(bound)

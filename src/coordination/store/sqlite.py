@@ -20,6 +20,7 @@ import sqlalchemy.exc
 
 from coordination.errors import Unavailable
 from coordination.store import migrate, waits
+from coordination.store.checkpoints import Checkpointer
 from coordination.store.identity import FileIdentity
 from coordination.store.sqltx import SqlTx
 
@@ -94,6 +95,7 @@ class SqliteStore:
         self._identity: FileIdentity | None = None
         self._guards: list[Callable[[], str | None]] = []
         self._fault: str | None = None
+        self._checkpointer: Checkpointer | None = None
 
     def watch(self, check: Callable[[], str | None]) -> None:
         """Also refuse transactions while `check()` names a problem (the instance lock file, say)."""
@@ -101,6 +103,19 @@ class SqliteStore:
 
     def listen(self, channel: str, on_message: Callable[[str], None]) -> None:
         """SQLite announces nothing: the processes on one file notice changes by polling."""
+
+    def checkpoint_in_background(self) -> None:
+        """From now on a thread checkpoints the WAL after commits, not the commits themselves
+        (store/checkpoints.py); until `close`."""
+        if self._checkpointer is not None:
+            return
+        with self._connections_lock:
+            for conn in self._connections:  # opened before serving: idle now
+                conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = Checkpointer(self._connection, lambda: self._writer)
+
+    def background_checkpoints(self) -> Checkpointer | None:
+        return self._checkpointer
 
     def _at_head(self) -> bool:
         """The schema is at the migrations' head: one SELECT, no Alembic. Any problem reading
@@ -149,6 +164,8 @@ class SqliteStore:
                 conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode survives a killed process; see docs/architecture.md.
             conn.execute("PRAGMA synchronous=NORMAL")
+            if self._checkpointer is not None:
+                conn.execute("PRAGMA wal_autocheckpoint=0")
             conn.execute("PRAGMA foreign_keys=ON")
             if self._identity is None:
                 self._identity = FileIdentity(self.path, "database file")
@@ -220,6 +237,8 @@ class SqliteStore:
                 # file the path no longer names would be acknowledged and then lost.
                 self._refuse_if_unusable()
                 conn.execute("COMMIT")
+                if self._checkpointer is not None:
+                    self._checkpointer.nudge()
             except sqlite3.Error as exc:
                 _rollback(conn)
                 raise self._unavailable(exc) from None
@@ -284,6 +303,9 @@ class SqliteStore:
         return str(value) if value is not None else None
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._connections_lock:
             for conn in self._connections:
                 conn.close()
