@@ -42,7 +42,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return len(os.sched_getaffinity(0)) + 1
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark what a test needs from outside the process: `postgres` (a PostgreSQL database,
     from the fixtures it uses) and `integration` (real processes: a server, or the console
     scripts that tests/e2e runs, or a module that imports `start_server` or `start_replicas` to start its own
@@ -58,6 +58,61 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if names & SERVER_FIXTURES:
             item.add_marker(pytest.mark.integration)
+    _longest_modules_first(config, items)
+
+
+# Seconds each test module took in the last run that ran it (kept in pytest's cache).
+MODULE_SECONDS = "coord/module-seconds"
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def _longest_modules_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the modules that take longest first, so the parallel run does not end with
+    one worker still on a long module while the others wait (xdist's `loadscope` hands
+    out modules in this order). Durations come from the last run (pytest's cache);
+    without one (a fresh clone) modules that start processes go first. Tests keep
+    their order within a module."""
+    seconds: dict[str, float] = config.cache.get(MODULE_SECONDS, {}) if config.cache else {}
+
+    def weight(item: pytest.Item) -> float:
+        known = seconds.get(_module(item.nodeid))
+        if known is not None:
+            return known
+        return 10.0 if item.get_closest_marker("integration") else 0.0
+
+    module_weight: dict[str, float] = {}
+    for item in items:
+        module_weight[_module(item.nodeid)] = max(module_weight.get(_module(item.nodeid), 0.0), weight(item))
+    position = {id(item): n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (-module_weight[_module(item.nodeid)], _module(item.nodeid), position[id(item)]))
+
+
+class _ModuleTimes:
+    """In the controlling process: add up each module's durations and keep them for the next run."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = _module(report.nodeid)
+        self.seconds[module] = self.seconds.get(module, 0.0) + report.duration
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        cache = session.config.cache
+        if cache is None or not self.seconds:
+            return
+        known = dict(cache.get(MODULE_SECONDS, {}))
+        known.update({module: round(total, 2) for module, total in self.seconds.items()})
+        cache.set(MODULE_SECONDS, known)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        config.pluginmanager.register(_ModuleTimes(), "coord-module-times")
 
 
 class FakeClock:
