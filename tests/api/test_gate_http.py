@@ -122,11 +122,15 @@ def test_session_start_and_end(api: TestClient) -> None:
     )
     assert start.status_code == 200
     assert {c["pattern"] for c in start.json()["claims"]} == {"src/a.py", "src/b.py", "src/keep.py"}
+    # the claims as every other route shows them, and the session's undelivered notices
+    listed = api.get("/claims", params={"repo_id": REPO, "engineer": "alex/claude/main"}).json()["claims"]
+    assert sorted(start.json()["claims"], key=lambda c: c["id"]) == sorted(listed, key=lambda c: c["id"])
+    assert set(start.json()) == {"session_id", "claims", "pending_requests"} and start.json()["session_id"] == "s-1"
     # a waiter in the claim queue gets the scope when the session ends
     end = api.post(
         "/gate/session", json={"event": "end", "session_id": "s-1", "engineer": "alex/claude/main", "repo_id": REPO}
     ).json()
-    assert len(end["released"]) == 3
+    assert len(end["released"]) == 3 and set(end) == {"session_id", "released"}
     left = api.get("/claims", params={"repo_id": REPO}).json()["claims"]
     assert [c["pattern"] for c in left] == ["src/keep.py"]
     assert_server_exclusive(api)

@@ -82,3 +82,18 @@ class GateSessionIn(Strict):
     session_id: str = Field(max_length=lim.MAX_SESSION_ID_LENGTH)
     engineer: str = Field(max_length=lim.MAX_ENGINEER_LENGTH)
     repo_id: str = Field("default", max_length=lim.MAX_REPO_ID_LENGTH)
+
+
+class GateSessionStartOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    session_id: str
+    claims: list[ClaimOut] = Field(description="the claims the session's engineer holds in the repo")
+    pending_requests: Notices
+
+
+class GateSessionEndOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    session_id: str
+    released: list[int] = Field(description="ids of the claims the end of the session released")

@@ -31,6 +31,8 @@ from coordination.service.gate_records import (
     GateAnswer,
     GateHolder,
     RecordedWrite,
+    SessionEnded,
+    SessionStarted,
     WriteReport,
     gate_holder,
     recorded_write,
@@ -166,17 +168,16 @@ class EditGate:
 
     # ------------------------------------------------------------- sessions
 
-    def session_start(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
+    def session_start(self, session_id: str, engineer: str, repo_id: str) -> SessionStarted:
         beat = self.sessions.heartbeat(session_id, engineer, repo_id)
-        held = [c.as_json() for c in self.claims.list_claims(repo_id=repo_id, engineer=engineer)]
-        pending = [n.as_json() for n in beat.pending_requests]
-        return {"session_id": session_id, "claims": held, "pending_requests": pending}
+        held = tuple(self.claims.list_claims(repo_id=repo_id, engineer=engineer))
+        return SessionStarted(session_id, held, tuple(beat.pending_requests))
 
-    def session_end(self, session_id: str, engineer: str, repo_id: str) -> dict[str, Any]:
+    def session_end(self, session_id: str, engineer: str, repo_id: str) -> SessionEnded:
         # The session is over: every claim it took ends, its subagents' (`engineer+agent`) too,
         # so this is a forced release scoped to the session, recorded with the session's engineer.
         released = self.claims.release_many(repo_id, engineer, session_id=session_id, force=True)
-        return {"session_id": session_id, "released": released}
+        return SessionEnded(session_id, tuple(released))
 
 
 def _plain_paths(paths: Sequence[str]) -> list[str]:

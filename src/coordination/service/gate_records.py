@@ -14,7 +14,16 @@ from coordination.core.model import ActiveClaim
 from coordination.core.vocabulary import ClaimType
 from coordination.service.records import Claim, Conflicting, Notice, holder_json, holder_of
 
-__all__ = ["GateAnswer", "GateHolder", "RecordedWrite", "WriteReport", "gate_holder", "recorded_write"]
+__all__ = [
+    "GateAnswer",
+    "GateHolder",
+    "RecordedWrite",
+    "SessionEnded",
+    "SessionStarted",
+    "WriteReport",
+    "gate_holder",
+    "recorded_write",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +104,20 @@ class WriteReport:
     """`POST /gate/written`: one entry per (file, holder claim)."""
 
     recorded: tuple[RecordedWrite, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """`POST /gate/session` `start`: the session's claims in the repo and its undelivered notices."""
+
+    session_id: str
+    claims: tuple[Claim, ...]
+    pending_requests: tuple[Notice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded:
+    """`POST /gate/session` `end`: the ids of the claims the session's end released."""
+
+    session_id: str
+    released: tuple[int, ...]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from coordination.api import schemas_gate as gs
@@ -54,10 +52,16 @@ async def gate_written(body: gs.GateWrittenIn, service: ServiceDep) -> gs.GateWr
     return gs.GateWrittenOut.model_validate(report, from_attributes=True)
 
 
-@router.post("/gate/session", summary="An agent session started (what it holds) or ended (release its claims)")
-async def gate_session(body: gs.GateSessionIn, service: ServiceDep) -> dict[str, Any]:
+@router.post(
+    "/gate/session",
+    summary="An agent session started (what it holds) or ended (release its claims)",
+    response_model=gs.GateSessionStartOut | gs.GateSessionEndOut,
+)
+async def gate_session(body: gs.GateSessionIn, service: ServiceDep) -> gs.GateSessionStartOut | gs.GateSessionEndOut:
     """The edit gate's session events: `start` announces the session and lists what it holds; `end` releases
     every claim the session took (its subagents' too) so waiters get them."""
     if body.event == "start":
-        return await write(service, service.gate.session_start, body.session_id, body.engineer, body.repo_id)
-    return await write(service, service.gate.session_end, body.session_id, body.engineer, body.repo_id)
+        started = await write(service, service.gate.session_start, body.session_id, body.engineer, body.repo_id)
+        return gs.GateSessionStartOut.model_validate(started, from_attributes=True)
+    ended = await write(service, service.gate.session_end, body.session_id, body.engineer, body.repo_id)
+    return gs.GateSessionEndOut.model_validate(ended, from_attributes=True)
