@@ -6,7 +6,9 @@ tracked files and two repos seeded directly in the database, one with 100 and on
 10,000 active claims. Then, in rounds (A B C ... A B C ...), each workload runs for
 `--seconds` under `--clients` connections:
 
-  - the bare route, coord's `/healthz`;
+  - the bare route; the framework alone on claim- and release-shaped requests (coord's
+    models, parameters, an auth dependency and its body limit, no coord behind them:
+    `bare_app.py`); coord's `/healthz`;
   - claim+release (`POST /claims` of one file, then `DELETE /claims/{id}`) on SQLite and on
     PostgreSQL at 100 and at 10,000 active claims;
 
@@ -267,6 +269,7 @@ class Workload:
 def workloads(with_pg: bool) -> list[Workload]:
     out = [
         Workload("bare", "bare FastAPI async def route", "bare", None, "/"),
+        Workload("floor", "claim+release shapes, no coord", "bare", "bench/floor"),
         Workload("healthz", "coord /healthz", "sqlite", None, "/healthz"),
     ]
     for backend, name in (("sqlite", "SQLite"), ("pg", "PostgreSQL")):
@@ -418,7 +421,9 @@ def summarise(
                     fig[f"{kind}_{q}_ms"] = median([r[kind][q] / 1000 for r in got])
         res |= {f"{w.key}_{k}": v for k, v in fig.items()}
         rows.append((w, fig))
+    res["floor_share_of_bare"] = res["floor_rps"] / res["bare_rps"]
     if "sqlite_10000" in runs:
+        res["claim_share_of_floor_sqlite_10000"] = res["sqlite_10000_rps"] / res["floor_rps"]
         res["claim_share_of_bare_sqlite_10000"] = res["sqlite_10000_rps"] / res["bare_rps"]
         res["claim_share_of_healthz_sqlite_10000"] = res["sqlite_10000_rps"] / res["healthz_rps"]
         res["sqlite_claim_p99_10000_vs_100"] = res["sqlite_10000_claim_p99_ms"] / res["sqlite_100_claim_p99_ms"]
@@ -455,6 +460,15 @@ def summarise(
             + (f", PostgreSQL {res['claim_share_of_bare_pg_10000']:.3f}x" if "pg_10000_rps" in res else "")
             + " (target >= 0.20x)"
         )
+    print(
+        f"the framework alone (coord's claim and release models, auth dependency and body limit, no coord):"
+        f" {res['floor_share_of_bare']:.3f}x the bare route"
+        + (
+            f"; coord's claim+release on SQLite @10,000 is {res['claim_share_of_floor_sqlite_10000']:.3f}x of it"
+            if "claim_share_of_floor_sqlite_10000" in res
+            else ""
+        )
+    )
     if "pg_vs_sqlite_10000" in res:
         print(
             f"PostgreSQL vs SQLite: {res['pg_vs_sqlite_100']:.2f}x @100, {res['pg_vs_sqlite_10000']:.2f}x @10,000"
