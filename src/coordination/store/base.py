@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Store(Protocol):
@@ -52,8 +54,15 @@ class Store(Protocol):
         ...
 
 
+class SentRows(Protocol[T]):
+    """A statement already sent; its rows are read, as records, when asked for."""
+
+    def all(self) -> list[T]: ...
+    def one(self) -> T | None: ...
+
+
 class PendingRows(Protocol):
-    """A statement already sent; its rows are read when asked for."""
+    """A statement already sent; its rows are read, as dicts, when asked for."""
 
     def all(self) -> list[dict[str, Any]]: ...
     def one(self) -> dict[str, Any] | None: ...
@@ -64,6 +73,11 @@ class Tx(Protocol):
     # "sqlite" or "postgresql": store modules pick a dialect's form of a statement by it.
     dialect: str
 
+    # Rows as records: `make(*values)`, the SELECT's columns in the order of the record's fields.
+    def rows(self, make: Callable[..., T], sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[T]: ...
+    def row(self, make: Callable[..., T], sql: str, params: tuple[Any, ...] | list[Any] = ()) -> T | None: ...
+    def later_rows(self, make: Callable[..., T], sql: str, params: tuple[Any, ...] | list[Any] = ()) -> SentRows[T]: ...
+    # Rows as dicts by column name.
     def later(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> PendingRows: ...
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any: ...
     def one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None: ...

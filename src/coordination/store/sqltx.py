@@ -1,4 +1,9 @@
-"""One transaction over a DB-API connection, with rows as dicts.
+"""One transaction over a DB-API connection: rows as records (`rows`, `row`, `later_rows`),
+or as dicts for the few statements read by column name (`one`, `all`, `scalar`).
+
+A record is built straight from the driver's row tuple, `make(*values)`, with the
+SELECT's columns in the order of the record's fields (`coordination.store.rows`): no dict
+is made on the way.
 
 The service writes its SQL once with `?` placeholders; PostgreSQL's driver
 wants `%s`, so the statement is translated once and cached.
@@ -12,11 +17,18 @@ group of independent statements costs one round trip.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 Params = tuple[Any, ...] | list[Any]
+T = TypeVar("T")
+
+
+def _tuple_row(cursor: Any) -> type[tuple[Any, ...]]:
+    """psycopg's row factory for plain tuples (its `tuple_row`), without importing psycopg here."""
+    return tuple
 
 
 @lru_cache(maxsize=512)
@@ -56,6 +68,29 @@ class Ran(Pending):
         return self._rows[0] if self._rows else None
 
 
+class Sent(Generic[T]):
+    """A statement already sent whose rows are read as records when asked for (`SqlTx.later_rows`).
+
+    On SQLite its rows were read when it ran (`Ran`'s reason), so `rows` is given."""
+
+    __slots__ = ("_cursor", "_make", "_rows")
+
+    def __init__(self, make: Callable[..., T], cursor: Any = None, rows: list[T] | None = None) -> None:
+        self._make = make
+        self._cursor = cursor
+        self._rows = rows
+
+    def all(self) -> list[T]:
+        if self._rows is None:
+            make = self._make
+            self._rows = [make(*r) for r in self._cursor.fetchall()]
+        return self._rows
+
+    def one(self) -> T | None:
+        rows = self.all()
+        return rows[0] if rows else None
+
+
 class SqlTx:
     def __init__(self, conn: Any, pyformat: bool) -> None:
         self._conn = conn
@@ -73,6 +108,30 @@ class SqlTx:
         own snapshot). On SQLite it simply runs now."""
         cursor = self.execute(sql, params)
         return Pending(cursor) if self._pyformat else Ran(cursor)
+
+    def _tuples(self, sql: str, params: Params) -> Any:
+        """Run the statement on a cursor whose rows are plain tuples."""
+        if self._pyformat:
+            return self._conn.cursor(row_factory=_tuple_row).execute(to_pyformat(sql), params)
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params)
+
+    def rows(self, make: Callable[..., T], sql: str, params: Params = ()) -> list[T]:
+        """Every row as `make(*values)` (a record whose fields are the SELECT's columns, in order)."""
+        return [make(*r) for r in self._tuples(sql, params).fetchall()]
+
+    def row(self, make: Callable[..., T], sql: str, params: Params = ()) -> T | None:
+        """The first row as `make(*values)`, None when there is none."""
+        found = self._tuples(sql, params).fetchone()
+        return None if found is None else make(*found)
+
+    def later_rows(self, make: Callable[..., T], sql: str, params: Params = ()) -> Sent[T]:
+        """`later`, its rows read as `make(*values)`."""
+        cursor = self._tuples(sql, params)
+        if self._pyformat:
+            return Sent(make, cursor=cursor)
+        return Sent(make, rows=[make(*r) for r in cursor.fetchall()])
 
     def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         row = self.execute(sql, params).fetchone()
