@@ -141,10 +141,9 @@ class SqlTx:
         return [dict(r) for r in self.execute(sql, params).fetchall()]
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = self.execute(sql, params).fetchone()
-        if row is None:
-            return None
-        return next(iter(dict(row).values()))
+        """The first column of the first row (None when there is no row)."""
+        row = self._tuples(sql, params).fetchone()
+        return None if row is None else row[0]
 
     def now(self) -> datetime:
         """The store's clock, read now (inside this transaction, after any lock it took).
