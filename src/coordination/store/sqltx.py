@@ -1,5 +1,5 @@
 """One transaction over a DB-API connection: rows as records (`rows`, `row`, `later_rows`),
-or as dicts for the few statements read by column name (`one`, `all`, `scalar`).
+or as dicts for the few statements read by column name (`one`, `all`; `scalar` for one value).
 
 A record is built straight from the driver's row tuple, `make(*values)`, with the
 SELECT's columns in the order of the record's fields (`coordination.store.rows`): no dict
@@ -11,7 +11,7 @@ wants `%s`, so the statement is translated once and cached.
 On PostgreSQL the connection runs in pipeline mode: a statement is sent when it
 is executed, and the client waits only when it reads a result. Statements whose
 result nobody reads (an audit row, an UPDATE) travel with the next statement that
-is read, and `later()` sends several reads before waiting for the first, so a
+is read, and `later_rows()` sends several reads before waiting for the first, so a
 group of independent statements costs one round trip.
 """
 
@@ -36,42 +36,12 @@ def to_pyformat(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-class Pending:
-    """A statement already sent whose rows are read when asked for (`SqlTx.later`)."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def all(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._cursor.fetchall()]
-
-    def one(self) -> dict[str, Any] | None:
-        row = self._cursor.fetchone()
-        return None if row is None else dict(row)
-
-    def scalar(self) -> Any:
-        row = self.one()
-        return None if row is None else next(iter(row.values()))
-
-
-class Ran(Pending):
-    """A statement that already ran, its rows read at once (SQLite: a cursor left open would
-    keep its statement busy, and the next run of the same SQL would compile it again)."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._rows = [dict(r) for r in cursor.fetchall()]
-
-    def all(self) -> list[dict[str, Any]]:
-        return self._rows
-
-    def one(self) -> dict[str, Any] | None:
-        return self._rows[0] if self._rows else None
-
-
 class Sent(Generic[T]):
     """A statement already sent whose rows are read as records when asked for (`SqlTx.later_rows`).
 
-    On SQLite its rows were read when it ran (`Ran`'s reason), so `rows` is given."""
+    On SQLite the statement already ran and its rows were read at once, so `rows` is given:
+    a cursor left open would keep its statement busy, and the next run of the same SQL
+    would compile it again."""
 
     __slots__ = ("_cursor", "_make", "_rows")
 
@@ -102,13 +72,6 @@ class SqlTx:
             sql = to_pyformat(sql)
         return self._conn.execute(sql, params)
 
-    def later(self, sql: str, params: Params = ()) -> Pending:
-        """Send the statement now and read its rows later: statements sent one after the
-        other and then read share one round trip on PostgreSQL (in order, each with its
-        own snapshot). On SQLite it simply runs now."""
-        cursor = self.execute(sql, params)
-        return Pending(cursor) if self._pyformat else Ran(cursor)
-
     def _tuples(self, sql: str, params: Params) -> Any:
         """Run the statement on a cursor whose rows are plain tuples."""
         if self._pyformat:
@@ -127,7 +90,9 @@ class SqlTx:
         return None if found is None else make(*found)
 
     def later_rows(self, make: Callable[..., T], sql: str, params: Params = ()) -> Sent[T]:
-        """`later`, its rows read as `make(*values)`."""
+        """Send the statement now and read its rows, as `make(*values)`, later: statements sent
+        one after the other and then read share one round trip on PostgreSQL (in order, each
+        with its own snapshot). On SQLite it simply runs now."""
         cursor = self._tuples(sql, params)
         if self._pyformat:
             return Sent(make, cursor=cursor)
