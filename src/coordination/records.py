@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from coordination.core.model import ActiveClaim, Carve, ClaimType
+from coordination.store.rows import ClaimRow
 from coordination.store.tables import CLAIM_COLUMNS
 
 __all__ = [
@@ -44,32 +45,32 @@ def carves_to_json(carves: tuple[Carve, ...] | list[Carve]) -> str:
     return json.dumps([{"path": c.path, "symbol": c.symbol, "by": c.by} for c in carves])
 
 
-def to_active(row: dict[str, Any]) -> ActiveClaim:
+def to_active(row: ClaimRow) -> ActiveClaim:
     return ActiveClaim(
-        id=row["id"],
-        repo_id=row["repo_id"],
-        engineer=row["engineer"],
-        type=ClaimType(row["type"]),
-        pattern=row["pattern"],
-        expires_at=datetime.fromtimestamp(row["expires_at"], UTC),
-        symbols=tuple(json.loads(row["symbols"])),
-        narrowable=bool(row["narrowable"]),
-        session_id=row["session_id"],
-        carved=carves_from_json(row["carved"]),
-        fence=row["fence"],
-        partners=tuple(json.loads(row["coexists_with"])),
+        id=row.id,
+        repo_id=row.repo_id,
+        engineer=row.engineer,
+        type=ClaimType(row.type),
+        pattern=row.pattern,
+        expires_at=datetime.fromtimestamp(row.expires_at, UTC),
+        symbols=tuple(json.loads(row.symbols)),
+        narrowable=bool(row.narrowable),
+        session_id=row.session_id,
+        carved=carves_from_json(row.carved),
+        fence=row.fence,
+        partners=tuple(json.loads(row.coexists_with)),
     )
 
 
-def present_state(row: dict[str, Any], now: float, silent: frozenset[str] = frozenset()) -> str:
+def present_state(row: ClaimRow, now: float, silent: frozenset[str] = frozenset()) -> str:
     """The state a reader is shown: an active row that no longer counts (its TTL ran out,
     or its session is among the `silent` ones) shows the state the sweep will give it."""
-    if row["state"] == "active":
-        if row["expires_at"] <= now:
+    if row.state == "active":
+        if row.expires_at <= now:
             return "expired"
-        if row["session_id"] is not None and row["session_id"] in silent:
+        if row.session_id is not None and row.session_id in silent:
             return "idle_expired"
-    return str(row["state"])
+    return str(row.state)
 
 
 def claim_brief(claim: ActiveClaim) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from coordination.core import webhook_events
 from coordination.core.limits import MAX_WEBHOOK_HOURS as MAX_HOURS
 from coordination.errors import Invalid
 from coordination.store import Store, Tx, outbox
+from coordination.store.rows import OutboxRow
 
 if TYPE_CHECKING:
     import httpx
@@ -165,26 +166,26 @@ class WebhookDelivery:
 
     # ------------------------------------------------------------- steps
 
-    def _claim_due(self) -> list[tuple[dict[str, Any], float]]:
+    def _claim_due(self) -> list[tuple[OutboxRow, float]]:
         now = records.to_epoch(self.clock())
         lease = now + self.lease_sec
         with self.store.write(None) as tx:
             rows = outbox.claim_due(tx, self.store.dialect, now, lease, BATCH)
         return [(r, lease) for r in rows]
 
-    def _send(self, row: dict[str, Any]) -> tuple[int | None, str | None]:
+    def _send(self, row: OutboxRow) -> tuple[int | None, str | None]:
         """POST one row: (status, None) on a 2xx, else (status or None, reason)."""
-        body = str(row["payload"]).encode()
+        body = str(row.payload).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "coord-webhooks",
-            "X-Coord-Event": str(row["event_type"]),
-            "X-Coord-Delivery": str(row["id"]),
+            "X-Coord-Event": str(row.event_type),
+            "X-Coord-Delivery": str(row.id),
         }
         if self.secret:
             # Signed at each attempt: the timestamp is when this attempt was sent.
             stamp = int(records.to_epoch(self.clock()))
-            headers["X-Coord-Signature"] = sign(self.secret, stamp, str(row["id"]), body)
+            headers["X-Coord-Signature"] = sign(self.secret, stamp, str(row.id), body)
         try:
             resp = self.client.post(self.url, content=body, headers=headers)
         except Exception as exc:  # a broken URL or transport must not stop the loop
@@ -193,25 +194,23 @@ class WebhookDelivery:
             return resp.status_code, None
         return resp.status_code, f"HTTP {resp.status_code}"
 
-    def _record(self, row: dict[str, Any], lease: float, outcome: tuple[int | None, str | None]) -> str:
+    def _record(self, row: OutboxRow, lease: float, outcome: tuple[int | None, str | None]) -> str:
         status, error = outcome
         now = records.to_epoch(self.clock())
         if error is None:
             result = "delivered"
             with self.store.write(None) as tx:
-                outbox.record_delivered(tx, row["id"], lease, status, now)
+                outbox.record_delivered(tx, row.id, lease, status, now)
         else:
-            failure = webhook_events.after_failure(int(row["attempts"]), self.max_attempts, self.backoff)
+            failure = webhook_events.after_failure(int(row.attempts), self.max_attempts, self.backoff)
             result = "exhausted" if failure.exhausted else "retrying"
             state = "exhausted" if failure.exhausted else "pending"
             with self.store.write(None) as tx:
-                outbox.record_failed(
-                    tx, row["id"], lease, state, failure.attempts, now + failure.delay_sec, status, error
-                )
+                outbox.record_failed(tx, row.id, lease, state, failure.attempts, now + failure.delay_sec, status, error)
             log.warning(
                 "webhook delivery %s (%s) failed, attempt %s: %s%s",
-                row["id"],
-                row["event_type"],
+                row.id,
+                row.event_type,
                 failure.attempts,
                 error,
                 "; giving up" if failure.exhausted else f"; retry in {failure.delay_sec:g}s",
@@ -241,9 +240,9 @@ def delivery_counts(store: Store, clock: Callable[[], datetime], enabled: bool, 
     states = ("delivered", "pending", "exhausted")
     events: dict[str, dict[str, int]] = {}
     for row in rows:
-        counts = events.setdefault(str(row["event_type"]), dict.fromkeys(states, 0))
-        if row["state"] in counts:
-            counts[str(row["state"])] += int(row["n"])
+        counts = events.setdefault(str(row.event_type), dict.fromkeys(states, 0))
+        if row.state in counts:
+            counts[str(row.state)] += int(row.n)
     totals = {state: sum(c[state] for c in events.values()) for state in states}
     return {
         "enabled": enabled,

@@ -19,6 +19,7 @@ from coordination.core import webhook_events
 from coordination.service.records import Notice, notice_from_row
 from coordination.store import Store, Tx
 from coordination.store import audit as audit_rows
+from coordination.store.rows import NoticeRow
 
 __all__ = ["Audit", "AuditEvent"]
 
@@ -108,13 +109,13 @@ class Audit:
         taken = audit_rows.take_unseen_notices_sent(tx, repo_id, engineer, records.to_epoch(now))
         return lambda: [notice_from_row(r) for r in taken()]
 
-    def unseen_sent(self, tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[dict[str, Any]]]:
+    def unseen_sent(self, tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[NoticeRow]]:
         """The engineer's unseen notices, asked for now and not yet taken: `take_unseen` takes them."""
         return audit_rows.unseen_notices_sent(tx, repo_id, engineer)
 
-    def take_unseen(self, tx: Tx, rows: list[dict[str, Any]], now: datetime) -> list[Notice]:
+    def take_unseen(self, tx: Tx, rows: list[NoticeRow], now: datetime) -> list[Notice]:
         """Mark notices read by `unseen_sent` (in this transaction, under the repo's lock) seen."""
-        audit_rows.mark_seen(tx, [r["id"] for r in rows], records.to_epoch(now))
+        audit_rows.mark_seen(tx, [r.id for r in rows], records.to_epoch(now))
         return [notice_from_row(r) for r in rows]
 
     # ------------------------------------------------------------------ reads
@@ -123,10 +124,19 @@ class Audit:
         """Audit events in id order; `after` resumes past an event id (the live stream's cursor)."""
         with self.store.read() as tx:
             rows = audit_rows.events(tx, repo_id, limit, after)
-        for row in rows:
-            row["detail"] = json.loads(row["detail"])
-            row["created_at"] = records.iso(row["created_at"])
-        return rows
+        return [
+            {
+                "id": row.id,
+                "repo_id": row.repo_id,
+                "event_type": row.event_type,
+                "engineer": row.engineer,
+                "claim_id": row.claim_id,
+                "pattern": row.pattern,
+                "detail": json.loads(row.detail),
+                "created_at": records.iso(row.created_at),
+            }
+            for row in rows
+        ]
 
     def last_event_id(self) -> int:
         """The newest audit event id (0 when there is none): where a fresh live stream starts."""

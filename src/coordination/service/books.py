@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from coordination import records
 from coordination.core.book import ClaimBook
 from coordination.store import Store, Tx
 from coordination.store import claims as claim_rows
+from coordination.store.rows import ClaimRow
 from coordination.store.waits import DEFAULT_BUSY_TIMEOUT_SEC, WaitLock
 
 __all__ = ["Books", "RepoCache"]
@@ -71,14 +71,14 @@ class Books:
         def finish() -> tuple[int, float | None]:
             row = bumped.one()
             assert row is not None
-            seq = int(row["seq"])
+            seq = row.seq
             if changes is not None and seq - 1 >= cache.seq:
                 self._apply(cache, changes.all(), seq - 1)
             else:
                 if changes is not None:
                     changes.all()
                 self.load_changes(tx, repo_id, cache, seq - 1)
-            return seq, None if row["t"] is None else float(row["t"])
+            return seq, None if row.t is None else float(row.t)
 
         return finish
 
@@ -130,19 +130,19 @@ class Books:
         self._apply(cache, claim_rows.changed_between(tx, repo_id, cache.seq, upto), upto)
 
     @staticmethod
-    def _apply(cache: RepoCache, rows: list[dict[str, Any]], upto: int) -> None:
+    def _apply(cache: RepoCache, rows: list[ClaimRow], upto: int) -> None:
         """Lay the rows written after the book's number, up to `upto`, over the book."""
         for row in rows:
-            if row["state"] == "active":
+            if row.state == "active":
                 cache.book.put(records.to_active(row))
             else:
-                cache.book.discard(row["id"])
+                cache.book.discard(row.id)
         cache.seq = upto
 
     def overlay(self, tx: Tx, repo_id: str, book: ClaimBook, since_seq: int) -> None:
         """Lay the claim rows written at or after `since_seq` (this transaction's own) over `book`."""
         for row in claim_rows.written_since(tx, repo_id, since_seq):
-            if row["state"] == "active":
+            if row.state == "active":
                 book.put(records.to_active(row))
             else:
-                book.discard(row["id"])
+                book.discard(row.id)

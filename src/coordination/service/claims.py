@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from coordination import records
 from coordination.core import globs, lifetimes, spelling, validation
@@ -34,7 +33,8 @@ from coordination.store import Tx
 from coordination.store import claims as claim_rows
 from coordination.store import queue as queue_rows
 from coordination.store import sessions as session_rows
-from coordination.store.base import PendingRows
+from coordination.store.base import SentRows
+from coordination.store.rows import ClaimRow
 
 __all__ = ["Claims"]
 
@@ -152,7 +152,7 @@ class Claims:
         repo_id = self.repo_of(claim_id)
         with RepoWrite(self.ctx, repo_id, ahead=lambda tx: _release_ahead(tx, repo_id, claim_id)) as w:
             row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases", w.ahead)
-            if row["state"] != "active":
+            if row.state != "active":
                 return []
             self.grants.end(w.tx, [row], "released", "release", w.seq, w.now, actor=engineer)
         return [claim_id]
@@ -183,15 +183,16 @@ class Claims:
             if claim_ids and not force:
                 others = claim_rows.held_by_others(tx, claim_ids, engineer)
                 if others:
+                    other_id, other_engineer = others[0]
                     raise Forbidden(
-                        f"claim {others[0]['id']} is held by {others[0]['engineer']}; only the holder "
+                        f"claim {other_id} is held by {other_engineer}; only the holder "
                         "releases it (or pass force=true)",
-                        claim_id=others[0]["id"],
-                        holder=others[0]["engineer"],
+                        claim_id=other_id,
+                        holder=other_engineer,
                     )
             rows = claim_rows.active_matching(tx, repo_id, holder, session_id, pattern, claim_ids)
             self.grants.end(tx, rows, "released", "release", w.seq, w.now, actor=engineer)
-        return [r["id"] for r in rows]
+        return [r.id for r in rows]
 
     # ---------------------------------------------------------------- extend
 
@@ -234,12 +235,12 @@ class Claims:
                 "extend",
                 engineer,
                 claim_id,
-                row["pattern"],
+                row.pattern,
                 now,
-                {"expires_at": records.iso(records.to_epoch(expires)), "holder": row["engineer"]},
+                {"expires_at": records.iso(records.to_epoch(expires)), "holder": row.engineer},
             )
-            if row["session_id"] and row["engineer"] == engineer:  # a forced extend keeps no one's session alive
-                self.sessions.touch(tx, row["session_id"], engineer, now)
+            if row.session_id and row.engineer == engineer:  # a forced extend keeps no one's session alive
+                self.sessions.touch(tx, row.session_id, engineer, now)
             updated = claim_rows.by_id(tx, claim_id)
             assert updated is not None
             pending = self.ctx.audit.take_notices(tx, repo_id, engineer, now)
@@ -247,7 +248,7 @@ class Claims:
             **claim_fields(claim_from_row(updated, records.to_epoch(now))), pending_requests=tuple(pending)
         )
 
-    def _check_extendable(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:
+    def _check_extendable(self, tx: Tx, row: ClaimRow, claim: ActiveClaim, now: datetime) -> None:
         """Conflict (409, with the reason) unless the holder may still extend the claim.
 
         The holder is held to this transaction's clock without the skew margin. A claim
@@ -255,15 +256,15 @@ class Claims:
         claims and runs again, which then refuses it as `idle_expired`).
         """
         reason = None
-        if row["state"] == "idle_expired":
+        if row.state == "idle_expired":
             reason = (
                 "its session was silent longer than COORD_IDLE_TIMEOUT_SEC "
                 f"({self.ctx.settings.idle_timeout_sec:g}s), so its claims ended (idle_expired)"
             )
-        elif row["state"] != "active":
-            reason = f"it ended ({row['state']})"
+        elif row.state != "active":
+            reason = f"it ended ({row.state})"
         elif claim.expires_at <= now:
-            reason = f"its TTL ran out at {records.iso(row['expires_at'])}"
+            reason = f"its TTL ran out at {records.iso(row.expires_at)}"
         elif claim.session_id and self.ctx.session_idle(tx, claim.session_id, now):
             raise SessionIdle(claim.session_id)
         if reason is not None:
@@ -305,10 +306,10 @@ class Claims:
             silent = frozenset() if active else self._silent_sessions(tx, rows, at)
         return [claim_from_row(r, at, silent) for r in rows]
 
-    def _silent_sessions(self, tx: Tx, rows: list[dict[str, Any]], at: float) -> frozenset[str]:
+    def _silent_sessions(self, tx: Tx, rows: list[ClaimRow], at: float) -> frozenset[str]:
         """The sessions of these active claim rows that were silent past the idle timeout at `at`."""
         timeout = self.ctx.settings.idle_timeout_sec
-        ids = sorted({r["session_id"] for r in rows if r["state"] == "active" and r["session_id"]})
+        ids = sorted({r.session_id for r in rows if r.state == "active" and r.session_id})
         if timeout <= 0 or not ids:
             return frozenset()
         return frozenset(session_rows.silent_among(tx, ids, at - timeout))
@@ -318,7 +319,7 @@ class Claims:
         return repo_of_claim(self.ctx.store, claim_id)
 
 
-def _release_ahead(tx: Tx, repo_id: str, claim_id: int) -> PendingRows:
+def _release_ahead(tx: Tx, repo_id: str, claim_id: int) -> SentRows[ClaimRow]:
     """What a release reads, asked for with the sequence number under the lock (one round trip):
     the repo's waiting queue entries (for the queue's pass once the claim ended) and the claim's row."""
     queue_rows.send_waiting(tx, repo_id)
@@ -332,8 +333,8 @@ def _acting_on(
     force: bool,
     if_fence: int | None,
     action: str,
-    sent: PendingRows | None = None,
-) -> dict[str, Any]:
+    sent: SentRows[ClaimRow] | None = None,
+) -> ClaimRow:
     """The claim's row, read under the repo lock, if `engineer` may change it.
 
     The holder is the exact engineer id the claim was granted to. Anyone else
@@ -344,14 +345,14 @@ def _acting_on(
     row = sent.one() if sent is not None else claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
-    if engineer != row["engineer"] and not force:
+    if engineer != row.engineer and not force:
         raise Forbidden(
-            f"claim {claim_id} is held by {row['engineer']}; only the holder {action} it (or pass force=true)",
-            holder=row["engineer"],
+            f"claim {claim_id} is held by {row.engineer}; only the holder {action} it (or pass force=true)",
+            holder=row.engineer,
         )
-    if if_fence is not None and int(row["fence"]) != if_fence:
+    if if_fence is not None and int(row.fence) != if_fence:
         raise Conflict(
-            f"claim {claim_id} has fence {row['fence']}, not {if_fence}: it is not the grant you hold",
-            fence=int(row["fence"]),
+            f"claim {claim_id} has fence {row.fence}, not {if_fence}: it is not the grant you hold",
+            fence=int(row.fence),
         )
     return row

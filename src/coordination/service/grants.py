@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 from coordination import records
 from coordination.core import carves, lifetimes, symbols
@@ -28,6 +27,7 @@ from coordination.service.records import Decision, Notice, claim_from_row
 from coordination.service.types import ClaimRequest, ClaimResult
 from coordination.store import Store, Tx
 from coordination.store import claims as claim_rows
+from coordination.store.rows import ClaimRow, NoticeRow
 
 __all__ = ["Grants", "claims_by_id", "conflict_error", "dead_candidates", "repo_of_claim"]
 
@@ -48,7 +48,7 @@ class Grants:
         now: datetime,
         take_notices: bool = True,
         notes: Sequence[str | None] = (),
-        unseen: list[dict[str, Any]] | None = None,
+        unseen: list[NoticeRow] | None = None,
         ids: list[int] | None = None,
     ) -> ClaimResult:
         """Grant every decided item. `unseen`: the requester's unseen notices, read earlier under
@@ -63,7 +63,7 @@ class Grants:
         free_ids = list(ids or ())
         granted_ids: list[int] = []
         # The rows as inserted; a refresh changes a row written before, which is read again.
-        inserted: dict[int, dict[str, Any]] = {}
+        inserted: dict[int, ClaimRow] = {}
         summary: list[Decision] = []
         for index, (asked, d) in enumerate(zip(req.items, decisions, strict=True)):
             if d.refreshes is not None:
@@ -72,7 +72,7 @@ class Grants:
                 # Each new claim gets its own fencing token, strictly above every earlier one.
                 fence = seq if not granted_ids else self.ctx.books.bump(tx, req.repo_id)
                 row = self.insert_row(tx, req, d, fence, now, free_ids.pop(0) if free_ids else None)
-                claim_id = int(row["id"])
+                claim_id = row.id
                 inserted[claim_id] = row
                 self.link_partners(tx, req, d, claim_id, fence, now)
             granted_ids.append(claim_id)
@@ -99,11 +99,11 @@ class Grants:
         return ClaimResult([claim_from_row(r, stamp) for r in rows], summary, pending)
 
     def insert(self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime) -> int:
-        return int(self.insert_row(tx, req, d, seq, now)["id"])
+        return self.insert_row(tx, req, d, seq, now).id
 
     def insert_row(
         self, tx: Tx, req: ClaimRequest, d: ItemDecision, seq: int, now: datetime, claim_id: int | None = None
-    ) -> dict[str, Any]:
+    ) -> ClaimRow:
         """Insert the granted claim (with `claim_id` when one was reserved) and its `grant` audit
         row; the claim's row as inserted."""
         item = d.item
@@ -131,7 +131,7 @@ class Grants:
             req.repo_id,
             "grant",
             req.engineer,
-            int(row["id"]),
+            row.id,
             item.pattern,
             now,
             {"type": item.type.value, "symbols": list(item.symbols), "fence": seq},
@@ -213,10 +213,11 @@ class Grants:
     def add_partner(self, tx: Tx, claim_id: int, partner_id: int, seq: int, carves: tuple[Carve, ...]) -> None:
         row = claim_rows.partner_fields(tx, claim_id)
         assert row is not None
-        partners = json.loads(row["coexists_with"])
+        partners_json, carved_json = row
+        partners = json.loads(partners_json)
         if partner_id not in partners:
             partners.append(partner_id)
-        carved = list(records.carves_from_json(row["carved"])) + list(carves)
+        carved = list(records.carves_from_json(carved_json)) + list(carves)
         claim_rows.set_partners(tx, claim_id, json.dumps(partners), records.carves_to_json(carved), seq)
 
     # ------------------------------------------------------------------- end
@@ -224,7 +225,7 @@ class Grants:
     def end(
         self,
         tx: Tx,
-        rows: list[dict[str, Any]],
+        rows: list[ClaimRow],
         state: str,
         event: str,
         seq: int,
@@ -239,32 +240,30 @@ class Grants:
         """
         stamp = records.to_epoch(now)
         for row in rows:
-            claim_rows.end(tx, row["id"], state, stamp, seq)
+            claim_rows.end(tx, row.id, state, stamp, seq)
             self.audit.event(
                 tx,
-                row["repo_id"],
+                row.repo_id,
                 event,
-                actor or row["engineer"],
-                row["id"],
-                row["pattern"],
+                actor or row.engineer,
+                row.id,
+                row.pattern,
                 now,
-                {"holder": row["engineer"], "seq": seq},
+                {"holder": row.engineer, "seq": seq},
             )
-        for repo_id in sorted({r["repo_id"] for r in rows}):
-            self._settle_partners(tx, repo_id, [r for r in rows if r["repo_id"] == repo_id], seq, now)
+        for repo_id in sorted({r.repo_id for r in rows}):
+            self._settle_partners(tx, repo_id, [r for r in rows if r.repo_id == repo_id], seq, now)
             # Freed scope goes to the claim queue's waiters in the same transaction.
             self.ctx.hooks.publish_scope_freed(tx, repo_id, seq, now)
 
-    def _settle_partners(self, tx: Tx, repo_id: str, ended_rows: list[dict[str, Any]], seq: int, now: datetime) -> None:
+    def _settle_partners(self, tx: Tx, repo_id: str, ended_rows: list[ClaimRow], seq: int, now: datetime) -> None:
         """Drop ended claims from their partners and re-home the carves they held."""
-        ended = {r["id"] for r in ended_rows}
-        partner_ids = sorted({p for r in ended_rows for p in json.loads(r["coexists_with"])} - ended)
+        ended = {r.id for r in ended_rows}
+        partner_ids = sorted({p for r in ended_rows for p in json.loads(r.coexists_with)} - ended)
         if not partner_ids:
             return
         holders = [
-            records.to_active(r)
-            for r in claims_by_id(tx, partner_ids)
-            if r["state"] == "active" and r["repo_id"] == repo_id
+            records.to_active(r) for r in claims_by_id(tx, partner_ids) if r.state == "active" and r.repo_id == repo_id
         ]
         paths = sorted({c.path for h in holders for c in h.carved if c.by in ended})
         inside: list[ActiveClaim] = []
@@ -296,12 +295,12 @@ class Grants:
         """End claims that stopped counting: `expired` past their TTL, else `idle_expired`."""
         if dead:
             rows = claims_by_id(tx, [c.id for c in dead])
-            self.end_stopped(tx, [r for r in rows if r["state"] == "active"], seq, now)
+            self.end_stopped(tx, [r for r in rows if r.state == "active"], seq, now)
 
-    def end_stopped(self, tx: Tx, rows: list[dict[str, Any]], seq: int, now: datetime) -> None:
+    def end_stopped(self, tx: Tx, rows: list[ClaimRow], seq: int, now: datetime) -> None:
         at = records.to_epoch(now - self.ctx.skew_margin)
-        expired = [r for r in rows if r["expires_at"] <= at]
-        idle = [r for r in rows if r["expires_at"] > at]
+        expired = [r for r in rows if r.expires_at <= at]
+        idle = [r for r in rows if r.expires_at > at]
         if expired:
             self.end(tx, expired, "expired", "expire", seq, now)
         if idle:
@@ -330,7 +329,7 @@ def conflict_error(blocked: list[ItemDecision], rules: Ownership, now: datetime)
     )
 
 
-def claims_by_id(tx: Tx, ids: list[int]) -> list[dict[str, Any]]:
+def claims_by_id(tx: Tx, ids: list[int]) -> list[ClaimRow]:
     """The claim rows with these ids, in the order given."""
     return claim_rows.by_ids(tx, ids)
 

@@ -80,6 +80,7 @@ from coordination.service.uow import PlainWrite, RepoWrite
 from coordination.service.waiters import Waiters
 from coordination.store import Tx
 from coordination.store import queue as queue_rows
+from coordination.store.rows import QueueRow
 
 __all__ = ["LAPSED", "MAX_WAIT_SECONDS", "POLL_SEC", "STATES", "STOPPING", "URGENCIES", "ClaimQueue", "check_wait"]
 
@@ -162,14 +163,14 @@ class ClaimQueue:
         files = ctx.files()
         scope = Context(overlap_function(files, strict=False), ctx.liveness(tx, now))
         rules = rules_of(tx, repo_id)
-        by_id = {r["id"]: r for r in rows}
+        by_id = {r.id: r for r in rows}
         granted: list[int] = []
         for waiting in order.ordered((entry(r) for r in rows), now, ctx.settings.queue_age_boost_seconds):
             row = by_id[waiting.id]
-            if row["deadline"] <= stamp:
+            if row.deadline <= stamp:
                 self._end_entry(tx, row, "expired", "queue_expire", now, {"reason": "the wait ended"})
                 continue
-            if row["lease_until"] is None or row["lease_until"] <= stamp:
+            if row.lease_until is None or row.lease_until <= stamp:
                 self._end_entry(tx, row, "abandoned", "queue_abandon", now, {"reason": LAPSED})
                 continue
             req = request_of(row)
@@ -179,14 +180,14 @@ class ClaimQueue:
                 continue  # e.g. the repo's files changed; the entry waits out its deadline
             blocking = sorted({c.id for d in decisions for c in d.blocking})
             if blocking:
-                if blocking != json.loads(row["blocking_claims"]):
-                    queue_rows.set_blocking(tx, row["id"], json.dumps(blocking))
+                if blocking != json.loads(row.blocking_claims):
+                    queue_rows.set_blocking(tx, row.id, json.dumps(blocking))
                 continue
             fence = ctx.books.bump(tx, repo_id)  # strictly above every claim this transaction ended
             result = self.grants.grant(tx, req, decisions, fence, now, take_notices=False)
             ctx.books.overlay(tx, repo_id, book, fence)
             ids = [c.id for c in result.claims]
-            queue_rows.grant(tx, row["id"], stamp, json.dumps(ids), json.dumps([d.as_json() for d in result.decisions]))
+            queue_rows.grant(tx, row.id, stamp, json.dumps(ids), json.dumps([d.as_json() for d in result.decisions]))
             self.ctx.audit.event(
                 tx,
                 repo_id,
@@ -196,14 +197,14 @@ class ClaimQueue:
                 ", ".join(i.pattern for i in req.items),
                 now,
                 {
-                    "queue_id": row["id"],
+                    "queue_id": row.id,
                     "claims": ids,
-                    "waited_sec": round(stamp - row["created_at"], 3),
-                    "urgency": row["urgency"],
+                    "waited_sec": round(stamp - row.created_at, 3),
+                    "urgency": row.urgency,
                 },
             )
-            self._changed(tx, row["id"])
-            granted.append(row["id"])
+            self._changed(tx, row.id)
+            granted.append(row.id)
         return granted
 
     def promote_repo(self, repo_id: str) -> list[int]:
@@ -249,11 +250,11 @@ class ClaimQueue:
             presence.on_leave(event.set)
         try:
             row = self._read(queue_id)
-            repo_id = row["repo_id"]
+            repo_id = row.repo_id
             cache = self.ctx.books.cache(repo_id)
             end = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
             stop = end if cap is None else min(end, time.monotonic() + cap)
-            while row["state"] == "waiting":
+            while row.state == "waiting":
                 if presence is not None and presence.gone:
                     return self._leave(queue_id, presence.reason, caller_gone=True)
                 if self.waiters.stopping is not None:
@@ -273,7 +274,7 @@ class ClaimQueue:
                     self._throttled_promote(repo_id)
                 self._keep_alive()
                 row = self._read(queue_id)
-            if presence is not None and presence.gone and row["state"] == "granted":
+            if presence is not None and presence.gone and row.state == "granted":
                 return self._leave(queue_id, presence.reason, caller_gone=True)
             return self._outcome(row)
         finally:
@@ -311,21 +312,21 @@ class ClaimQueue:
         answers it. Raises Conflict (caller gone) or Unavailable (stopping).
         """
         ctx = self.ctx
-        repo_id = self._read(queue_id)["repo_id"]
+        repo_id = self._read(queue_id).repo_id
         with RepoWrite(ctx, repo_id) as w:
             tx, seq, now = w.tx, w.seq, w.now
             row = self._row(tx, queue_id)
-            if row["state"] == "waiting":
+            if row.state == "waiting":
                 self._end_entry(tx, row, "abandoned", "queue_abandon", now, {"reason": reason})
-            elif row["state"] == "granted" and caller_gone:
-                ids = json.loads(row["granted_claims"])
-                held = [c for c in claims_by_id(tx, ids) if c["state"] == "active"] if ids else []
+            elif row.state == "granted" and caller_gone:
+                ids = json.loads(row.granted_claims)
+                held = [c for c in claims_by_id(tx, ids) if c.state == "active"] if ids else []
                 self._end_entry(
-                    tx, row, "abandoned", "queue_abandon", now, {"reason": reason, "released": [c["id"] for c in held]}
+                    tx, row, "abandoned", "queue_abandon", now, {"reason": reason, "released": [c.id for c in held]}
                 )
                 if held:
-                    self.grants.end(tx, held, "released", "release", seq, now, actor=row["engineer"])
-        if row["state"] == "granted" and not caller_gone:
+                    self.grants.end(tx, held, "released", "release", seq, now, actor=row.engineer)
+        if row.state == "granted" and not caller_gone:
             return self._outcome(row)
         if caller_gone:
             raise Conflict(f"queue entry {queue_id} abandoned: {reason}; nothing was claimed", queue_id=queue_id)
@@ -334,9 +335,9 @@ class ClaimQueue:
     def poll(self, queue_id: int) -> QueueEntry:
         """One step of a wait without blocking: promote the entry's repo, then return the entry."""
         row = self._read(queue_id)
-        if row["state"] == "waiting":
+        if row.state == "waiting":
             self.renew([queue_id])  # a poll is a waiter showing it is alive
-            self.promote_repo(row["repo_id"])
+            self.promote_repo(row.repo_id)
         with self.ctx.store.read() as tx:
             return self._present(tx, self._row(tx, queue_id), self.ctx.clock())
 
@@ -344,15 +345,15 @@ class ClaimQueue:
         """What the waiter is told about an entry that left `waiting` (a grant, or raises Conflict)."""
         return self._outcome(self._read(queue_id))
 
-    def _finish(self, queue_id: int) -> dict[str, Any]:
+    def _finish(self, queue_id: int) -> QueueRow:
         """The wait is over: a last promote, then expire the entry if it still waits."""
         ctx = self.ctx
-        repo_id = self._read(queue_id)["repo_id"]
+        repo_id = self._read(queue_id).repo_id
         with RepoWrite(ctx, repo_id) as w:
             tx, seq, now = w.tx, w.seq, w.now
             self.promote(tx, repo_id, seq, now)
             row = self._row(tx, queue_id)
-            if row["state"] == "waiting":
+            if row.state == "waiting":
                 self._end_entry(tx, row, "expired", "queue_expire", now, {"reason": "the wait ended"})
                 row = self._row(tx, queue_id)
         return row
@@ -364,26 +365,27 @@ class ClaimQueue:
         self._last_promote[repo_id] = time.monotonic()
         self.promote_repo(repo_id)
 
-    def _outcome(self, row: dict[str, Any]) -> ClaimResult:
+    def _outcome(self, row: QueueRow) -> ClaimResult:
         ctx = self.ctx
-        if row["state"] == "granted":
-            ids = json.loads(row["granted_claims"])
+        if row.state == "granted":
+            ids = json.loads(row.granted_claims)
             now = ctx.clock()
             with PlainWrite(ctx) as w:
                 claims = claims_by_id(w.tx, ids) if ids else []
-                pending = ctx.audit.take_notices(w.tx, row["repo_id"], row["engineer"], now)
+                pending = ctx.audit.take_notices(w.tx, row.repo_id, row.engineer, now)
             stamp = records.to_epoch(now)
-            waited = round(float(row["ended_at"]) - float(row["created_at"]), 3)
+            assert row.ended_at is not None  # a granted entry ended when it was granted
+            waited = round(float(row.ended_at) - float(row.created_at), 3)
             return ClaimResult(
                 [claim_from_row(r, stamp) for r in claims],
-                [decision_from_json(d) for d in json.loads(row["decisions"])],
+                [decision_from_json(d) for d in json.loads(row.decisions)],
                 pending,
-                queue=QueueGrant(row["id"], waited),
+                queue=QueueGrant(row.id, waited),
             )
         now = ctx.clock()
         req = request_of(row)
         files = ctx.files()
-        with ctx.synced(row["repo_id"]) as (book, is_live, rules):
+        with ctx.synced(row.repo_id) as (book, is_live, rules):
             items = [as_stored_type(i, rules) for i in req.items]
             scope = Context(overlap_function(files, strict=False), is_live)
             decisions = decide(req.engineer, items, book, scope, files, ctx.limits)
@@ -397,12 +399,12 @@ class ClaimQueue:
             "expired": "the wait ended",
             "cancelled": "the entry was cancelled",
             "abandoned": "its waiter went away",
-        }.get(row["state"], row["state"])
+        }.get(row.state, row.state)
         raise Conflict(
-            f"queue entry {row['id']} {row['state']}: {why} before the scope was free; nothing was claimed",
+            f"queue entry {row.id} {row.state}: {why} before the scope was free; nothing was claimed",
             conflicts=conflicts,
             suggestion=suggestion,
-            queue={"id": row["id"], "state": row["state"]},
+            queue={"id": row.id, "state": row.state},
         )
 
     # --------------------------------------------------------------- cancel
@@ -410,14 +412,14 @@ class ClaimQueue:
     def cancel(self, queue_id: int, engineer: str) -> QueueEntry:
         ctx = self.ctx
         check_identity(engineer, None, None)
-        repo_id = self._read(queue_id)["repo_id"]
+        repo_id = self._read(queue_id).repo_id
         with RepoWrite(ctx, repo_id) as w:
             tx, now = w.tx, w.now
             row = self._row(tx, queue_id)
-            if engineer != row["engineer"]:
-                raise Forbidden(f"queue entry {queue_id} belongs to {row['engineer']}; only its engineer cancels it")
-            if row["state"] != "waiting":
-                raise Conflict(f"queue entry {queue_id} is {row['state']}, not waiting", state=row["state"])
+            if engineer != row.engineer:
+                raise Forbidden(f"queue entry {queue_id} belongs to {row.engineer}; only its engineer cancels it")
+            if row.state != "waiting":
+                raise Conflict(f"queue entry {queue_id} is {row.state}, not waiting", state=row.state)
             self._end_entry(tx, row, "cancelled", "queue_cancel", now, {"by": engineer})
             return self._present(tx, self._row(tx, queue_id), now)
 
@@ -445,20 +447,16 @@ class ClaimQueue:
         boost = ctx.settings.queue_age_boost_seconds
         with ctx.store.read() as tx:
             rows = queue_rows.listing(tx, state, repo_id, engineer, after, limit)
-            found = places(tx, {r["repo_id"] for r in rows}, now, boost) if state == "waiting" else {}
-            return [self._present(tx, row, now, place=found.get(row["id"])) for row in rows]
+            found = places(tx, {r.repo_id for r in rows}, now, boost) if state == "waiting" else {}
+            return [self._present(tx, row, now, place=found.get(row.id)) for row in rows]
 
     # -------------------------------------------------------------- helpers
 
-    def _end_entry(
-        self, tx: Tx, row: dict[str, Any], state: str, event: str, now: datetime, detail: dict[str, Any]
-    ) -> None:
-        queue_rows.end(tx, row["id"], state, records.to_epoch(now))
+    def _end_entry(self, tx: Tx, row: QueueRow, state: str, event: str, now: datetime, detail: dict[str, Any]) -> None:
+        queue_rows.end(tx, row.id, state, records.to_epoch(now))
         patterns = ", ".join(i.pattern for i in request_of(row).items)
-        self.ctx.audit.event(
-            tx, row["repo_id"], event, row["engineer"], None, patterns, now, {"queue_id": row["id"], **detail}
-        )
-        self._changed(tx, row["id"])
+        self.ctx.audit.event(tx, row.repo_id, event, row.engineer, None, patterns, now, {"queue_id": row.id, **detail})
+        self._changed(tx, row.id)
 
     def _changed(self, tx: Tx, queue_id: int) -> None:
         """The entry left `waiting` in this transaction: wake its waiter, in this process at
@@ -474,12 +472,12 @@ class ClaimQueue:
         if payload.isdigit():
             self.waiters.wake(int(payload))
 
-    def _read(self, queue_id: int) -> dict[str, Any]:
+    def _read(self, queue_id: int) -> QueueRow:
         with self.ctx.store.read() as tx:
             return self._row(tx, queue_id)
 
-    def _row(self, tx: Tx, queue_id: int) -> dict[str, Any]:
+    def _row(self, tx: Tx, queue_id: int) -> QueueRow:
         return queue_row(tx, queue_id)
 
-    def _present(self, tx: Tx, row: dict[str, Any], now: datetime, place: int | None = None) -> QueueEntry:
+    def _present(self, tx: Tx, row: QueueRow, now: datetime, place: int | None = None) -> QueueEntry:
         return present(tx, row, now, self.ctx.settings.queue_age_boost_seconds, place)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from coordination import records
 from coordination.core import queue as order
@@ -17,6 +16,7 @@ from coordination.service.types import ClaimRequest
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
 from coordination.store import queue as queue_rows
+from coordination.store.rows import QueueRow
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
@@ -44,30 +44,30 @@ def check_wait(wait_seconds: float, urgency: str) -> None:
         raise Invalid(f"urgency must be one of {', '.join(URGENCIES)}, not {urgency!r}")
 
 
-def entry(row: dict[str, Any]) -> order.QueueEntry:
+def entry(row: QueueRow) -> order.QueueEntry:
     return order.QueueEntry(
-        id=row["id"],
-        position=int(row["position"]),
-        urgency=Urgency(row["urgency"]),
-        created_at=datetime.fromtimestamp(float(row["created_at"]), UTC),
+        id=row.id,
+        position=int(row.position),
+        urgency=Urgency(row.urgency),
+        created_at=datetime.fromtimestamp(float(row.created_at), UTC),
     )
 
 
-def request_of(row: dict[str, Any]) -> ClaimRequest:
+def request_of(row: QueueRow) -> ClaimRequest:
     """The claim request an entry waits to have granted."""
-    req = json.loads(row["request"])
+    req = json.loads(row.request)
     return ClaimRequest(
-        engineer=row["engineer"],
+        engineer=row.engineer,
         items=[ClaimItem(ClaimType(i["type"]), i["pattern"], tuple(i["symbols"])) for i in req["items"]],
-        repo_id=row["repo_id"],
-        session_id=row["session_id"],
+        repo_id=row.repo_id,
+        session_id=row.session_id,
         branch=req.get("branch"),
         description=req.get("description"),
         ttl_hours=req.get("ttl_hours"),
     )
 
 
-def queue_row(tx: Tx, queue_id: int) -> dict[str, Any]:
+def queue_row(tx: Tx, queue_id: int) -> QueueRow:
     row = queue_rows.by_id(tx, queue_id)
     if row is None:
         raise NotFound(f"no queue entry with id {queue_id}")
@@ -84,44 +84,44 @@ def places(tx: Tx, repos: set[str], now: datetime, boost: float) -> dict[int, in
     return found
 
 
-def present(tx: Tx, row: dict[str, Any], now: datetime, boost: float, place: int | None = None) -> QueueEntry:
+def present(tx: Tx, row: QueueRow, now: datetime, boost: float, place: int | None = None) -> QueueEntry:
     """An entry as readers are shown it, with the claims it waits on (`place`: its place in line, if known)."""
-    req = json.loads(row["request"])
-    blocking_ids = json.loads(row["blocking_claims"]) if row["state"] == "waiting" else []
+    req = json.loads(row.request)
+    blocking_ids = json.loads(row.blocking_claims) if row.state == "waiting" else []
     blocking: list[QueueBlocker] = []
     if blocking_ids:
         stamp = records.to_epoch(now)
         for claim in claim_rows.by_ids(tx, blocking_ids, order_by_id=True):
             blocking.append(
                 QueueBlocker(
-                    claim_id=int(claim["id"]),
-                    engineer=claim["engineer"],
-                    type=ClaimType(claim["type"]),
-                    pattern=claim["pattern"],
-                    symbols=tuple(json.loads(claim["symbols"])),
+                    claim_id=int(claim.id),
+                    engineer=claim.engineer,
+                    type=ClaimType(claim.type),
+                    pattern=claim.pattern,
+                    symbols=tuple(json.loads(claim.symbols)),
                     state=ClaimState(records.present_state(claim, stamp)),
-                    expires_at=_moment(claim["expires_at"]),
+                    expires_at=_moment(claim.expires_at),
                 )
             )
-    end = row["ended_at"] if row["ended_at"] is not None else records.to_epoch(now)
+    end = row.ended_at if row.ended_at is not None else records.to_epoch(now)
     return QueueEntry(
-        id=int(row["id"]),
-        repo_id=row["repo_id"],
-        engineer=row["engineer"],
-        session_id=row["session_id"],
-        urgency=Urgency(row["urgency"]),
-        priority=int(row["priority"]),
+        id=int(row.id),
+        repo_id=row.repo_id,
+        engineer=row.engineer,
+        session_id=row.session_id,
+        urgency=Urgency(row.urgency),
+        priority=int(row.priority),
         effective_priority=order.effective_priority(entry(row), now, boost),
-        position=int(row["position"]),
+        position=int(row.position),
         place=place,
-        state=QueueState(row["state"]),
+        state=QueueState(row.state),
         claims=tuple(QueueItem(ClaimType(i["type"]), i["pattern"], tuple(i["symbols"])) for i in req["items"]),
         ttl_hours=req.get("ttl_hours"),
-        created_at=_moment(row["created_at"]),
-        deadline=_moment(row["deadline"]),
-        ended_at=records.from_epoch(row["ended_at"]),
-        waited_sec=round(max(0.0, float(end) - float(row["created_at"])), 3),
-        granted_claims=tuple(json.loads(row["granted_claims"])),
+        created_at=_moment(row.created_at),
+        deadline=_moment(row.deadline),
+        ended_at=records.from_epoch(row.ended_at),
+        waited_sec=round(max(0.0, float(end) - float(row.created_at)), 3),
+        granted_claims=tuple(json.loads(row.granted_claims)),
         blocking=tuple(blocking),
     )
 

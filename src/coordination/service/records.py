@@ -18,6 +18,7 @@ from typing import Any
 from coordination import records
 from coordination.core.model import ActiveClaim, Carve, Outcome
 from coordination.core.vocabulary import Answer, ClaimState, ClaimType, RequestState, Urgency
+from coordination.store.rows import ClaimRow, NoticeRow
 
 __all__ = [
     "AnsweredRequest",
@@ -102,26 +103,26 @@ class Claim:
         }
 
 
-def claim_from_row(row: dict[str, Any], now: float, silent: frozenset[str] = frozenset()) -> Claim:
+def claim_from_row(row: ClaimRow, now: float, silent: frozenset[str] = frozenset()) -> Claim:
     """A stored claim row as a `Claim` read at `now` (see `records.present_state`)."""
     return Claim(
-        id=int(row["id"]),
-        repo_id=row["repo_id"],
-        engineer=row["engineer"],
-        session_id=row["session_id"],
-        branch=row["branch"],
-        description=row["description"],
-        type=ClaimType(row["type"]),
-        pattern=row["pattern"],
-        symbols=tuple(json.loads(row["symbols"])),
-        narrowable=bool(row["narrowable"]),
-        carved=records.carves_from_json(row["carved"]),
-        coexists_with=tuple(json.loads(row["coexists_with"])),
+        id=int(row.id),
+        repo_id=row.repo_id,
+        engineer=row.engineer,
+        session_id=row.session_id,
+        branch=row.branch,
+        description=row.description,
+        type=ClaimType(row.type),
+        pattern=row.pattern,
+        symbols=tuple(json.loads(row.symbols)),
+        narrowable=bool(row.narrowable),
+        carved=records.carves_from_json(row.carved),
+        coexists_with=tuple(json.loads(row.coexists_with)),
         state=ClaimState(records.present_state(row, now, silent)),
-        created_at=_moment(row["created_at"]),
-        expires_at=_moment(row["expires_at"]),
-        ended_at=records.from_epoch(row["ended_at"]),
-        fence=int(row["fence"]),
+        created_at=_moment(row.created_at),
+        expires_at=_moment(row.expires_at),
+        ended_at=records.from_epoch(row.ended_at),
+        fence=int(row.fence),
     )
 
 
@@ -222,14 +223,14 @@ class Notice:
         }
 
 
-def notice_from_row(row: dict[str, Any]) -> Notice:
+def notice_from_row(row: NoticeRow) -> Notice:
     """A stored notice row (its `detail` still JSON text) as a `Notice`."""
     return Notice(
-        id=int(row["id"]),
-        kind=str(row["kind"]),
-        claim_id=row["claim_id"],
-        created_at=_moment(row["created_at"]),
-        detail=json.loads(row["detail"]),
+        id=int(row.id),
+        kind=str(row.kind),
+        claim_id=row.claim_id,
+        created_at=_moment(row.created_at),
+        detail=json.loads(row.detail),
     )
 
 

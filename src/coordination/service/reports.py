@@ -39,8 +39,8 @@ class Reports:
             rows = audit_rows.events_since(tx, ["conflict"], records.to_epoch(since), repo_id, with_pattern=True)
         by_repo: dict[str, list[rules.Attempt]] = {}
         for row in rows:
-            at = datetime.fromtimestamp(row["created_at"], UTC)
-            by_repo.setdefault(row["repo_id"], []).append(rules.Attempt(row["pattern"], row["engineer"], at))
+            at = datetime.fromtimestamp(row.created_at, UTC)
+            by_repo.setdefault(row.repo_id, []).append(rules.Attempt(str(row.pattern), row.engineer, at))
         repos: dict[str, list[dict[str, Any]]] = {repo_id: []} if repo_id else {}
         for repo, attempts in sorted(by_repo.items()):
             ranked = rules.rank(attempts, since, now)
@@ -85,9 +85,9 @@ class Reports:
             repos = {repo_id} if repo_id else audit_rows.repos_with_events_since(tx, since)
         counts: Counter[tuple[str, str, str]] = Counter()
         for row in rows:
-            day = datetime.fromtimestamp(row["created_at"], UTC).date()
+            day = datetime.fromtimestamp(row.created_at, UTC).date()
             if day <= today:
-                counts[(row["repo_id"], day.isoformat(), AUTO_EVENTS[row["event_type"]])] += 1
+                counts[(row.repo_id, day.isoformat(), AUTO_EVENTS[row.event_type])] += 1
         repos |= {repo for repo, _, _ in counts}
         dates = [(first + timedelta(days=i)).isoformat() for i in range(days)]
         return {

@@ -21,6 +21,7 @@ from coordination.errors import Conflict, Invalid, NotFound
 from coordination.service.records import Claim, ReleaseRequest, claim_from_row
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
+from coordination.store.rows import ClaimRow, RequestRow
 from coordination.store.tables import REQUEST_COLUMNS
 
 __all__ = [
@@ -121,28 +122,28 @@ def check_answer_shape(reply: ReleaseAnswer) -> None:
         raise Invalid("answer 'narrow' needs exactly one of keep_pattern or keep_symbols: the part you keep")
 
 
-def require_open(req: dict[str, Any]) -> None:
-    if req["state"] == "answered":
+def require_open(req: RequestRow) -> None:
+    if req.state == "answered":
         raise Conflict(
-            f"request {req['id']} was already answered ({req['answer']}) at {records.iso(req['answered_at'])}",
-            answer=req["answer"],
+            f"request {req.id} was already answered ({req.answer}) at {records.iso(req.answered_at)}",
+            answer=req.answer,
         )
-    if req["state"] != "open":
-        raise Conflict(f"request {req['id']} is {req['state']}; nothing to do", state=req["state"])
+    if req.state != "open":
+        raise Conflict(f"request {req.id} is {req.state}; nothing to do", state=req.state)
 
 
-def claim_row(tx: Tx, claim_id: int) -> dict[str, Any]:
+def claim_row(tx: Tx, claim_id: int) -> ClaimRow:
     row = claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
     return row
 
 
-def claims_of(tx: Tx, ids: list[int]) -> dict[int, dict[str, Any]]:
+def claims_of(tx: Tx, ids: list[int]) -> dict[int, ClaimRow]:
     unique = sorted(set(ids))
     if not unique:
         return {}
-    return {r["id"]: r for r in claim_rows.by_ids(tx, unique)}
+    return {r.id: r for r in claim_rows.by_ids(tx, unique)}
 
 
 def claim_api(tx: Tx, claim_id: int, now: datetime) -> Claim:
@@ -167,50 +168,50 @@ def scope_text(pattern: str, syms: tuple[str, ...] | list[str]) -> str:
     return pattern + (f" [{', '.join(syms)}]" if syms else "")
 
 
-def answer_message(req: dict[str, Any], answer: str, detail: dict[str, Any]) -> str:
-    who = req["holder"]
+def answer_message(req: RequestRow, answer: str, detail: dict[str, Any]) -> str:
+    who = req.holder
     if answer == "release":
-        return f"{who} released claim {req['claim_id']}: claim {req['wanted_pattern']} now"
+        return f"{who} released claim {req.claim_id}: claim {req.wanted_pattern} now"
     if answer == "deny":
         return (
-            f"{who} keeps claim {req['claim_id']} (deny); it ends at {detail['expires_at']} "
+            f"{who} keeps claim {req.claim_id} (deny); it ends at {detail['expires_at']} "
             "unless extended: wait, queue, or claim something else"
         )
     if answer == "coexist":
         return (
-            f"{who} lets you work beside claim {req['claim_id']}: claim {detail['granted_claim']} "
+            f"{who} lets you work beside claim {req.claim_id}: claim {detail['granted_claim']} "
             "is yours, cross-referenced with theirs"
         )
     kept = scope_text(detail["kept_pattern"], detail["kept_symbols"])
     if detail.get("wanted_scope_free"):
-        return f"{who} narrowed claim {req['claim_id']} to {kept}: your scope is free, claim it now"
-    return f"{who} narrowed claim {req['claim_id']} to {kept}, which still overlaps what you asked for"
+        return f"{who} narrowed claim {req.claim_id} to {kept}: your scope is free, claim it now"
+    return f"{who} narrowed claim {req.claim_id} to {kept}, which still overlaps what you asked for"
 
 
-def present_request(row: dict[str, Any], claim_row: dict[str, Any] | None, now: datetime) -> ReleaseRequest:
+def present_request(row: RequestRow, claim_row: ClaimRow | None, now: datetime) -> ReleaseRequest:
     stamp = records.to_epoch(now)
     claim = claim_from_row(claim_row, stamp) if claim_row else None
-    state = row["state"]
-    detail = json.loads(row["answer_detail"] or "{}")
+    state = row.state
+    detail = json.loads(row.answer_detail or "{}")
     if state == "open" and (claim is None or claim.state != "active"):
         state = "cancelled"
-        detail = {"reason": f"claim {row['claim_id']} {claim.state if claim else 'is gone'}"}
-    created = records.from_epoch(row["created_at"])
+        detail = {"reason": f"claim {row.claim_id} {claim.state if claim else 'is gone'}"}
+    created = records.from_epoch(row.created_at)
     assert created is not None
     return ReleaseRequest(
-        id=int(row["id"]),
-        repo_id=row["repo_id"],
-        claim_id=int(row["claim_id"]),
-        requester=row["requester"],
-        holder=row["holder"],
-        reason=row["reason"],
-        urgency=Urgency(row["urgency"]),
-        wanted_pattern=row["wanted_pattern"],
-        wanted_symbols=tuple(json.loads(row["wanted_symbols"])),
+        id=int(row.id),
+        repo_id=row.repo_id,
+        claim_id=int(row.claim_id),
+        requester=row.requester,
+        holder=row.holder,
+        reason=row.reason,
+        urgency=Urgency(row.urgency),
+        wanted_pattern=row.wanted_pattern,
+        wanted_symbols=tuple(json.loads(row.wanted_symbols)),
         state=RequestState(state),
-        answer=None if row["answer"] is None else Answer(row["answer"]),
+        answer=None if row.answer is None else Answer(row.answer),
         answer_detail=detail,
         created_at=created,
-        answered_at=records.from_epoch(row["answered_at"]),
+        answered_at=records.from_epoch(row.answered_at),
         claim=claim,
     )

@@ -20,6 +20,7 @@ from coordination.service.rules import as_stored_type, rules_of
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
+from coordination.store.rows import ClaimRow, RequestRow
 
 __all__ = ["AnswerEffects"]
 
@@ -32,8 +33,8 @@ class AnswerEffects:
     def apply(
         self,
         tx: Tx,
-        req: dict[str, Any],
-        row: dict[str, Any],
+        req: RequestRow,
+        row: ClaimRow,
         holder: ActiveClaim,
         reply: ReleaseAnswer,
         files: FileSet | None,
@@ -53,8 +54,8 @@ class AnswerEffects:
     def _narrow(
         self,
         tx: Tx,
-        req: dict[str, Any],
-        row: dict[str, Any],
+        req: RequestRow,
+        row: ClaimRow,
         holder: ActiveClaim,
         reply: ReleaseAnswer,
         files: FileSet | None,
@@ -78,20 +79,20 @@ class AnswerEffects:
         detail.update(kept_pattern=narrowed.pattern, kept_symbols=list(narrowed.symbols))
         ctx.audit.event(
             tx,
-            row["repo_id"],
+            row.repo_id,
             "narrow",
             reply.engineer,
             holder.id,
             narrowed.pattern,
             now,
             {
-                "request_id": req["id"],
+                "request_id": req.id,
                 **detail,
             },
         )
-        wanted = ClaimItem(ClaimType.FILE, req["wanted_pattern"], tuple(json.loads(req["wanted_symbols"])))
-        rules = rules_of(tx, row["repo_id"])
-        freed = blocked_by(req["requester"], as_stored_type(wanted, rules), narrowed, files)
+        wanted = ClaimItem(ClaimType.FILE, req.wanted_pattern, tuple(json.loads(req.wanted_symbols)))
+        rules = rules_of(tx, row.repo_id)
+        freed = blocked_by(req.requester, as_stored_type(wanted, rules), narrowed, files)
         detail["wanted_scope_free"] = freed is not None
         return detail
 
@@ -133,17 +134,17 @@ class AnswerEffects:
     def _coexist(
         self,
         tx: Tx,
-        req: dict[str, Any],
+        req: RequestRow,
         holder: ActiveClaim,
         files: FileSet | None,
         seq: int,
         now: datetime,
     ) -> tuple[dict[str, Any], int]:
         ctx = self.ctx
-        repo_id = req["repo_id"]
+        repo_id = req.repo_id
         book = ctx.books.cache(repo_id).book
         rules = rules_of(tx, repo_id)
-        wanted = ClaimItem(ClaimType.FILE, req["wanted_pattern"], tuple(json.loads(req["wanted_symbols"])))
+        wanted = ClaimItem(ClaimType.FILE, req.wanted_pattern, tuple(json.loads(req.wanted_symbols)))
         item = as_stored_type(wanted, rules)
         problem = validation.item_problem(item, files, ctx.limits)
         if problem:
@@ -151,17 +152,17 @@ class AnswerEffects:
         live = ctx.liveness(tx, now)
         # The one waiver of a coexist answer: this holder no longer blocks the requester.
         scope = Context(overlap_function(files, strict=False), lambda c: c.id != holder.id and live(c))
-        decision = decide_item(req["requester"], item, book, scope)
+        decision = decide_item(req.requester, item, book, scope)
         if decision.outcome is Outcome.CONFLICT:
             err = conflict_error([decision], rules, now)
             raise Conflict(f"cannot coexist: {err.detail}", **err.extra)
         grant = ClaimRequest(
-            engineer=req["requester"],
+            engineer=req.requester,
             items=[item],
             repo_id=repo_id,
-            session_id=req["session_id"],
-            description=f"coexists with claim {holder.id} (release request {req['id']})",
-            ttl_hours=req["ttl_hours"],
+            session_id=req.session_id,
+            description=f"coexists with claim {holder.id} (release request {req.id})",
+            ttl_hours=req.ttl_hours,
         )
         if decision.refreshes is not None:
             claim_id = self.grants.refresh(tx, decision.refreshes, grant, seq, now)

@@ -60,6 +60,7 @@ from coordination.service.uow import RepoWrite
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
 from coordination.store import requests as request_rows
+from coordination.store.rows import ClaimRow, RequestRow
 
 __all__ = ["Negotiation", "ReleaseAnswer", "ReleaseAsk", "ReleaseRequests"]
 
@@ -204,10 +205,10 @@ class Negotiation:
         with RepoWrite(ctx, repo_id, files) as w:
             tx, seq, now = w.tx, w.seq, w.now
             req = self._row(tx, request_id)
-            if reply.engineer != req["holder"]:
-                raise Forbidden(f"request {request_id} is addressed to {req['holder']}; only the holder answers it")
+            if reply.engineer != req.holder:
+                raise Forbidden(f"request {request_id} is addressed to {req.holder}; only the holder answers it")
             require_open(req)
-            row = claim_row(tx, req["claim_id"])
+            row = claim_row(tx, req.claim_id)
             holder = records.to_active(row)
             gone = self._ended(tx, row, holder, now)
             if gone is not None:
@@ -227,7 +228,7 @@ class Negotiation:
                 out = AnsweredRequest(**request_fields(shown), granted=granted_claim)
         if gone is not None:
             raise Conflict(
-                f"claim {req['claim_id']} is no longer active ({gone}); request {request_id} is cancelled",
+                f"claim {req.claim_id} is no longer active ({gone}); request {request_id} is cancelled",
                 state=gone,
             )
         assert out is not None
@@ -243,8 +244,8 @@ class Negotiation:
         with RepoWrite(ctx, repo_id) as w:
             tx, seq, now = w.tx, w.seq, w.now
             req = self._row(tx, request_id)
-            if engineer != req["requester"]:
-                raise Forbidden(f"request {request_id} was filed by {req['requester']}; only the requester cancels it")
+            if engineer != req.requester:
+                raise Forbidden(f"request {request_id} was filed by {req.requester}; only the requester cancels it")
             require_open(req)
             self._close(tx, req, "cancelled", None, {"reason": f"cancelled by {engineer}"}, now)
             ctx.audit.event(
@@ -252,18 +253,18 @@ class Negotiation:
                 repo_id,
                 "release-cancel",
                 engineer,
-                req["claim_id"],
-                req["wanted_pattern"],
+                req.claim_id,
+                req.wanted_pattern,
                 now,
-                {"request_id": request_id, "holder": req["holder"]},
+                {"request_id": request_id, "holder": req.holder},
             )
             self._restore_ttl(tx, req, seq, now)
             ctx.audit.notice(
                 tx,
                 repo_id,
-                req["holder"],
+                req.holder,
                 "release-cancel",
-                req["claim_id"],
+                req.claim_id,
                 now,
                 {
                     "request_id": request_id,
@@ -306,9 +307,9 @@ class Negotiation:
         out: list[ReleaseRequest] = []
         with self.ctx.store.read() as tx:
             rows = request_rows.listing(tx, repo_id, engineer, role, stored, before)
-            claims = claims_of(tx, [r["claim_id"] for r in rows])
+            claims = claims_of(tx, [r.claim_id for r in rows])
             for row in rows:
-                item = present_request(row, claims.get(row["claim_id"]), now)
+                item = present_request(row, claims.get(row.claim_id), now)
                 if state is None or item.state == state:
                     out.append(item)
                     if len(out) >= limit:
@@ -324,16 +325,16 @@ class Negotiation:
             raise NotFound(f"no release request with id {request_id}")
         return repo_id
 
-    def _row(self, tx: Tx, request_id: int) -> dict[str, Any]:
+    def _row(self, tx: Tx, request_id: int) -> RequestRow:
         row = request_rows.by_id(tx, request_id)
         if row is None:
             raise NotFound(f"no release request with id {request_id}")
         return row
 
-    def _present(self, tx: Tx, row: dict[str, Any], now: datetime) -> ReleaseRequest:
-        return present_request(row, claims_of(tx, [row["claim_id"]]).get(row["claim_id"]), now)
+    def _present(self, tx: Tx, row: RequestRow, now: datetime) -> ReleaseRequest:
+        return present_request(row, claims_of(tx, [row.claim_id]).get(row.claim_id), now)
 
-    def _require_live(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> None:
+    def _require_live(self, tx: Tx, row: ClaimRow, claim: ActiveClaim, now: datetime) -> None:
         ended = self._ended(tx, row, claim, now)
         if ended is not None:
             raise Conflict(
@@ -342,7 +343,7 @@ class Negotiation:
                 state=ended,
             )
 
-    def _ended(self, tx: Tx, row: dict[str, Any], claim: ActiveClaim, now: datetime) -> str | None:
+    def _ended(self, tx: Tx, row: ClaimRow, claim: ActiveClaim, now: datetime) -> str | None:
         """None while the claim holds; else how it ended (released, expired, idle_expired)."""
         state = records.present_state(row, records.to_epoch(now))
         if state != "active":
@@ -351,55 +352,55 @@ class Negotiation:
             return "idle_expired"
         return None
 
-    def _finish(self, tx: Tx, req: dict[str, Any], answer: str, detail: dict[str, Any], now: datetime) -> None:
+    def _finish(self, tx: Tx, req: RequestRow, answer: str, detail: dict[str, Any], now: datetime) -> None:
         """Mark the request answered, audit it and tell the requester."""
         ctx = self.ctx
         self._close(tx, req, "answered", answer, detail, now)
         ctx.audit.event(
             tx,
-            req["repo_id"],
+            req.repo_id,
             "release-answer",
-            req["holder"],
-            req["claim_id"],
-            req["wanted_pattern"],
+            req.holder,
+            req.claim_id,
+            req.wanted_pattern,
             now,
-            {"request_id": req["id"], "answer": answer, "requester": req["requester"], **detail},
+            {"request_id": req.id, "answer": answer, "requester": req.requester, **detail},
         )
         ctx.audit.notice(
             tx,
-            req["repo_id"],
-            req["requester"],
+            req.repo_id,
+            req.requester,
             "release-answer",
-            req["claim_id"],
+            req.claim_id,
             now,
             {
-                "request_id": req["id"],
+                "request_id": req.id,
                 "answer": answer,
-                "holder": req["holder"],
+                "holder": req.holder,
                 "answer_detail": detail,
                 "message": answer_message(req, answer, detail),
             },
         )
 
     def _close(
-        self, tx: Tx, req: dict[str, Any], state: str, answer: str | None, detail: dict[str, Any], now: datetime
+        self, tx: Tx, req: RequestRow, state: str, answer: str | None, detail: dict[str, Any], now: datetime
     ) -> None:
-        request_rows.close(tx, req["id"], state, answer, json.dumps(detail), records.to_epoch(now))
+        request_rows.close(tx, req.id, state, answer, json.dumps(detail), records.to_epoch(now))
 
-    def _answer_others(self, tx: Tx, req: dict[str, Any], holder: ActiveClaim, now: datetime) -> None:
+    def _answer_others(self, tx: Tx, req: RequestRow, holder: ActiveClaim, now: datetime) -> None:
         """Releasing the claim answers every other open request on it too."""
-        others = request_rows.others_open_on(tx, holder.id, req["id"])
+        others = request_rows.others_open_on(tx, holder.id, req.id)
         for other in others:
-            self._finish(tx, other, "release", {"released": [holder.id], "answered_with": req["id"]}, now)
+            self._finish(tx, other, "release", {"released": [holder.id], "answered_with": req.id}, now)
 
-    def _restore_ttl(self, tx: Tx, req: dict[str, Any], seq: int, now: datetime) -> None:
+    def _restore_ttl(self, tx: Tx, req: RequestRow, seq: int, now: datetime) -> None:
         """Give the holder its pre-clamp expiry back once no request on the claim is open.
 
         Only a claim that still holds: an expired one is never brought back.
         """
-        if request_rows.count_open_on(tx, req["claim_id"]):
+        if request_rows.count_open_on(tx, req.claim_id):
             return
-        claim_rows.restore_expiry(tx, req["claim_id"], req["holder_expires_at"], seq, records.to_epoch(now))
+        claim_rows.restore_expiry(tx, req.claim_id, req.holder_expires_at, seq, records.to_epoch(now))
 
 
 # The name the API, CLI and docs use for these use cases.

@@ -32,11 +32,12 @@ class Sweep:
         idle = idle_timeout > 0
         with ctx.store.read() as tx:
             stamp = records.to_epoch(ctx.now(tx) - ctx.skew_margin)
-            expired = claim_rows.expired(tx, stamp)
-            idled = claim_rows.idle(tx, stamp - idle_timeout) if idle else []
+            repos = set(claim_rows.repos_with_expired(tx, stamp))
+            if idle:
+                repos.update(claim_rows.repos_with_idle(tx, stamp - idle_timeout))
         counts = {"expired": 0, "idle_expired": 0}
         queue_expired_before = self.queue.expired_count()
-        for repo_id in sorted({r["repo_id"] for r in expired + idled}):
+        for repo_id in sorted(repos):
             with RepoWrite(ctx, repo_id) as w:
                 # A claim ends once it stops counting for others: the skew margin applies.
                 stamp = records.to_epoch(w.now - ctx.skew_margin)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coordination import records
 from coordination.errors import Conflict, Forbidden, Invalid, NotFound
@@ -36,6 +36,7 @@ from coordination.service.presence import Presence
 from coordination.service.queue_entries import places, present, queue_row
 from coordination.service.queue_records import QueueWait
 from coordination.service.types import ClaimRequest, ClaimResult
+from coordination.store.rows import QueueRow
 
 if TYPE_CHECKING:
     from coordination.service.queue import ClaimQueue
@@ -45,13 +46,13 @@ __all__ = ["parse", "resume", "still_waiting", "ticket"]
 TICKET = re.compile(r"q([1-9][0-9]{0,17})-([0-9a-f]{12})")
 
 
-def ticket(row: dict[str, Any]) -> str:
+def ticket(row: QueueRow) -> str:
     """The ticket of a queue entry row."""
-    return f"q{row['id']}-{_check(row)}"
+    return f"q{row.id}-{_check(row)}"
 
 
-def _check(row: dict[str, Any]) -> str:
-    text = f"{row['id']}\n{row['repo_id']}\n{row['engineer']}\n{float(row['created_at']):.6f}\n{row['position']}"
+def _check(row: QueueRow) -> str:
+    text = f"{row.id}\n{row.repo_id}\n{row.engineer}\n{float(row.created_at):.6f}\n{row.position}"
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
@@ -74,13 +75,13 @@ def still_waiting(queue: ClaimQueue, queue_id: int) -> ClaimResult:
     boost = ctx.settings.queue_age_boost_seconds
     with ctx.store.read() as tx:
         row = queue_row(tx, queue_id)
-        if row["state"] == "waiting":
+        if row.state == "waiting":
             now = ctx.clock()
             entry = present(tx, row, now, boost)
-            place = places(tx, {row["repo_id"]}, now, boost).get(queue_id)
-    if row["state"] != "waiting":
+            place = places(tx, {row.repo_id}, now, boost).get(queue_id)
+    if row.state != "waiting":
         return queue.outcome(queue_id)
-    resume_before = records.from_epoch(row["lease_until"])
+    resume_before = records.from_epoch(row.lease_until)
     assert resume_before is not None  # renewed just above
     wait = QueueWait(
         id=queue_id,
@@ -101,32 +102,32 @@ def resume(queue: ClaimQueue, req: ClaimRequest, presence: Presence | None = Non
     given = req.resume or ""
     queue_id = parse(given)
     try:
-        row: dict[str, Any] | None = _read(queue, queue_id)
+        row: QueueRow | None = _read(queue, queue_id)
     except NotFound:
         row = None
     if row is None or _check(row) != given.strip().rpartition("-")[2]:
         raise NotFound(f"no queue entry has ticket {given!r} (it was never issued here, or mistyped)")
-    if row["engineer"] != req.engineer:
+    if row.engineer != req.engineer:
         raise Forbidden(
-            f"ticket {given} belongs to {row['engineer']}'s queue entry {queue_id}; only its engineer resumes it"
+            f"ticket {given} belongs to {row.engineer}'s queue entry {queue_id}; only its engineer resumes it"
         )
-    if row["repo_id"] != req.repo_id:
+    if row.repo_id != req.repo_id:
         raise Conflict(
-            f"ticket {given} is for repo {row['repo_id']}, not {req.repo_id}; resume it with that repo_id",
-            queue={"id": queue_id, "state": row["state"]},
+            f"ticket {given} is for repo {row.repo_id}, not {req.repo_id}; resume it with that repo_id",
+            queue={"id": queue_id, "state": row.state},
         )
-    if row["state"] == "waiting":
-        queue.promote_repo(row["repo_id"])  # a lapsed grace period ends the entry here (abandoned)
+    if row.state == "waiting":
+        queue.promote_repo(row.repo_id)  # a lapsed grace period ends the entry here (abandoned)
         row = _read(queue, queue_id)
-    if row["state"] != "waiting":
+    if row.state != "waiting":
         return queue.outcome(queue_id)  # the grant, or 409 naming the state it ended in
     with queue.waiters.slot(retry="resume again shortly"):
         queue.renew([queue_id])
         with ctx.store.read() as tx:
-            left = float(row["deadline"]) - records.to_epoch(ctx.now(tx))
+            left = float(row.deadline) - records.to_epoch(ctx.now(tx))
         return queue.wait(queue_id, max(0.0, left), presence, cap=ctx.settings.max_call_wait_sec)
 
 
-def _read(queue: ClaimQueue, queue_id: int) -> dict[str, Any]:
+def _read(queue: ClaimQueue, queue_id: int) -> QueueRow:
     with queue.ctx.store.read() as tx:
         return queue_row(tx, queue_id)

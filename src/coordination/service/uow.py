@@ -21,7 +21,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 
 from coordination.core.book import ClaimBook
 from coordination.core.files import FileSet
@@ -31,7 +31,8 @@ from coordination.service.context import Liveness, ServiceContext
 from coordination.service.rules import rules_of, rules_sent
 from coordination.store import Tx
 from coordination.store import claims as claim_rows
-from coordination.store.base import PendingRows
+from coordination.store.base import SentRows
+from coordination.store.rows import ClaimRow, NoticeRow
 
 __all__ = ["ClaimAhead", "PlainWrite", "RepoWrite"]
 
@@ -63,10 +64,10 @@ class RepoWrite:
         ctx: ServiceContext,
         repo_id: str,
         files: FileSet | None | _Unset = _SNAPSHOT,
-        ahead: Callable[[Tx], PendingRows] | None = None,
+        ahead: Callable[[Tx], SentRows[ClaimRow]] | None = None,
         claim: ClaimAhead | None = None,
     ) -> None:
-        """`ahead(tx)`, when given, sends a statement the write needs first (the row it acts on)
+        """`ahead(tx)`, when given, sends a statement the write needs first (the claim row it acts on)
         together with the sequence number, under the lock; its rows are `self.ahead`. With
         `claim`, what a claim decides and grants with is asked for then too: the ownership
         rules and the silent sessions (`rules_and_liveness`), the engineer's unseen notices
@@ -77,9 +78,9 @@ class RepoWrite:
         self._files = files
         self._ahead = ahead
         self._claim = claim
-        self._unseen: Callable[[], list[dict[str, Any]]] | None = None
+        self._unseen: Callable[[], list[NoticeRow]] | None = None
         self._reserved: Callable[[], list[int]] | None = None
-        self.ahead: PendingRows | None = None
+        self.ahead: SentRows[ClaimRow] | None = None
         self._rules: Callable[[], Ownership] | None = None
         self._liveness: Callable[[datetime], Liveness] | None = None
         self._stack = ExitStack()
@@ -130,7 +131,7 @@ class RepoWrite:
         """Does a claim still count for others at `now` (sessions as they stand in this transaction)?"""
         return self.ctx.liveness(self.tx, self.now)
 
-    def unseen_notices(self) -> list[dict[str, Any]] | None:
+    def unseen_notices(self) -> list[NoticeRow] | None:
         """The claiming engineer's unseen notices as of the start of this write (None unless
         asked for): only this write could add one for the engineer since, and a grant writes
         notices for the holders it meets, never for the engineer itself."""

@@ -15,7 +15,6 @@ conflict, and a cycle that spans repos is not detected.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from coordination import records
 from coordination.core import deadlock
@@ -32,6 +31,7 @@ from coordination.service.rules import as_stored_type, rules_of
 from coordination.service.types import ClaimRequest
 from coordination.store import Tx
 from coordination.store import queue as queue_rows
+from coordination.store.rows import QueueRow
 
 __all__ = ["refusal"]
 
@@ -53,19 +53,19 @@ def refusal(
         (
             row
             for row in queue_rows.waiting_of_repo(tx, req.repo_id)
-            if row["deadline"] > stamp and row["lease_until"] is not None and row["lease_until"] > stamp
+            if row.deadline > stamp and row.lease_until is not None and row.lease_until > stamp
         ),
-        key=lambda row: int(row["id"]),
+        key=lambda row: int(row.id),
     )
     holders = {w.holder for w in new}
-    if not any(row["engineer"] in holders for row in rows):
+    if not any(row.engineer in holders for row in rows):
         return None  # nobody we would wait for is waiting: no cycle can close
     files = ctx.files()
     scope = Context(overlap_function(files, strict=False), ctx.liveness(tx, now))
     rules = rules_of(tx, req.repo_id)
-    by_engineer: dict[str, list[dict[str, Any]]] = {}
+    by_engineer: dict[str, list[QueueRow]] = {}
     for row in rows:
-        by_engineer.setdefault(row["engineer"], []).append(row)
+        by_engineer.setdefault(row.engineer, []).append(row)
 
     def waits_of(engineer: str) -> list[deadlock.Wait]:
         """The engineer's waits now: each of their entries decided again against the live claims."""
@@ -78,7 +78,7 @@ def refusal(
             except PatternTooComplex:
                 continue
             waits += [
-                deadlock.Wait(entry.engineer, c.engineer, c.id, c.pattern, d.item.pattern, int(row["id"]))
+                deadlock.Wait(entry.engineer, c.engineer, c.id, c.pattern, d.item.pattern, int(row.id))
                 for d in decisions
                 if d.outcome is Outcome.CONFLICT
                 for c in d.blocking

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from coordination.store.base import Tx
+from coordination.store.rows import AuditEventRow, EventBrief, NoticeRow
 
 __all__ = [
     "count_events",
@@ -43,7 +44,7 @@ def insert_event(
     )
 
 
-def events(tx: Tx, repo_id: str | None, limit: int, after: int | None) -> list[dict[str, Any]]:
+def events(tx: Tx, repo_id: str | None, limit: int, after: int | None) -> list[AuditEventRow]:
     """Rows in id order; `after` resumes past an id."""
     sql = f"SELECT {_EVENT_COLUMNS} FROM request_event"
     where: list[str] = []
@@ -58,17 +59,16 @@ def events(tx: Tx, repo_id: str | None, limit: int, after: int | None) -> list[d
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY id LIMIT ?"
     params.append(limit)
-    return tx.all(sql, params)
+    return tx.rows(AuditEventRow, sql, params)
 
 
 def last_event_id(tx: Tx) -> int:
-    row = tx.one("SELECT MAX(id) AS last FROM request_event", [])
-    return int(row["last"] or 0) if row else 0
+    return int(tx.scalar("SELECT MAX(id) AS last FROM request_event", []) or 0)
 
 
 def events_since(
     tx: Tx, event_types: Sequence[str], since: float, repo_id: str | None = None, with_pattern: bool = False
-) -> list[dict[str, Any]]:
+) -> list[EventBrief]:
     """repo_id, event_type, engineer, pattern, created_at of the events of these types since `since`."""
     marks = ", ".join("?" * len(event_types))
     sql = (
@@ -81,11 +81,11 @@ def events_since(
     if repo_id:
         sql += " AND repo_id = ?"
         params.append(repo_id)
-    return tx.all(sql, params)
+    return tx.rows(EventBrief, sql, params)
 
 
 def repos_with_events_since(tx: Tx, since: float) -> set[str]:
-    return {r["repo_id"] for r in tx.all("SELECT DISTINCT repo_id FROM request_event WHERE created_at >= ?", (since,))}
+    return set(tx.rows(str, "SELECT DISTINCT repo_id FROM request_event WHERE created_at >= ?", (since,)))
 
 
 def count_events(
@@ -113,21 +113,21 @@ def count_events(
 
 def event_details(tx: Tx, repo_id: str, event_type: str, claim_id: int) -> list[str]:
     """The detail JSON of the repo's events of this type on one claim."""
-    rows = tx.all(
+    return tx.rows(
+        str,
         "SELECT detail FROM request_event WHERE repo_id = ? AND event_type = ? AND claim_id = ?",
         (repo_id, event_type, claim_id),
     )
-    return [str(r["detail"]) for r in rows]
 
 
 def patterns_since(tx: Tx, repo_id: str, event_type: str, after: float) -> list[str]:
     """The patterns of the repo's events of this type strictly after `after`."""
-    rows = tx.all(
+    return tx.rows(
+        str,
         "SELECT pattern FROM request_event WHERE repo_id = ? AND event_type = ?"
         " AND pattern IS NOT NULL AND created_at > ?",
         (repo_id, event_type, after),
     )
-    return [str(r["pattern"]) for r in rows]
 
 
 def insert_notice(tx: Tx, repo_id: str, engineer: str, kind: str, claim_id: int, detail: str, stamp: float) -> None:
@@ -137,26 +137,28 @@ def insert_notice(tx: Tx, repo_id: str, engineer: str, kind: str, claim_id: int,
     )
 
 
-def take_unseen_notices(tx: Tx, repo_id: str, engineer: str, stamp: float) -> list[dict[str, Any]]:
+def take_unseen_notices(tx: Tx, repo_id: str, engineer: str, stamp: float) -> list[NoticeRow]:
     """The engineer's unseen notices in the repo, marked seen at `stamp` by the same statement
     (a concurrent taker waits for the rows and then finds them seen: each is taken once), by id."""
     return take_unseen_notices_sent(tx, repo_id, engineer, stamp)()
 
 
-def take_unseen_notices_sent(tx: Tx, repo_id: str, engineer: str, stamp: float) -> Callable[[], list[dict[str, Any]]]:
+def take_unseen_notices_sent(tx: Tx, repo_id: str, engineer: str, stamp: float) -> Callable[[], list[NoticeRow]]:
     """`take_unseen_notices`, sent now and read when called (it can share a round trip with others)."""
-    pending = tx.later(
+    pending = tx.later_rows(
+        NoticeRow,
         "UPDATE notices SET seen_at = ? WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL"
         " RETURNING id, kind, claim_id, detail, created_at",
         (stamp, repo_id, engineer),
     )
-    return lambda: sorted(pending.all(), key=lambda r: int(r["id"]))
+    return lambda: sorted(pending.all(), key=lambda r: r.id)
 
 
-def unseen_notices_sent(tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[dict[str, Any]]]:
+def unseen_notices_sent(tx: Tx, repo_id: str, engineer: str) -> Callable[[], list[NoticeRow]]:
     """The engineer's unseen notices in the repo (not marked: `mark_seen`), by id; sent now,
     read when called."""
-    pending = tx.later(
+    pending = tx.later_rows(
+        NoticeRow,
         "SELECT id, kind, claim_id, detail, created_at FROM notices"
         " WHERE repo_id = ? AND engineer = ? AND seen_at IS NULL ORDER BY id",
         (repo_id, engineer),

@@ -1,7 +1,8 @@
 """Claims and each repo's sequence number (`repo_state`): the statements of the claim aggregate.
 
-Every function takes the caller's transaction; rows come back as dicts of the
-`claims` columns (`tables.CLAIM_COLUMNS`). Writes stamp the rows they change with
+Every function takes the caller's transaction; rows come back as `ClaimRow`s
+(`coordination.store.rows`: the `claims` columns, `tables.CLAIM_COLUMNS`, in order),
+other shapes as tuples or records of their own. Writes stamp the rows they change with
 the caller's sequence number (`seq`), which is what brings the books up to date.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from coordination.store.base import PendingRows, Tx
+from coordination.store.base import SentRows, Tx
+from coordination.store.rows import ClaimRow, SeqStamp
 from coordination.store.sqltx import CLOCK_SQL
 from coordination.store.tables import CLAIM_COLUMNS
 
@@ -43,6 +45,8 @@ __all__ = [
     "repo_of",
     "repos",
     "repos_of_session",
+    "repos_with_expired",
+    "repos_with_idle",
     "reserve_ids_sent",
     "restore_expiry",
     "session_has_active",
@@ -52,6 +56,10 @@ __all__ = [
 ]
 
 _SELECT = f"SELECT {CLAIM_COLUMNS} FROM claims"
+
+
+def _pair(first: Any, second: Any) -> tuple[Any, Any]:
+    return first, second
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -72,11 +80,12 @@ def next_seq(tx: Tx, repo_id: str) -> int:
     )
 
 
-def next_seq_timed(tx: Tx, repo_id: str) -> PendingRows:
-    """`next_seq`, sent now: one row (seq, t), `t` the store's clock read after it (PostgreSQL's
+def next_seq_timed(tx: Tx, repo_id: str) -> SentRows[SeqStamp]:
+    """`next_seq`, sent now: one `SeqStamp` (seq, t), `t` the store's clock read after it (PostgreSQL's
     `clock_timestamp()` as epoch seconds; NULL on SQLite, which has no clock of its own)."""
     clock = CLOCK_SQL if tx.dialect == "postgresql" else "NULL"
-    return tx.later(
+    return tx.later_rows(
+        SeqStamp,
         "INSERT INTO repo_state (repo_id, seq) VALUES (?, 1)"
         f" ON CONFLICT (repo_id) DO UPDATE SET seq = repo_state.seq + 1 RETURNING seq, {clock} AS t",
         (repo_id,),
@@ -89,66 +98,70 @@ def committed_seq(tx: Tx, repo_id: str) -> int:
 
 def repos(tx: Tx) -> list[str]:
     """Every repo that ever had a claim, by id."""
-    return [str(r["repo_id"]) for r in tx.all("SELECT repo_id FROM repo_state ORDER BY repo_id")]
+    return tx.rows(str, "SELECT repo_id FROM repo_state ORDER BY repo_id")
 
 
 # ------------------------------------------------------------------ reads
 
 
-def active_upto(tx: Tx, repo_id: str, upto: int) -> list[dict[str, Any]]:
-    return tx.all(f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND seq <= ?", (repo_id, upto))
+def active_upto(tx: Tx, repo_id: str, upto: int) -> list[ClaimRow]:
+    return tx.rows(ClaimRow, f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND seq <= ?", (repo_id, upto))
 
 
-def changed_between(tx: Tx, repo_id: str, after: int, upto: int) -> list[dict[str, Any]]:
-    return tx.all(f"{_SELECT} WHERE repo_id = ? AND seq > ? AND seq <= ?", (repo_id, after, upto))
+def changed_between(tx: Tx, repo_id: str, after: int, upto: int) -> list[ClaimRow]:
+    return tx.rows(ClaimRow, f"{_SELECT} WHERE repo_id = ? AND seq > ? AND seq <= ?", (repo_id, after, upto))
 
 
-def changed_after(tx: Tx, repo_id: str, after: int) -> PendingRows:
+def changed_after(tx: Tx, repo_id: str, after: int) -> SentRows[ClaimRow]:
     """The repo's rows written after `after`, sent now (under the repo's write lock, before this
     transaction writes any: exactly the rows of the numbers in between)."""
-    return tx.later(f"{_SELECT} WHERE repo_id = ? AND seq > ?", (repo_id, after))
+    return tx.later_rows(ClaimRow, f"{_SELECT} WHERE repo_id = ? AND seq > ?", (repo_id, after))
 
 
-_COLUMN_NAMES = tuple(column.strip() for column in CLAIM_COLUMNS.split(","))
 _PREFIXED = ", ".join(f"c.{column.strip()}" for column in CLAIM_COLUMNS.split(","))
 
 
-def changes_upto_committed(tx: Tx, repo_id: str, after: int) -> tuple[int, list[dict[str, Any]]]:
+def _upto_and_claim(upto: int, *values: Any) -> tuple[int, ClaimRow | None]:
+    """A row of `changes_upto_committed`: (upto, the claim, None where the join found none)."""
+    return upto, None if values[0] is None else ClaimRow(*values)
+
+
+def changes_upto_committed(tx: Tx, repo_id: str, after: int) -> tuple[int, list[ClaimRow]]:
     """(the repo's committed sequence number, its rows written after `after` up to it), read
     in one statement: one snapshot, one round trip."""
-    rows = tx.all(
+    rows = tx.rows(
+        _upto_and_claim,
         f"SELECT r.seq AS upto, {_PREFIXED} FROM repo_state r"
         " LEFT JOIN claims c ON c.repo_id = r.repo_id AND c.seq > ? AND c.seq <= r.seq WHERE r.repo_id = ?",
         (after, repo_id),
     )
     if not rows:
         return 0, []
-    upto = int(rows[0]["upto"])
-    return upto, [{k: v for k, v in r.items() if k != "upto"} for r in rows if r["id"] is not None]
+    return int(rows[0][0]), [claim for _, claim in rows if claim is not None]
 
 
-def written_since(tx: Tx, repo_id: str, since_seq: int) -> list[dict[str, Any]]:
-    return tx.all(f"{_SELECT} WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq))
+def written_since(tx: Tx, repo_id: str, since_seq: int) -> list[ClaimRow]:
+    return tx.rows(ClaimRow, f"{_SELECT} WHERE repo_id = ? AND seq >= ?", (repo_id, since_seq))
 
 
-def by_id(tx: Tx, claim_id: int) -> dict[str, Any] | None:
-    return tx.one(f"{_SELECT} WHERE id = ?", (claim_id,))
+def by_id(tx: Tx, claim_id: int) -> ClaimRow | None:
+    return tx.row(ClaimRow, f"{_SELECT} WHERE id = ?", (claim_id,))
 
 
-def by_id_sent(tx: Tx, claim_id: int) -> PendingRows:
+def by_id_sent(tx: Tx, claim_id: int) -> SentRows[ClaimRow]:
     """`by_id`, sent now: `.one()` reads the row (None when there is none)."""
-    return tx.later(f"{_SELECT} WHERE id = ?", (claim_id,))
+    return tx.later_rows(ClaimRow, f"{_SELECT} WHERE id = ?", (claim_id,))
 
 
-def by_ids(tx: Tx, ids: Sequence[int], order_by_id: bool = False) -> list[dict[str, Any]]:
+def by_ids(tx: Tx, ids: Sequence[int], order_by_id: bool = False) -> list[ClaimRow]:
     """The rows with these ids (each once): in id order, or in the order given."""
     if not ids:
         return []
     if order_by_id:
-        return tx.all(f"{_SELECT} WHERE id IN ({_marks(ids)}) ORDER BY id", list(ids))
-    rows = tx.all(f"{_SELECT} WHERE id IN ({_marks(ids)})", list(ids))
+        return tx.rows(ClaimRow, f"{_SELECT} WHERE id IN ({_marks(ids)}) ORDER BY id", list(ids))
+    rows = tx.rows(ClaimRow, f"{_SELECT} WHERE id IN ({_marks(ids)})", list(ids))
     order = {claim_id: i for i, claim_id in enumerate(ids)}
-    return sorted(rows, key=lambda r: order[r["id"]])
+    return sorted(rows, key=lambda r: order[r.id])
 
 
 def repo_of(tx: Tx, claim_id: int) -> str | None:
@@ -156,9 +169,10 @@ def repo_of(tx: Tx, claim_id: int) -> str | None:
     return None if repo_id is None else str(repo_id)
 
 
-def held_by_others(tx: Tx, ids: Sequence[int], engineer: str) -> list[dict[str, Any]]:
+def held_by_others(tx: Tx, ids: Sequence[int], engineer: str) -> list[tuple[int, str]]:
     """(id, engineer) of those of these claims another engineer holds, by id."""
-    return tx.all(
+    return tx.rows(
+        _pair,
         f"SELECT id, engineer FROM claims WHERE id IN ({_marks(ids)}) AND engineer <> ? ORDER BY id",
         [*ids, engineer],
     )
@@ -177,14 +191,14 @@ def active_matching(
     session_id: str | None,
     pattern: str | None,
     ids: Sequence[int] | None,
-) -> list[dict[str, Any]]:
+) -> list[ClaimRow]:
     """The repo's active claims matching every filter given (a bulk release)."""
     where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
     where.append("state = 'active'")
     if ids:
         where.append(f"id IN ({_marks(ids)})")
         params.extend(ids)
-    return tx.all(f"{_SELECT} WHERE {' AND '.join(where)}", params)
+    return tx.rows(ClaimRow, f"{_SELECT} WHERE {' AND '.join(where)}", params)
 
 
 def listing(
@@ -197,7 +211,7 @@ def listing(
     live_at: float | None,
     idle_cutoff: float | None,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[ClaimRow]:
     """Claims newest first; with `live_at`, only those that count at that instant (unexpired,
     active, and, with `idle_cutoff`, of no session silent since before it)."""
     where, params = _equal_filters(repo_id=repo_id, engineer=engineer, session_id=session_id, pattern=pattern)
@@ -217,37 +231,46 @@ def listing(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY id DESC LIMIT ?"
     params.append(limit)
-    return tx.all(sql, params)
+    return tx.rows(ClaimRow, sql, params)
 
 
-def active_symbol_claims_on(tx: Tx, repo_id: str, paths: Sequence[str]) -> list[dict[str, Any]]:
+def active_symbol_claims_on(tx: Tx, repo_id: str, paths: Sequence[str]) -> list[ClaimRow]:
     """The repo's active symbol claims on these literal paths."""
-    return tx.all(
+    return tx.rows(
+        ClaimRow,
         f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND symbols <> '[]' AND pattern IN ({_marks(paths)})",
         [repo_id, *paths],
     )
 
 
 def active_repos(tx: Tx) -> list[str]:
-    return [str(r["repo_id"]) for r in tx.all("SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")]
+    return tx.rows(str, "SELECT DISTINCT repo_id FROM claims WHERE state = 'active'")
 
 
-def expired(tx: Tx, stamp: float, repo_id: str | None = None) -> list[dict[str, Any]]:
-    """Active claims whose TTL ran out by `stamp`: (id, repo_id) of every repo, or the repo's rows."""
-    if repo_id is None:
-        return tx.all("SELECT id, repo_id FROM claims WHERE state = 'active' AND expires_at <= ?", (stamp,))
-    return tx.all(f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND expires_at <= ?", (repo_id, stamp))
+def repos_with_expired(tx: Tx, stamp: float) -> list[str]:
+    """The repos with an active claim whose TTL ran out by `stamp`."""
+    return tx.rows(str, "SELECT DISTINCT repo_id FROM claims WHERE state = 'active' AND expires_at <= ?", (stamp,))
 
 
-def idle(tx: Tx, cutoff: float, repo_id: str | None = None) -> list[dict[str, Any]]:
-    """Active claims of sessions last seen before `cutoff`: (id, repo_id) of every repo, or the repo's rows."""
-    if repo_id is None:
-        return tx.all(
-            "SELECT c.id, c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
-            " WHERE c.state = 'active' AND s.last_seen < ?",
-            (cutoff,),
-        )
-    return tx.all(
+def expired(tx: Tx, stamp: float, repo_id: str) -> list[ClaimRow]:
+    """The repo's active claims whose TTL ran out by `stamp`."""
+    return tx.rows(ClaimRow, f"{_SELECT} WHERE repo_id = ? AND state = 'active' AND expires_at <= ?", (repo_id, stamp))
+
+
+def repos_with_idle(tx: Tx, cutoff: float) -> list[str]:
+    """The repos with an active claim of a session last seen before `cutoff`."""
+    return tx.rows(
+        str,
+        "SELECT DISTINCT c.repo_id FROM claims c JOIN sessions s ON s.session_id = c.session_id"
+        " WHERE c.state = 'active' AND s.last_seen < ?",
+        (cutoff,),
+    )
+
+
+def idle(tx: Tx, cutoff: float, repo_id: str) -> list[ClaimRow]:
+    """The repo's active claims of sessions last seen before `cutoff`."""
+    return tx.rows(
+        ClaimRow,
         f"{_SELECT} WHERE repo_id = ? AND state = 'active'"
         " AND session_id IN (SELECT session_id FROM sessions WHERE last_seen < ?)",
         (repo_id, cutoff),
@@ -265,16 +288,20 @@ def count_live_of_session(tx: Tx, session_id: str, after: float) -> int:
 
 
 def session_has_active(tx: Tx, session_id: str) -> bool:
-    return tx.one("SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,)) is not None
+    return (
+        tx.row(int, "SELECT id FROM claims WHERE session_id = ? AND state = 'active' LIMIT 1", (session_id,))
+        is not None
+    )
 
 
 def repos_of_session(tx: Tx, session_id: str) -> list[str]:
-    rows = tx.all("SELECT DISTINCT repo_id FROM claims WHERE session_id = ? AND state = 'active'", (session_id,))
-    return [str(r["repo_id"]) for r in rows]
+    return tx.rows(str, "SELECT DISTINCT repo_id FROM claims WHERE session_id = ? AND state = 'active'", (session_id,))
 
 
-def active_of_session(tx: Tx, repo_id: str, session_id: str) -> list[dict[str, Any]]:
-    return tx.all(f"{_SELECT} WHERE repo_id = ? AND session_id = ? AND state = 'active'", (repo_id, session_id))
+def active_of_session(tx: Tx, repo_id: str, session_id: str) -> list[ClaimRow]:
+    return tx.rows(
+        ClaimRow, f"{_SELECT} WHERE repo_id = ? AND session_id = ? AND state = 'active'", (repo_id, session_id)
+    )
 
 
 # ----------------------------------------------------------------- writes
@@ -296,7 +323,7 @@ def insert(
     expires_at: float,
     seq: int,
     claim_id: int | None = None,
-) -> dict[str, Any]:
+) -> ClaimRow:
     """A new active claim whose fence is `seq`; its row as inserted.
 
     With `claim_id` (reserved by `reserve_ids_sent`) the row is written with that id and
@@ -324,28 +351,28 @@ def insert(
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?)",
             (claim_id, *values),
         )
-        written = {
-            "id": claim_id,
-            "repo_id": repo_id,
-            "engineer": engineer,
-            "session_id": session_id,
-            "branch": branch,
-            "description": description,
-            "type": claim_type,
-            "pattern": pattern,
-            "symbols": symbols_json,
-            "narrowable": narrowable,
-            "carved": "[]",
-            "coexists_with": partners_json,
-            "state": "active",
-            "created_at": created_at,
-            "expires_at": expires_at,
-            "ended_at": None,
-            "fence": seq,
-            "seq": seq,
-        }
-        return {column: written[column] for column in _COLUMN_NAMES}
-    row = tx.one(
+        return ClaimRow(
+            id=claim_id,
+            repo_id=repo_id,
+            engineer=engineer,
+            session_id=session_id,
+            branch=branch,
+            description=description,
+            type=claim_type,
+            pattern=pattern,
+            symbols=symbols_json,
+            narrowable=narrowable,
+            carved="[]",
+            coexists_with=partners_json,
+            state="active",
+            created_at=created_at,
+            expires_at=expires_at,
+            ended_at=None,
+            fence=seq,
+            seq=seq,
+        )
+    row = tx.row(
+        ClaimRow,
         "INSERT INTO claims (repo_id, engineer, session_id, branch, description, type, pattern,"
         " symbols, narrowable, carved, coexists_with, state, created_at, expires_at, fence, seq)"
         f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'active', ?, ?, ?, ?) RETURNING {CLAIM_COLUMNS}",
@@ -361,10 +388,10 @@ def reserve_ids_sent(tx: Tx, count: int) -> Callable[[], list[int]] | None:
     come from the INSERT. An id reserved and not used is a gap, as a rolled-back INSERT's is."""
     if tx.dialect != "postgresql" or count <= 0:
         return None
-    pending = tx.later(
-        "SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS id FROM generate_series(1, ?)", (count,)
+    pending = tx.later_rows(
+        int, "SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS id FROM generate_series(1, ?)", (count,)
     )
-    return lambda: [int(r["id"]) for r in pending.all()]
+    return pending.all
 
 
 def refresh(tx: Tx, claim_id: int, expires_at: float, seq: int, session_id: str | None) -> None:
@@ -374,9 +401,9 @@ def refresh(tx: Tx, claim_id: int, expires_at: float, seq: int, session_id: str 
     )
 
 
-def partner_fields(tx: Tx, claim_id: int) -> dict[str, Any] | None:
-    """The claim's `coexists_with` and `carved` (JSON)."""
-    return tx.one("SELECT coexists_with, carved FROM claims WHERE id = ?", (claim_id,))
+def partner_fields(tx: Tx, claim_id: int) -> tuple[str, str] | None:
+    """The claim's (`coexists_with`, `carved`), both JSON."""
+    return tx.row(_pair, "SELECT coexists_with, carved FROM claims WHERE id = ?", (claim_id,))
 
 
 def set_partners(tx: Tx, claim_id: int, partners_json: str, carved_json: str, seq: int) -> None:

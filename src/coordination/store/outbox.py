@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from coordination.store.base import Tx
+from coordination.store.rows import OutboxCount, OutboxRow
 
 __all__ = ["claim_due", "counts_since", "insert", "prune", "record_delivered", "record_failed"]
 
@@ -26,14 +25,14 @@ def insert(tx: Tx, repo_id: str, event: str, payload: str, stamp: float) -> None
     )
 
 
-def claim_due(tx: Tx, dialect: str, now: float, lease: float, batch: int) -> list[dict[str, Any]]:
+def claim_due(tx: Tx, dialect: str, now: float, lease: float, batch: int) -> list[OutboxRow]:
     """The due rows (at most `batch`), their next attempt pushed to `lease` so no other loop takes them."""
-    rows = tx.all(_DUE_BY_DIALECT.get(dialect, _DUE), (now, batch))
+    rows = tx.rows(OutboxRow, _DUE_BY_DIALECT.get(dialect, _DUE), (now, batch))
     if rows:
         marks = ", ".join("?" * len(rows))
         tx.execute(
             f"UPDATE webhook_outbox SET next_attempt_at = ? WHERE id IN ({marks})",
-            [lease, *[r["id"] for r in rows]],
+            [lease, *[r.id for r in rows]],
         )
     return rows
 
@@ -61,9 +60,10 @@ def prune(tx: Tx, cutoff: float) -> None:
     tx.execute("DELETE FROM webhook_outbox WHERE state <> 'pending' AND created_at < ?", (cutoff,))
 
 
-def counts_since(tx: Tx, since: float) -> list[dict[str, Any]]:
+def counts_since(tx: Tx, since: float) -> list[OutboxCount]:
     """(event_type, state, n) of the rows created since `since`."""
-    return tx.all(
+    return tx.rows(
+        OutboxCount,
         "SELECT event_type, state, COUNT(*) AS n FROM webhook_outbox WHERE created_at >= ? GROUP BY event_type, state",
         (since,),
     )

@@ -16,11 +16,10 @@ def text_of(tx: Tx, repo_id: str) -> str:
 
 def text_of_sent(tx: Tx, repo_id: str) -> Callable[[], str]:
     """`text_of`, sent now and read when called (it can share a round trip with others)."""
-    pending = tx.later("SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
+    pending = tx.later_rows(_text, "SELECT yaml FROM ownership WHERE repo_id = ?", (repo_id,))
 
     def read() -> str:
-        text = pending.scalar()
-        return str(text) if text else ""
+        return pending.one() or ""
 
     return read
 
@@ -35,7 +34,12 @@ def save(tx: Tx, repo_id: str, text: str, stamp: float) -> None:
 
 def all_texts(tx: Tx) -> list[tuple[str, str]]:
     """(repo_id, yaml) of every repo with a stored file, by repo id."""
-    return [
-        (str(r["repo_id"]), str(r["yaml"] or ""))
-        for r in tx.all("SELECT repo_id, yaml FROM ownership ORDER BY repo_id")
-    ]
+    return tx.rows(_repo_and_text, "SELECT repo_id, yaml FROM ownership ORDER BY repo_id")
+
+
+def _text(text: str | None) -> str:
+    return str(text) if text else ""
+
+
+def _repo_and_text(repo_id: str, text: str | None) -> tuple[str, str]:
+    return str(repo_id), _text(text)

@@ -1,4 +1,7 @@
-"""The claim queue's entries (`claim_queue`): the statements of the queue aggregate."""
+"""The claim queue's entries (`claim_queue`): the statements of the queue aggregate.
+
+Entries come back as `QueueRow`s (`coordination.store.rows`: the `claim_queue` columns,
+`tables.QUEUE_COLUMNS`, in order)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from coordination.store.base import PendingRows, Tx
+from coordination.store.base import SentRows, Tx
+from coordination.store.rows import QueueRow
 from coordination.store.tables import QUEUE_COLUMNS
 
 __all__ = [
@@ -68,17 +72,17 @@ def insert(
     )
 
 
-def by_id(tx: Tx, queue_id: int) -> dict[str, Any] | None:
-    return tx.one(f"{_SELECT} WHERE id = ?", (queue_id,))
+def by_id(tx: Tx, queue_id: int) -> QueueRow | None:
+    return tx.row(QueueRow, f"{_SELECT} WHERE id = ?", (queue_id,))
 
 
-def waiting_of_repo(tx: Tx, repo_id: str) -> list[dict[str, Any]]:
+def waiting_of_repo(tx: Tx, repo_id: str) -> list[QueueRow]:
     """The repo's waiting entries: those `send_waiting` asked for in this transaction, when no
     entry was written through this module since, else read now."""
     sent = _sent.get(tx, {}).pop(repo_id, None)
     if sent is not None:
         return sent.all()
-    return tx.all(f"{_SELECT} WHERE repo_id = ? AND state = 'waiting'", (repo_id,))
+    return tx.rows(QueueRow, f"{_SELECT} WHERE repo_id = ? AND state = 'waiting'", (repo_id,))
 
 
 def send_waiting(tx: Tx, repo_id: str) -> None:
@@ -86,11 +90,13 @@ def send_waiting(tx: Tx, repo_id: str) -> None:
     `waiting_of_repo` of this transaction: they then share an earlier round trip. Entries of a
     repo are added and ended only under its lock, so only this transaction could change them
     meanwhile, and every write here forgets what was asked."""
-    _sent.setdefault(tx, {})[repo_id] = tx.later(f"{_SELECT} WHERE repo_id = ? AND state = 'waiting'", (repo_id,))
+    _sent.setdefault(tx, {})[repo_id] = tx.later_rows(
+        QueueRow, f"{_SELECT} WHERE repo_id = ? AND state = 'waiting'", (repo_id,)
+    )
 
 
 # Per transaction: the waiting entries asked for ahead (`send_waiting`), by repo.
-_sent: weakref.WeakKeyDictionary[Tx, dict[str, PendingRows]] = weakref.WeakKeyDictionary()
+_sent: weakref.WeakKeyDictionary[Tx, dict[str, SentRows[QueueRow]]] = weakref.WeakKeyDictionary()
 
 
 def _written(tx: Tx) -> None:
@@ -99,7 +105,7 @@ def _written(tx: Tx) -> None:
 
 def listing(
     tx: Tx, state: str, repo_id: str | None, engineer: str | None, after: int | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[QueueRow]:
     """Entries in this state, in arrival (id) order; `after` resumes past an id."""
     where: list[str] = ["state = ?"]
     params: list[Any] = [state]
@@ -110,17 +116,17 @@ def listing(
     if after is not None:
         where.append("id > ?")
         params.append(after)
-    return tx.all(f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit])
+    return tx.rows(QueueRow, f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY id LIMIT ?", [*params, limit])
 
 
 def repos_overdue(tx: Tx, stamp: float) -> list[str]:
     """Repos with a waiting entry whose wait is over or whose lease ran out by `stamp`."""
-    rows = tx.all(
+    return tx.rows(
+        str,
         "SELECT DISTINCT repo_id FROM claim_queue WHERE state = 'waiting'"
         " AND (deadline <= ? OR lease_until IS NULL OR lease_until <= ?)",
         (stamp, stamp),
     )
-    return [str(r["repo_id"]) for r in rows]
 
 
 def ended_count(tx: Tx) -> int:

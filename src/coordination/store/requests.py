@@ -1,10 +1,14 @@
-"""Release requests (`release_requests`): the statements of the release-request aggregate."""
+"""Release requests (`release_requests`): the statements of the release-request aggregate.
+
+Requests come back as `RequestRow`s (`coordination.store.rows`: the `release_requests`
+columns, `tables.REQUEST_COLUMNS`, in order)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from coordination.store.base import Tx
+from coordination.store.rows import RequestRow
 from coordination.store.tables import REQUEST_COLUMNS
 
 __all__ = [
@@ -62,8 +66,8 @@ def insert(
     )
 
 
-def by_id(tx: Tx, request_id: int) -> dict[str, Any] | None:
-    return tx.one(f"{_SELECT} WHERE id = ?", (request_id,))
+def by_id(tx: Tx, request_id: int) -> RequestRow | None:
+    return tx.row(RequestRow, f"{_SELECT} WHERE id = ?", (request_id,))
 
 
 def repo_of(tx: Tx, request_id: int) -> str | None:
@@ -95,8 +99,8 @@ def count_open_on(tx: Tx, claim_id: int) -> int:
     )
 
 
-def others_open_on(tx: Tx, claim_id: int, request_id: int) -> list[dict[str, Any]]:
-    return tx.all(f"{_SELECT} WHERE claim_id = ? AND state = 'open' AND id <> ?", (claim_id, request_id))
+def others_open_on(tx: Tx, claim_id: int, request_id: int) -> list[RequestRow]:
+    return tx.rows(RequestRow, f"{_SELECT} WHERE claim_id = ? AND state = 'open' AND id <> ?", (claim_id, request_id))
 
 
 def close(tx: Tx, request_id: int, state: str, answer: str | None, detail_json: str, answered_at: float) -> None:
@@ -113,7 +117,7 @@ def listing(
     role: str | None,
     states: tuple[str, ...] | None,
     before: int | None,
-) -> list[dict[str, Any]]:
+) -> list[RequestRow]:
     """Requests newest first: of the repo, of the engineer (as `role`, holder or requester, or
     either), in these stored states; `before` lists only smaller ids."""
     where: list[str] = []
@@ -136,4 +140,4 @@ def listing(
     sql = _SELECT
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return tx.all(sql + " ORDER BY id DESC", params)
+    return tx.rows(RequestRow, sql + " ORDER BY id DESC", params)

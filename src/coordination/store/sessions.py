@@ -32,8 +32,8 @@ def silent_since(tx: Tx, cutoff: float) -> dict[str, float]:
 
 def silent_since_sent(tx: Tx, cutoff: float) -> Callable[[], dict[str, float]]:
     """`silent_since`, sent now and read when called (it can share a round trip with others)."""
-    pending = tx.later("SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,))
-    return lambda: {str(r["session_id"]): float(r["last_seen"]) for r in pending.all()}
+    pending = tx.later_rows(_seen, "SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,))
+    return lambda: dict(pending.all())
 
 
 def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
@@ -43,8 +43,8 @@ def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
         chunk = list(session_ids[start : start + 500])
         marks = ", ".join("?" * len(chunk))
         found.update(
-            r["session_id"]
-            for r in tx.all(
+            tx.rows(
+                str,
                 f"SELECT session_id FROM sessions WHERE last_seen < ? AND session_id IN ({marks})",
                 [cutoff, *chunk],
             )
@@ -57,5 +57,12 @@ def silent_before_clock_sent(tx: Tx, seconds: float) -> Callable[[], dict[str, f
     runs, with when; sent now, read when called. None for a store without a clock (SQLite)."""
     if tx.dialect != "postgresql":
         return None
-    pending = tx.later(f"SELECT session_id, last_seen FROM sessions WHERE last_seen < {CLOCK_SQL} - ?", (seconds,))
-    return lambda: {str(r["session_id"]): float(r["last_seen"]) for r in pending.all()}
+    pending = tx.later_rows(
+        _seen, f"SELECT session_id, last_seen FROM sessions WHERE last_seen < {CLOCK_SQL} - ?", (seconds,)
+    )
+    return lambda: dict(pending.all())
+
+
+def _seen(session_id: str, last_seen: float) -> tuple[str, float]:
+    """A session and when it was last seen (epoch seconds)."""
+    return str(session_id), float(last_seen)
