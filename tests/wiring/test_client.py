@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from typing import Any
 
 import httpx
@@ -116,3 +117,34 @@ def test_release_and_verify_and_heartbeat_paths() -> None:
         ("POST", "/claims/5/extend"),
     ]
     assert rec.requests[1].url.params["engineer"] == "e"
+
+
+# ------------------------------------------------------------------ TLS settings by URL
+
+
+def _verify_given(monkeypatch: pytest.MonkeyPatch, url: str) -> object:
+    seen: dict[str, object] = {}
+    real = httpx.Client
+
+    def capture(*args: object, **kwargs: object) -> httpx.Client:
+        seen.update(kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "Client", capture)
+    CoordClient(url, "t").close()
+    return seen["verify"]
+
+
+def test_a_plain_http_service_url_loads_no_certificates_and_cannot_speak_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    verify = _verify_given(monkeypatch, "http://127.0.0.1:8080")
+    assert isinstance(verify, ssl.SSLContext)
+    assert verify.verify_mode == ssl.CERT_REQUIRED and verify.check_hostname
+    assert verify.cert_store_stats()["x509_ca"] == 0  # no authority: no TLS handshake can succeed
+
+
+def test_an_https_url_or_a_proxy_keeps_the_default_verification(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _verify_given(monkeypatch, "https://coord.example.com") is True
+    monkeypatch.setenv("HTTP_PROXY", "https://proxy.example.com:3128")
+    assert _verify_given(monkeypatch, "http://127.0.0.1:8080") is True
