@@ -21,6 +21,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -230,13 +231,45 @@ class WebhookDelivery:
         return text[:MAX_ERROR_CHARS]
 
 
-def delivery_counts(store: Store, clock: Callable[[], datetime], enabled: bool, hours: int = 24) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class EventTypeCounts:
+    """Outbox rows of one webhook event (or all of them) by delivery state."""
+
+    delivered: int
+    pending: int
+    exhausted: int
+
+    def as_json(self) -> dict[str, int]:
+        return {"delivered": self.delivered, "pending": self.pending, "exhausted": self.exhausted}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDeliveries:
+    """`GET /metrics/webhooks`: outbox rows created since `since`, per webhook event (sorted) and in total."""
+
+    enabled: bool
+    hours: int
+    since: datetime
+    events: dict[str, EventTypeCounts]
+    totals: EventTypeCounts
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "hours": self.hours,
+            "since": self.since.isoformat().replace("+00:00", "Z"),
+            "events": {name: counts.as_json() for name, counts in self.events.items()},
+            "totals": self.totals.as_json(),
+        }
+
+
+def delivery_counts(store: Store, clock: Callable[[], datetime], enabled: bool, hours: int = 24) -> WebhookDeliveries:
     """Per webhook event type, outbox rows created in the last `hours` hours by state."""
     if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_HOURS:
         raise Invalid(f"hours must be a whole number from 1 to {MAX_HOURS}, not {hours!r}")
-    since = clock() - timedelta(hours=hours)
+    since = records.to_epoch(clock() - timedelta(hours=hours))
     with store.read() as tx:
-        rows = outbox.counts_since(tx, records.to_epoch(since))
+        rows = outbox.counts_since(tx, since)
     states = ("delivered", "pending", "exhausted")
     events: dict[str, dict[str, int]] = {}
     for row in rows:
@@ -244,10 +277,10 @@ def delivery_counts(store: Store, clock: Callable[[], datetime], enabled: bool, 
         if row.state in counts:
             counts[str(row.state)] += int(row.n)
     totals = {state: sum(c[state] for c in events.values()) for state in states}
-    return {
-        "enabled": enabled,
-        "hours": hours,
-        "since": records.iso(records.to_epoch(since)),
-        "events": dict(sorted(events.items())),
-        "totals": totals,
-    }
+    return WebhookDeliveries(
+        enabled=enabled,
+        hours=hours,
+        since=datetime.fromtimestamp(since, UTC),  # the stored epoch the window starts at
+        events={name: EventTypeCounts(**counts) for name, counts in sorted(events.items())},
+        totals=EventTypeCounts(**totals),
+    )

@@ -51,6 +51,6 @@ def test_a_claim_granted_without_a_carve_of_its_own_takes_the_carve_over(service
     assert carved(service, whole) == [("src/f.ts", "Foo::bar", bar)]
     assert service.get_claim(whole).coexists_with == (bar,)
     assert service.get_claim(bar).coexists_with == (whole,)
-    handover = [e for e in service.events(REPO) if e["event_type"] == "carve-handover"]
+    handover = [e.as_json() for e in service.events(REPO) if e.event_type == "carve-handover"]
     assert [(e["claim_id"], e["detail"]["holder"], e["detail"]["ended"]) for e in handover] == [(bar, whole, [foo])]
     assert_exclusive([c.as_json() for c in service.list_claims(REPO)])

@@ -59,7 +59,7 @@ def test_two_engineers_who_wait_for_each_other_get_a_deadlock_at_once(service: C
     assert [c["claim_id"] for c in body["conflicts"]] == [x]
     # Nothing was queued for bob; alex still waits, and bob releasing y grants it.
     assert waiting(service) == [qa]
-    kinds = [e["event_type"] for e in service.events(REPO)]
+    kinds = [e.event_type for e in service.events(REPO)]
     assert kinds[-1] == "deadlock" and kinds.count("queue_wait") == 1
     service.release(y, BOB)
     assert service.queue.get(qa).state == "granted"

@@ -33,7 +33,7 @@ def refused(service: ClaimService, pattern: str, times: int, engineer: str = "bo
 
 
 def events(service: ClaimService, kind: str) -> list[dict[str, object]]:
-    return [e for e in service.events(REPO) if e["event_type"] == kind]
+    return [e.as_json() for e in service.events(REPO) if e.event_type == kind]
 
 
 def test_hotspots_rank_and_suggest(service: ClaimService, clock) -> None:
@@ -41,32 +41,32 @@ def test_hotspots_rank_and_suggest(service: ClaimService, clock) -> None:
     refused(service, "src/app.ts", 10)
     refused(service, "src/db.ts", 3, "carol/cursor/1")
     refused(service, "src/tiny.ts", 2)
-    out = service.hotspots(days=30)
+    out = service.hotspots(days=30).as_json()
     assert out["thresholds"] == {"shared_file": 10, "split": 10, "monitor": 3}
     assert [(h["pattern"], h["attempts"], h["suggested_action"]) for h in out["repos"][REPO]] == [
         ("src/app.ts", 10, "shared_file"),
         ("src/db.ts", 3, "monitor"),
     ]
     clock.advance(days=31)
-    assert service.hotspots(days=30)["repos"] == {}
-    assert service.hotspots(days=30, repo_id=REPO)["repos"] == {REPO: []}
+    assert service.hotspots(days=30).as_json()["repos"] == {}
+    assert service.hotspots(days=30, repo_id=REPO).as_json()["repos"] == {REPO: []}
     with pytest.raises(Invalid, match="days"):
         service.hotspots(days=0)
 
 
 def test_promote_is_idempotent_and_keeps_comments(service: ClaimService) -> None:
     service.put_ownership(REPO, OWNERS)
-    first = service.promote_hotspot(REPO, "shared_file", "src/app.ts")
+    first = service.promote_hotspot(REPO, "shared_file", "src/app.ts").as_json()
     assert first["changed"] is True
     text = service.get_ownership(REPO)
     assert "# tech lead" in text and "# coord-managed=permanent" in text and "# end of the shared list" in text
     assert "- src/app.ts" in text and "# owners of org/app" in text
-    again = service.promote_hotspot(REPO, "shared_file", "src/app.ts")
+    again = service.promote_hotspot(REPO, "shared_file", "src/app.ts").as_json()
     assert again["changed"] is False and "already listed" in again["detail"]
     assert service.get_ownership(REPO) == text
-    split = service.promote_hotspot(REPO, "split", "src/auth/**")
+    split = service.promote_hotspot(REPO, "split", "src/auth/**").as_json()
     assert split["changed"] and "split_candidates:" in service.get_ownership(REPO)
-    assert not service.promote_hotspot(REPO, "split", "src/auth/**")["changed"]
+    assert not service.promote_hotspot(REPO, "split", "src/auth/**").as_json()["changed"]
     assert [e["pattern"] for e in events(service, "promote")] == ["src/app.ts", "src/auth/**"]
     # A promoted file is now stored as shared_file: two agents may hold it.
     hold(service, "alex/claude/1", "src/app.ts")
@@ -74,7 +74,7 @@ def test_promote_is_idempotent_and_keeps_comments(service: ClaimService) -> None
 
 
 def test_promote_without_owners_yaml_and_bad_input(service: ClaimService) -> None:
-    out = service.promote_hotspot("org/new", "shared_file", "a.json")
+    out = service.promote_hotspot("org/new", "shared_file", "a.json").as_json()
     # Marked as coord's, so a later upload keeps it (issue 8, item 9).
     written = "shared_files:\n- a.json  # coord-promoted=2026-11-29"
     assert out["changed"] and service.get_ownership("org/new").strip() == written

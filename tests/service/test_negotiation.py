@@ -41,7 +41,7 @@ def notices(service: ClaimService, engineer: str) -> list[dict]:
 
 
 def events(service: ClaimService, kind: str) -> list[dict]:
-    return [e for e in service.events("org/app") if e["event_type"] == kind]
+    return [e.as_json() for e in service.events("org/app") if e.event_type == kind]
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_release_cycle_clamp_notices_and_audit(service: ClaimService, nego: Nego
     assert notices(service, BOB) == []
     assert nego.get(made.id).state == "answered"
     service.create_claims(req(BOB, "src/auth/login.ts"))
-    kinds = [e["event_type"] for e in service.events("org/app")]
+    kinds = [e.event_type for e in service.events("org/app")]
     assert kinds == ["grant", "conflict", "release-request", "release", "release-answer", "grant"]
     (filed,) = events(service, "release-request")
     assert filed["engineer"] == BOB and filed["claim_id"] == held.id

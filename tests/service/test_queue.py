@@ -47,7 +47,7 @@ def in_queue_order(service: ClaimService) -> list[dict]:
 
 
 def events(service: ClaimService, kind: str) -> list[dict]:
-    return [e for e in service.events(REPO) if e["event_type"] == kind]
+    return [e.as_json() for e in service.events(REPO) if e.event_type == kind]
 
 
 def start_waiting(
@@ -88,7 +88,7 @@ def test_queued_request_is_granted_when_the_holder_releases(service: ClaimServic
     assert result.claims[0].id == claim.id
     assert result.decisions[0].outcome == "GRANT"
     assert result.queue == QueueGrant(id=qid, waited_sec=7.0)
-    kinds = [e["event_type"] for e in service.events(REPO)]
+    kinds = [e.event_type for e in service.events(REPO)]
     assert kinds == ["grant", "conflict", "queue_wait", "release", "grant", "queue_grant"]
     release, grant = events(service, "release")[0], events(service, "grant")[1]
     # The queue's grant is fenced strictly above the release that freed the scope.

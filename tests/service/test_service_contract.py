@@ -24,7 +24,7 @@ def req(
 
 
 def events(service: ClaimService, kind: str) -> list[dict]:
-    return [e for e in service.events("org/app") if e["event_type"] == kind]
+    return [e.as_json() for e in service.events("org/app") if e.event_type == kind]
 
 
 def test_grant_then_conflict_then_release(service: ClaimService) -> None:
@@ -41,7 +41,7 @@ def test_grant_then_conflict_then_release(service: ClaimService) -> None:
     assert service.release(claim.id, "alex/claude/1") == [claim.id]
     again = service.create_claims(req("bob/codex/1", "src/auth/login.ts"))
     assert again.claims[0].fence > claim.fence
-    assert [e["event_type"] for e in service.events("org/app")] == [
+    assert [e.event_type for e in service.events("org/app")] == [
         "grant",
         "conflict",
         "release",
@@ -184,7 +184,7 @@ def test_extend(service: ClaimService, clock) -> None:
     clock.advance(hours=3)
     with pytest.raises(Conflict):
         service.extend(claim.id, "alex/claude/1", 2)
-    assert [e["event_type"] for e in service.events("org/app")] == ["grant", "extend"]
+    assert [e.event_type for e in service.events("org/app")] == ["grant", "extend"]
 
 
 def test_check_conflicts_writes_nothing(service: ClaimService) -> None:

@@ -264,13 +264,13 @@ def test_delivery_counts_per_event_type(hooked: ClaimService, clock: FakeClock) 
     hooked.release(first, ALEX)
     hooked.create_claims(req(ALEX, "src/b.py"))
     delivery(hooked, Receiver(200, 500, 200)).tick()  # grant, release, grant
-    counts = webhooks.delivery_counts(hooked.store, hooked.clock, True, 24)
+    counts = webhooks.delivery_counts(hooked.store, hooked.clock, True, 24).as_json()
     assert counts["events"] == {
         "claim_granted": {"delivered": 2, "pending": 0, "exhausted": 0},
         "claim_released": {"delivered": 0, "pending": 1, "exhausted": 0},
     }
     assert counts["totals"] == {"delivered": 2, "pending": 1, "exhausted": 0}
     clock.advance(hours=25)
-    assert webhooks.delivery_counts(hooked.store, hooked.clock, True, 24)["events"] == {}
+    assert webhooks.delivery_counts(hooked.store, hooked.clock, True, 24).as_json()["events"] == {}
     with pytest.raises(Invalid):
         webhooks.delivery_counts(hooked.store, hooked.clock, True, 0)

@@ -396,25 +396,40 @@ class OwnershipIn(Strict):
 
 
 class ManagedEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     key: str = Field(description="shared_files or split_candidates")
     pattern: str
     mark: str = Field(description="the entry's end-of-line comment, with coord's marker")
 
 
 class ManagedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     kept: list[ManagedEntry] = Field(description="coord-written entries the upload lacked, kept in the stored copy")
     dropped: list[ManagedEntry] = Field(description="coord-written entries removed (replace_managed=true)")
 
 
+class OwnerRuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    pattern: str
+    owners: list[str]
+
+
 class OwnershipOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     repo_id: str
     yaml: str = Field(description="the stored owners.yaml (after an upload: with what was kept)")
-    owners: list[dict[str, Any]]
+    owners: list[OwnerRuleOut]
     shared_files: list[str]
     managed: ManagedOut | None = Field(None, description="on upload: coord-written entries kept or dropped")
 
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     repo_id: str
     event_type: str
@@ -422,7 +437,7 @@ class EventOut(BaseModel):
     claim_id: int | None
     pattern: str | None
     detail: dict[str, Any]
-    created_at: str
+    created_at: Moment
 
 
 class EventListOut(BaseModel):

@@ -130,12 +130,16 @@ class QueueListOut(BaseModel):
 
 
 class AutoResolutionDay(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     date: str = Field(description="YYYY-MM-DD, UTC")
     auto_coexist: int
     auto_narrow: int
 
 
 class AutoResolutionsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     days: int
     since: str
     until: str
@@ -143,18 +147,30 @@ class AutoResolutionsOut(BaseModel):
 
 
 class HotspotOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     pattern: str = Field(description="the requested pattern agents were refused on")
     attempts: int = Field(description="refused claim items on it in the window")
     engineers: int = Field(description="distinct engineers among them")
-    last_attempt_at: str
+    last_attempt_at: Moment
     suggested_action: Literal["shared_file", "split", "monitor"]
 
 
+class PromotionThresholdsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    shared_file: int = Field(description="refused attempts from which `shared_file` is suggested")
+    split: int = Field(description="refused attempts from which `split` is suggested")
+    monitor: int = Field(description="refused attempts from which `monitor` is suggested")
+
+
 class HotspotsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     days: int
     since: str
     until: str
-    thresholds: dict[str, int]
+    thresholds: PromotionThresholdsOut
     repos: dict[str, list[HotspotOut]]
 
 
@@ -165,6 +181,8 @@ class PromoteIn(Strict):
 
 
 class PromoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     repo_id: str
     action: str
     pattern: str
@@ -174,14 +192,18 @@ class PromoteOut(BaseModel):
 
 
 class WebhookEventCounts(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     delivered: int
     pending: int
     exhausted: int
 
 
 class WebhookDeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     enabled: bool = Field(description="Whether COORD_WEBHOOK_URL is set on this server")
     hours: int
-    since: str
+    since: Moment
     events: dict[str, WebhookEventCounts] = Field(description="Outbox rows created in the window, by webhook event")
     totals: WebhookEventCounts

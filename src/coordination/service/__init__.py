@@ -18,6 +18,7 @@ with a store. Each module is one concept:
 from __future__ import annotations
 
 from coordination.service.audit import AuditEvent
+from coordination.service.audit_records import AuditEntry
 from coordination.service.coordinator import Coordinator
 from coordination.service.gate import EditRequest
 from coordination.service.presence import Presence
@@ -28,6 +29,7 @@ from coordination.service.uow import RepoWrite
 ClaimService = Coordinator
 
 __all__ = [
+    "AuditEntry",
     "AuditEvent",
     "ClaimRequest",
     "ClaimResult",

@@ -16,12 +16,13 @@ from typing import Any
 
 from coordination import records, webhooks
 from coordination.core import webhook_events
+from coordination.service.audit_records import AuditEntry, audit_entry
 from coordination.service.records import Notice, notice_from_row
 from coordination.store import Store, Tx
 from coordination.store import audit as audit_rows
 from coordination.store.rows import NoticeRow
 
-__all__ = ["Audit", "AuditEvent"]
+__all__ = ["Audit", "AuditEntry", "AuditEvent"]
 
 
 @dataclass(frozen=True)
@@ -120,23 +121,11 @@ class Audit:
 
     # ------------------------------------------------------------------ reads
 
-    def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[dict[str, Any]]:
+    def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[AuditEntry]:
         """Audit events in id order; `after` resumes past an event id (the live stream's cursor)."""
         with self.store.read() as tx:
             rows = audit_rows.events(tx, repo_id, limit, after)
-        return [
-            {
-                "id": row.id,
-                "repo_id": row.repo_id,
-                "event_type": row.event_type,
-                "engineer": row.engineer,
-                "claim_id": row.claim_id,
-                "pattern": row.pattern,
-                "detail": json.loads(row.detail),
-                "created_at": records.iso(row.created_at),
-            }
-            for row in rows
-        ]
+        return [audit_entry(row) for row in rows]
 
     def last_event_id(self) -> int:
         """The newest audit event id (0 when there is none): where a fresh live stream starts."""

@@ -6,12 +6,12 @@ together and exposes their public methods, nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from coordination.config import Settings
 from coordination.core.files import FileSet
 from coordination.core.ownership import Ownership
 from coordination.service.audit import Audit
+from coordination.service.audit_records import AuditEntry
 from coordination.service.books import Books
 from coordination.service.checks import Checks
 from coordination.service.claims import Claims
@@ -20,10 +20,12 @@ from coordination.service.drift import Drift
 from coordination.service.gate import EditGate
 from coordination.service.grants import Grants
 from coordination.service.ownership import Owners
+from coordination.service.ownership_records import OwnershipDocument, Promotion
 from coordination.service.presence import Presence
 from coordination.service.queue import ClaimQueue
 from coordination.service.readiness import Readiness
 from coordination.service.records import Claim, ConflictCheck, ExtendedClaim, Heartbeat, Verification
+from coordination.service.report_records import AutoResolutionReport, HotspotReport, WebhookDeliveries
 from coordination.service.reports import Reports
 from coordination.service.requests import Negotiation
 from coordination.service.sessions import Sessions
@@ -140,15 +142,19 @@ class Coordinator:
     def get_ownership(self, repo_id: str) -> str:
         return self.owners.get_ownership(repo_id)
 
-    def put_ownership(self, repo_id: str, text: str, replace_managed: bool = False) -> dict[str, Any]:
+    def ownership(self, repo_id: str) -> OwnershipDocument:
+        """The stored owners.yaml and its rules (`GET /config/ownership`)."""
+        return self.owners.read(repo_id)
+
+    def put_ownership(self, repo_id: str, text: str, replace_managed: bool = False) -> OwnershipDocument:
         """Store an uploaded owners.yaml, keeping coord-written entries unless
-        `replace_managed`: {text, rules, managed: {kept, dropped}}."""
+        `replace_managed`: the stored text, its rules and what was kept or dropped."""
         return self.owners.upload(repo_id, text, replace_managed)
 
     def ownership_rules(self, text: str) -> Ownership:
         return self.owners.ownership_rules(text)
 
-    def promote_hotspot(self, repo_id: str, action: str, pattern: str) -> dict[str, Any]:
+    def promote_hotspot(self, repo_id: str, action: str, pattern: str) -> Promotion:
         return self.owners.promote(repo_id, action, pattern)
 
     def auto_demote(self) -> dict[str, int]:
@@ -156,16 +162,16 @@ class Coordinator:
 
     # --------------------------------------------------------------- reports
 
-    def hotspots(self, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+    def hotspots(self, days: int = 30, repo_id: str | None = None) -> HotspotReport:
         return self.reports.hotspots(days, repo_id)
 
-    def auto_resolutions(self, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+    def auto_resolutions(self, days: int = 30, repo_id: str | None = None) -> AutoResolutionReport:
         return self.reports.auto_resolutions(days, repo_id)
 
-    def webhook_deliveries(self, hours: int = 24) -> dict[str, Any]:
+    def webhook_deliveries(self, hours: int = 24) -> WebhookDeliveries:
         return self.reports.webhook_deliveries(hours)
 
-    def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[dict[str, Any]]:
+    def events(self, repo_id: str | None = None, limit: int = 1000, after: int | None = None) -> list[AuditEntry]:
         return self.audit.events(repo_id, limit, after)
 
     def last_event_id(self) -> int:

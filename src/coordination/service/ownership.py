@@ -19,6 +19,13 @@ from coordination.core.limits import MAX_PROMOTE_PATTERN_LENGTH as MAX_PATTERN_L
 from coordination.core.ownership import Ownership, clip
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
+from coordination.service.ownership_records import (
+    ManagedChanges,
+    ManagedEntry,
+    OwnershipDocument,
+    Promotion,
+    ownership_document,
+)
 from coordination.service.rules import parse_cached, stored_text
 from coordination.service.uow import PlainWrite
 from coordination.store import Tx
@@ -43,6 +50,11 @@ class Owners:
         with self.ctx.store.read() as tx:
             return stored_text(tx, repo_id)
 
+    def read(self, repo_id: str) -> OwnershipDocument:
+        """`GET /config/ownership`: the stored owners.yaml (empty when none was uploaded) and its rules."""
+        text = self.get_ownership(repo_id)
+        return ownership_document(repo_id, text, self.ownership_rules(text))
+
     def ownership_rules(self, text: str) -> Ownership:
         """The rules of a stored owners.yaml (none when it no longer reads, e.g. a file
         stored before a bound it breaks existed)."""
@@ -58,7 +70,7 @@ class Owners:
         except Invalid:
             log.warning("auto-promote skipped for %s: owners.yaml could not be edited", repo_id, exc_info=True)
 
-    def promote(self, repo_id: str, action: str, pattern: str) -> dict[str, Any]:
+    def promote(self, repo_id: str, action: str, pattern: str) -> Promotion:
         """Write a hotspot's rule into the repo's owners.yaml: `shared_file` appends the pattern
         to `shared_files`, `split` to the advisory `split_candidates` list. Idempotent."""
         check_identity(None, repo_id, None)
@@ -82,13 +94,13 @@ class Owners:
             covered = _covering(pattern, present) if key == SHARED_KEY else (pattern if pattern in present else None)
             if covered is not None:
                 how = "already listed" if covered == pattern else f"already covered by {covered!r}"
-                return _promote_out(repo_id, action, pattern, False, f"{pattern} {how} in {key}", text)
+                return Promotion(repo_id, action, pattern, False, f"{pattern} {how} in {key}", text)
             ownership_yaml.append(doc, key, pattern, rules.api_mark(now.astimezone(UTC).date()))
             text = _save(tx, repo_id, doc, now, like=text)
             self.ctx.audit.event(tx, repo_id, "promote", None, None, pattern, now, {"action": action, "key": key})
-        return _promote_out(repo_id, action, pattern, True, f"{pattern} added to {key}", text)
+        return Promotion(repo_id, action, pattern, True, f"{pattern} added to {key}", text)
 
-    def upload(self, repo_id: str, text: str, replace_managed: bool = False) -> dict[str, Any]:
+    def upload(self, repo_id: str, text: str, replace_managed: bool = False) -> OwnershipDocument:
         """`POST /config/ownership`: store an uploaded owners.yaml, keeping what coord wrote.
 
         Entries coord wrote into the stored copy (`# auto-promoted=DATE`, `# coord-promoted=DATE`)
@@ -96,15 +108,15 @@ class Owners:
         markers, unless `replace_managed`; then they are dropped. The uploaded text is
         stored as sent when nothing is kept. Read and written under the repo's write lock,
         so an auto-promote in a claim transaction is never lost between the two. Returns
-        the stored text, the rules and what was kept or dropped.
+        the stored text, the rules read from it and what was kept or dropped.
         """
         check_identity(None, repo_id, None)
         try:
             doc, rules_in = ownership_yaml.read(text)
         except ValueError as exc:
             raise Invalid(str(exc), field="yaml") from exc
-        kept: list[dict[str, str]] = []
-        dropped: list[dict[str, str]] = []
+        kept: list[ManagedEntry] = []
+        dropped: list[ManagedEntry] = []
         with PlainWrite(self.ctx, repo_id) as w:
             tx, now = w.tx, w.now
             stored = stored_text(tx, repo_id)
@@ -117,7 +129,7 @@ class Owners:
             for key in MANAGED_KEYS if old is not None else ():
                 uploaded = [value for value, _ in ownership_yaml.entries(doc, key)]
                 for value, comment in rules.carried_over(ownership_yaml.entries(old, key), uploaded):
-                    entry = {"key": key, "pattern": value, "mark": comment}
+                    entry = ManagedEntry(key, value, comment)
                     if replace_managed:
                         dropped.append(entry)
                     else:
@@ -134,7 +146,7 @@ class Owners:
                 "dropped": len(dropped),
             }
             self.ctx.audit.event(tx, repo_id, "ownership", None, None, None, now, detail)
-        return {"text": text, "rules": rules_in, "managed": {"kept": kept, "dropped": dropped}}
+        return ownership_document(repo_id, text, rules_in, ManagedChanges(tuple(kept), tuple(dropped)))
 
     def auto_promote(self, tx: Tx, repo_id: str, patterns: list[str], now: datetime) -> list[str]:
         """Hard auto-promote, run inside the repo write transaction that
@@ -260,14 +272,3 @@ def _save(tx: Tx, repo_id: str, doc: Any, now: datetime, like: str = "") -> str:
         raise Invalid(f"owners.yaml edit would not be valid: {exc}") from exc
     ownership_rows.save(tx, repo_id, text, records.to_epoch(now))
     return text
-
-
-def _promote_out(repo_id: str, action: str, pattern: str, changed: bool, detail: str, text: str) -> dict[str, Any]:
-    return {
-        "repo_id": repo_id,
-        "action": action,
-        "pattern": pattern,
-        "changed": changed,
-        "detail": detail,
-        "yaml": text,
-    }

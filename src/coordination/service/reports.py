@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from coordination import records, webhooks
 from coordination.core import promotion as rules
 from coordination.core.limits import MAX_DAYS
 from coordination.errors import Invalid
 from coordination.service.context import ServiceContext, check_identity
+from coordination.service.report_records import (
+    AutoResolutionReport,
+    DayCount,
+    Hotspot,
+    HotspotReport,
+    PromotionThresholds,
+    WebhookDeliveries,
+)
 from coordination.store import audit as audit_rows
 
 __all__ = ["AUTO_EVENTS", "MAX_DAYS", "Reports"]
@@ -26,7 +33,7 @@ class Reports:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def hotspots(self, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+    def hotspots(self, days: int = 30, repo_id: str | None = None) -> HotspotReport:
         """Per repo, the requested patterns refused most often in the last `days` UTC days
         (today included), with a suggested action; see `coordination.core.promotion`."""
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
@@ -41,33 +48,27 @@ class Reports:
         for row in rows:
             at = datetime.fromtimestamp(row.created_at, UTC)
             by_repo.setdefault(row.repo_id, []).append(rules.Attempt(str(row.pattern), row.engineer, at))
-        repos: dict[str, list[dict[str, Any]]] = {repo_id: []} if repo_id else {}
+        repos: dict[str, tuple[Hotspot, ...]] = {repo_id: ()} if repo_id else {}
         for repo, attempts in sorted(by_repo.items()):
             ranked = rules.rank(attempts, since, now)
             if ranked or repo_id:
-                repos[repo] = [
-                    {
-                        "pattern": h.pattern,
-                        "attempts": h.attempts,
-                        "engineers": h.engineers,
-                        "last_attempt_at": records.iso(records.to_epoch(h.last_attempt_at)),
-                        "suggested_action": h.suggested_action,
-                    }
+                repos[repo] = tuple(
+                    Hotspot(
+                        pattern=h.pattern,
+                        attempts=h.attempts,
+                        engineers=h.engineers,
+                        # through the stored epoch, as the audit trail shows it
+                        last_attempt_at=datetime.fromtimestamp(records.to_epoch(h.last_attempt_at), UTC),
+                        suggested_action=h.suggested_action,
+                    )
                     for h in ranked
-                ]
-        return {
-            "days": days,
-            "since": first.isoformat(),
-            "until": now.date().isoformat(),
-            "thresholds": {
-                "shared_file": rules.SUGGEST_MIN_ATTEMPTS,
-                "split": rules.SUGGEST_MIN_ATTEMPTS,
-                "monitor": rules.MONITOR_MIN_ATTEMPTS,
-            },
-            "repos": repos,
-        }
+                )
+        thresholds = PromotionThresholds(
+            shared_file=rules.SUGGEST_MIN_ATTEMPTS, split=rules.SUGGEST_MIN_ATTEMPTS, monitor=rules.MONITOR_MIN_ATTEMPTS
+        )
+        return HotspotReport(days, first.isoformat(), now.date().isoformat(), thresholds, repos)
 
-    def auto_resolutions(self, days: int = 30, repo_id: str | None = None) -> dict[str, Any]:
+    def auto_resolutions(self, days: int = 30, repo_id: str | None = None) -> AutoResolutionReport:
         """Per repo, one entry per UTC day (oldest first, zero days included) of the
         `auto-coexist` and `auto-narrow` events of the last `days` days, today included.
 
@@ -90,17 +91,13 @@ class Reports:
                 counts[(row.repo_id, day.isoformat(), AUTO_EVENTS[row.event_type])] += 1
         repos |= {repo for repo, _, _ in counts}
         dates = [(first + timedelta(days=i)).isoformat() for i in range(days)]
-        return {
-            "days": days,
-            "since": first.isoformat(),
-            "until": today.isoformat(),
-            "repos": {
-                repo: [{"date": d, **{key: counts[(repo, d, key)] for key in AUTO_EVENTS.values()}} for d in dates]
-                for repo in sorted(repos)
-            },
+        per_repo = {
+            repo: tuple(DayCount(d, counts[(repo, d, "auto_coexist")], counts[(repo, d, "auto_narrow")]) for d in dates)
+            for repo in sorted(repos)
         }
+        return AutoResolutionReport(days, first.isoformat(), today.isoformat(), per_repo)
 
-    def webhook_deliveries(self, hours: int = 24) -> dict[str, Any]:
+    def webhook_deliveries(self, hours: int = 24) -> WebhookDeliveries:
         """Per webhook event type, outbox rows created in the last `hours` hours by state."""
         enabled = bool(self.ctx.settings.webhook_url)
         return webhooks.delivery_counts(self.ctx.store, self.ctx.clock, enabled, hours)

@@ -48,7 +48,7 @@ async def events(
     cursor: Annotated[
         str | None, Query(max_length=MAX_CURSOR_LENGTH, description="the next_cursor of the previous page")
     ] = None,
-) -> dict[str, Any]:
+) -> schemas.EventListOut:
     """Audit rows, oldest first. A full page carries `next_cursor` and a `Link: <...>; rel="next"`
     header; `after=<event id>` starts after a known event."""
     start = pagination.decode(cursor)
@@ -58,7 +58,7 @@ async def events(
         start = max(start, after)
     rows = await offload(service.events, repo_id, limit + 1, start)
     items, next_cursor = pagination.page(request, response, rows, limit)
-    return {"events": items, "next_cursor": next_cursor}
+    return schemas.EventListOut.model_validate({"events": items, "next_cursor": next_cursor}, from_attributes=True)
 
 
 @router.get(
@@ -102,7 +102,7 @@ async def _rows(request: Request, service: Coordinator, repo_id: str | None, las
             yield ServerSentEvent(event="unavailable", data=json.dumps(reason))
             return
         for row in rows:
-            last = row["id"]
-            yield ServerSentEvent(id=str(row["id"]), data=json.dumps(row, separators=(",", ":")))
+            last = row.id
+            yield ServerSentEvent(id=str(row.id), data=json.dumps(row.as_json(), separators=(",", ":")))
         if len(rows) < STREAM_BATCH:
             await anyio.sleep(STREAM_POLL_SEC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -24,10 +24,12 @@ async def auto_resolutions(
     service: ServiceDep,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
-) -> dict[str, Any]:
+) -> rs.AutoResolutionsOut:
     """Per repo and UTC day, how many claims AUTO_COEXIST and AUTO_NARROW let through without a conflict (the
     dashboard's heatmap)."""
-    return await offload(service.auto_resolutions, days, repo_id)
+    return rs.AutoResolutionsOut.model_validate(
+        await offload(service.auto_resolutions, days, repo_id), from_attributes=True
+    )
 
 
 @router.get(
@@ -39,10 +41,10 @@ async def hotspots(
     service: ServiceDep,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="window, today included")] = 30,
     repo_id: str | None = None,
-) -> dict[str, Any]:
+) -> rs.HotspotsOut:
     """Per repo, the patterns agents were refused on most in the window, with the suggested action:
     `shared_file`, `split` or `monitor`."""
-    return await offload(service.hotspots, days, repo_id)
+    return rs.HotspotsOut.model_validate(await offload(service.hotspots, days, repo_id), from_attributes=True)
 
 
 @router.post(
@@ -50,10 +52,11 @@ async def hotspots(
     summary="Write a hotspot's rule into owners.yaml (idempotent)",
     response_model=rs.PromoteOut,
 )
-async def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
+async def promote(body: rs.PromoteIn, service: ServiceDep) -> rs.PromoteOut:
     """Write a hotspot's rule into owners.yaml (idempotent): `shared_file` adds it to shared_files (bounded:
     never `**`, the repo root, or more than a claim may cover), `split` records the advice."""
-    return await write(service, service.promote_hotspot, body.repo_id, body.action, body.pattern)
+    promoted = await write(service, service.promote_hotspot, body.repo_id, body.action, body.pattern)
+    return rs.PromoteOut.model_validate(promoted, from_attributes=True)
 
 
 @router.get(
@@ -64,7 +67,7 @@ async def promote(body: rs.PromoteIn, service: ServiceDep) -> dict[str, Any]:
 async def webhook_deliveries(
     service: ServiceDep,
     hours: Annotated[int, Query(ge=1, le=MAX_WEBHOOK_HOURS, description="window in hours, up to now")] = 24,
-) -> dict[str, Any]:
+) -> rs.WebhookDeliveryOut:
     """Webhook outbox counts per event type over the last hours: delivered, pending, exhausted (and whether
     webhooks are on)."""
-    return await offload(service.webhook_deliveries, hours)
+    return rs.WebhookDeliveryOut.model_validate(await offload(service.webhook_deliveries, hours), from_attributes=True)
