@@ -76,7 +76,9 @@ class Checkpointer:
                 return
             self._due.clear()
             try:
-                conn = conn or self._connect()
+                if conn is None:
+                    conn = self._connect()
+                    conn.execute(f"PRAGMA busy_timeout={READERS_WAIT_MS}")
                 self.checkpoint_once(conn)
             except Exception as exc:  # a full disk, a file gone: requests report it; try again later
                 log.debug("background WAL checkpoint failed: %s", exc)
@@ -91,7 +93,8 @@ class Checkpointer:
         if frames >= RESTART_FRAMES:
             # Copied or not, the WAL only starts over when a write begins with all of it copied,
             # which writes that never pause never see: hold them off for one short RESTART.
+            # One statement under the lock, nothing else: each step of Python in here waits for
+            # the GIL, and every request of this process waits for the lock.
             with self._write_lock():
-                conn.execute(f"PRAGMA busy_timeout={READERS_WAIT_MS}")
                 conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
             self.restarts += 1
