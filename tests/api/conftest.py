@@ -10,7 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
-from tests.conftest import migrated_settings
+from coordination.service import ClaimService
+from coordination.store import open_store
+from tests.conftest import FakeClock, migrated_settings
 
 AUTH = {"Authorization": "Bearer test-token"}
 
@@ -22,6 +24,19 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:
         c.headers.update(AUTH)
         yield c
+
+
+@pytest.fixture
+def clocked_client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
+    """The app on a service whose clock the test holds (its days do not turn at midnight)."""
+    settings = migrated_settings(tmp_path)
+    service = ClaimService(settings, open_store(settings), clock=clock)
+    try:
+        with TestClient(create_app(settings, service), raise_server_exceptions=False) as c:
+            c.headers.update(AUTH)
+            yield c
+    finally:
+        service.store.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from coordination.api.app import create_app
-from coordination.service import ClaimService
-from coordination.store import open_store
-from tests.api.conftest import AUTH
-from tests.conftest import FakeClock, migrated_settings
+from tests.conftest import FakeClock
 
 ALEX, BOB, CAROL = "alex/claude/1", "bob/codex/1", "carol/cursor/1"
 REPO = "org/app"
@@ -141,19 +135,6 @@ def test_conflicts_and_lookups(client: TestClient) -> None:
     client.delete(f"/claims/{held['id']}", params={"engineer": ALEX})
     gone = ask(client, held["id"])
     assert gone.status_code == 409 and "no longer active" in gone.json()["detail"]
-
-
-@pytest.fixture
-def clocked_client(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
-    """The app on a service whose clock the test holds (its days do not turn at midnight)."""
-    settings = migrated_settings(tmp_path)
-    service = ClaimService(settings, open_store(settings), clock=clock)
-    try:
-        with TestClient(create_app(settings, service), raise_server_exceptions=False) as c:
-            c.headers.update(AUTH)
-            yield c
-    finally:
-        service.store.close()
 
 
 def test_auto_resolutions_endpoint(clocked_client: TestClient, clock: FakeClock) -> None:

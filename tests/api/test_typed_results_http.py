@@ -7,18 +7,13 @@ Each expected body below was captured from these routes when the service still r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from coordination.api.app import create_app
 from coordination.service import AuditEntry, ClaimService
-from coordination.store import open_store
-from tests.api.conftest import AUTH
-from tests.conftest import FakeClock, migrated_settings
+from tests.conftest import FakeClock
 
 REPO = "org/app"
 PROMOTED = (
@@ -186,15 +181,8 @@ CALLS: list[tuple[str, str, dict[str, Any] | None, str | None, Any]] = [
 
 
 @pytest.fixture
-def api(tmp_path: Path, clock: FakeClock) -> Iterator[TestClient]:
-    settings = migrated_settings(tmp_path)
-    service = ClaimService(settings, open_store(settings), clock=clock)
-    try:
-        with TestClient(create_app(settings, service), raise_server_exceptions=False) as c:
-            c.headers.update(AUTH)
-            yield c
-    finally:
-        service.store.close()
+def api(clocked_client: TestClient) -> TestClient:
+    return clocked_client
 
 
 def claim(api: TestClient, engineer: str, pattern: str, symbols: list[str] | None = None) -> None:
