@@ -85,9 +85,10 @@ def _longest_modules_first(config: pytest.Config, items: list[pytest.Item]) -> N
 
     module_weight: dict[str, float] = {}
     for item in items:
-        module_weight[_module(item.nodeid)] = max(module_weight.get(_module(item.nodeid), 0.0), weight(item))
-    position = {id(item): n for n, item in enumerate(items)}
-    items.sort(key=lambda item: (-module_weight[_module(item.nodeid)], _module(item.nodeid), position[id(item)]))
+        module = _module(item.nodeid)
+        module_weight[module] = max(module_weight.get(module, 0.0), weight(item))
+    # A stable sort: the tests of a module keep their order.
+    items.sort(key=lambda item: (-module_weight[_module(item.nodeid)], _module(item.nodeid)))
 
 
 class _ModuleTimes:

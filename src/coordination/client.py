@@ -106,7 +106,7 @@ class CoordClient:
             headers["Authorization"] = f"Bearer {token}"
         if session_id:
             headers["X-Coord-Session"] = session_id
-        plain = self.base_url.startswith("http://") and transport is None and not _proxied()
+        plain = self.base_url.startswith("http://") and not _proxied()  # (a given transport has its own)
         verify: ssl.SSLContext | bool = _no_tls() if plain else True
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport, verify=verify

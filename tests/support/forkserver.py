@@ -12,8 +12,7 @@ which answers like `subprocess.Popen` (the helper reaps it and keeps its exit co
 
 What a fork cannot give is a fresh interpreter: an environment read when Python starts
 (`LD_PRELOAD` for libfaketime, `PYTHON*` variables) would be missed, so `start_server`
-execs a new process for those, for `fresh=True`, and for everything when
-`COORD_TEST_FORKSERVER=0` is set.
+execs a new process for those, and for everything when `COORD_TEST_FORKSERVER=0` is set.
 
 The protocol is one JSON object per line on the helper's stdin and stdout:
 `{"spawn": {"env": {...}, "cwd": "...", "log": "..."}}` -> `{"pid": N}`;

@@ -56,7 +56,6 @@ def start_server(
     port: int | None = None,
     timeout: float = 120.0,
     migrated: bool = True,
-    fresh: bool = False,
 ) -> Server:
     """`coord-api` on `port` (a free one by default), once /readyz answers 200.
 
@@ -64,8 +63,8 @@ def start_server(
     file starts as a copy of the migrated template (tests/support/databases.py), so the
     server's own migration at start-up finds the schema at its head; `migrated=False`
     lets the server create the file itself. The process is forked from one that has already
-    imported the server (tests/support/forkserver.py) unless `fresh` asks for a new
-    interpreter, as a start-up measurement does. `timeout` is generous: on a loaded machine
+    imported the server (tests/support/forkserver.py) unless its environment needs a new
+    interpreter (`wants_fresh_interpreter`). `timeout` is generous: on a loaded machine
     (parallel workers beside other work) a start takes many times its usual second or two.
     """
     port = port or free_port()
@@ -85,7 +84,7 @@ def start_server(
     }
     log = tmp / f"server-{port}.log"
     proc: subprocess.Popen[bytes] | ForkedProcess
-    if fresh or wants_fresh_interpreter(full_env):
+    if wants_fresh_interpreter(full_env):
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "coordination.cli.api_server"],

@@ -81,12 +81,11 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
         # when the lifespan ends, so a process that runs many apps (the tests) frees them.
         gc.freeze()
         tasks = []
-        if svc.store.dialect == "sqlite":
-            # One writer for the whole file: its writes queue for one thread instead of its lock.
+        if isinstance(svc.store, SqliteStore):
+            # One writer for the whole file: its writes queue for one thread instead of its lock,
+            # and its WAL is copied back by a thread of its own, not inside a request's commit.
             threads.start_writer(svc, settings.db_busy_timeout_sec)
-            # ... and its WAL is copied back by a thread of its own, not inside a request's commit.
-            if isinstance(svc.store, SqliteStore):
-                svc.store.checkpoint_in_background()
+            svc.store.checkpoint_in_background()
         app.state.service = svc
         svc.queue.resume()  # a service handed in may have served (and stopped) an earlier app
         # PostgreSQL: a grant made by another replica wakes this process's waiters at once.

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 
 from coordination.config import Settings
 from coordination.core.files import FileSet
-from coordination.core.ownership import Ownership
 from coordination.service.audit import Audit
 from coordination.service.audit_records import AuditEntry
 from coordination.service.books import Books
@@ -150,9 +149,6 @@ class Coordinator:
         """Store an uploaded owners.yaml, keeping coord-written entries unless
         `replace_managed`: the stored text, its rules and what was kept or dropped."""
         return self.owners.upload(repo_id, text, replace_managed)
-
-    def ownership_rules(self, text: str) -> Ownership:
-        return self.owners.ownership_rules(text)
 
     def promote_hotspot(self, repo_id: str, action: str, pattern: str) -> Promotion:
         return self.owners.promote(repo_id, action, pattern)

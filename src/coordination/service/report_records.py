@@ -8,9 +8,9 @@ the outbox (`coordination.webhooks`) and exported here with the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from coordination.core.promotion import Hotspot
 from coordination.service.records import iso_z
 from coordination.webhooks import EventTypeCounts, WebhookDeliveries
 
@@ -23,26 +23,6 @@ __all__ = [
     "PromotionThresholds",
     "WebhookDeliveries",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Hotspot:
-    """A requested pattern refused often in the window, with the action `core.promotion` suggests."""
-
-    pattern: str
-    attempts: int
-    engineers: int
-    last_attempt_at: datetime
-    suggested_action: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "pattern": self.pattern,
-            "attempts": self.attempts,
-            "engineers": self.engineers,
-            "last_attempt_at": iso_z(self.last_attempt_at),
-            "suggested_action": self.suggested_action,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +39,8 @@ class PromotionThresholds:
 
 @dataclass(frozen=True, slots=True)
 class HotspotReport:
-    """`GET /metrics/hotspots`: per repo (sorted), its hotspots, most attempted first.
+    """`GET /metrics/hotspots`: per repo (sorted), its hotspots (`core.promotion.Hotspot`), most
+    attempted first.
 
     `since` and `until` are the window's first and last UTC days (YYYY-MM-DD).
     """
@@ -76,8 +57,18 @@ class HotspotReport:
             "since": self.since,
             "until": self.until,
             "thresholds": self.thresholds.as_json(),
-            "repos": {repo: [h.as_json() for h in hotspots] for repo, hotspots in self.repos.items()},
+            "repos": {repo: [_hotspot_json(h) for h in hotspots] for repo, hotspots in self.repos.items()},
         }
+
+
+def _hotspot_json(hotspot: Hotspot) -> dict[str, Any]:
+    return {
+        "pattern": hotspot.pattern,
+        "attempts": hotspot.attempts,
+        "engineers": hotspot.engineers,
+        "last_attempt_at": iso_z(hotspot.last_attempt_at),
+        "suggested_action": hotspot.suggested_action,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ SQLite and PostgreSQL whatever their date functions would say.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from coordination import records, webhooks
@@ -17,7 +18,6 @@ from coordination.service.context import ServiceContext, check_identity
 from coordination.service.report_records import (
     AutoResolutionReport,
     DayCount,
-    Hotspot,
     HotspotReport,
     PromotionThresholds,
     WebhookDeliveries,
@@ -48,19 +48,13 @@ class Reports:
         for row in rows:
             at = datetime.fromtimestamp(row.created_at, UTC)
             by_repo.setdefault(row.repo_id, []).append(rules.Attempt(str(row.pattern), row.engineer, at))
-        repos: dict[str, tuple[Hotspot, ...]] = {repo_id: ()} if repo_id else {}
+        repos: dict[str, tuple[rules.Hotspot, ...]] = {repo_id: ()} if repo_id else {}
         for repo, attempts in sorted(by_repo.items()):
             ranked = rules.rank(attempts, since, now)
             if ranked or repo_id:
+                # the last attempt through the stored epoch, as the audit trail shows it
                 repos[repo] = tuple(
-                    Hotspot(
-                        pattern=h.pattern,
-                        attempts=h.attempts,
-                        engineers=h.engineers,
-                        # through the stored epoch, as the audit trail shows it
-                        last_attempt_at=datetime.fromtimestamp(records.to_epoch(h.last_attempt_at), UTC),
-                        suggested_action=h.suggested_action,
-                    )
+                    replace(h, last_attempt_at=datetime.fromtimestamp(records.to_epoch(h.last_attempt_at), UTC))
                     for h in ranked
                 )
         thresholds = PromotionThresholds(

@@ -51,7 +51,6 @@ class Checkpointer:
         self._write_lock = write_lock
         self._due = threading.Event()
         self._stopping = threading.Event()
-        self.checkpoints = 0
         self.restarts = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -89,7 +88,6 @@ class Checkpointer:
 
     def checkpoint_once(self, conn: sqlite3.Connection) -> None:
         _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.checkpoints += 1
         if frames >= RESTART_FRAMES:
             # Copied or not, the WAL only starts over when a write begins with all of it copied,
             # which writes that never pause never see: hold them off for one short RESTART.

@@ -64,7 +64,7 @@ def storage_problem(exc: BaseException, path: Path, busy_sec: float) -> str | No
 
 def _busy(exc: sqlite3.Error) -> bool:
     """Another connection holds the lock this statement needs (SQLITE_BUSY or SQLITE_LOCKED)."""
-    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -192,16 +192,18 @@ class SqliteStore:
         try:
             yield
         except sqlite3.Error as exc:
-            if waits.must_not_wait() and _busy(exc):
-                raise waits.WouldWait("the database (another process)") from None
             raise self._unavailable(exc, record) from None
 
     def _unavailable(self, exc: sqlite3.Error, record: bool = True) -> BaseException:
+        busy = _busy(exc)
+        if busy and waits.must_not_wait():
+            # Tried "now or not at all" (api/threads.py) and another connection holds the lock:
+            # nothing was written, the call goes where it may wait.
+            return waits.WouldWait("the database (another connection holds its lock)")
         problem = storage_problem(exc, self.path, self.busy_timeout_sec)
         if problem is None:
             return exc
-        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-        if record and code not in (SQLITE_BUSY, SQLITE_LOCKED):
+        if record and not busy:
             self._fault = problem
         return Unavailable(problem)
 
@@ -227,8 +229,6 @@ class SqliteStore:
                 conn = self._connection()
                 self._begin(conn, "BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                if waits.must_not_wait() and _busy(exc):
-                    raise waits.WouldWait("the database write lock (another process)") from None
                 raise self._unavailable(exc) from None
             waits.holding_write_lock()
             try:

@@ -91,14 +91,12 @@ class WaitLock:
         self._lock = threading.Lock()
 
     def __enter__(self) -> WaitLock:
-        if must_not_wait():
-            if not self._lock.acquire(blocking=False):
-                raise WouldWait(self.waiting_for)
-            begin(self.timeout_sec)
-            return self
+        now_only = must_not_wait()
         begin(self.timeout_sec)
-        if not self._lock.acquire(timeout=remaining(self.timeout_sec)):
+        if not self._lock.acquire(timeout=0 if now_only else remaining(self.timeout_sec)):
             end()
+            if now_only:
+                raise WouldWait(self.waiting_for)
             raise Unavailable(
                 f"gave up after {self.timeout_sec:g}s waiting for {self.waiting_for} "
                 "(COORD_DB_BUSY_TIMEOUT_SEC); the database may be locked or slow; retry shortly"
