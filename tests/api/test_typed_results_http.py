@@ -231,3 +231,25 @@ def test_the_event_stream_sends_each_event_as_the_list_shows_it(api: TestClient)
     # `/events/stream` sends `json.dumps(entry.as_json())` per event: the list's items, byte for byte.
     items = ",".join(json.dumps(e.as_json(), separators=(",", ":")) for e in entries)
     assert api.get("/events").content == f'{{"events":[{items}],"next_cursor":null}}'.encode()
+
+
+def test_claim_and_release_answer_the_bytes_fastapi_would_serialize(api: TestClient) -> None:
+    """`POST /claims` and `DELETE /claims/{id}` hand FastAPI their finished JSON (`api.responses`):
+    the same compact UTF-8 document FastAPI writes for a `response_model`, with its content type."""
+    resp = api.post(
+        "/claims",
+        json={
+            "engineer": "zoe/claude/1",
+            "repo_id": REPO,
+            "description": "café ✓",
+            "claims": [{"type": "file", "pattern": "src/cafe.ts"}],
+        },
+    )
+    assert resp.status_code == 200
+    assert resp.headers["content-type"] == "application/json"
+    assert resp.content == json.dumps(resp.json(), separators=(",", ":"), ensure_ascii=False).encode()
+    assert resp.json()["claims"][0]["description"] == "café ✓"
+    released = api.delete(f"/claims/{resp.json()['claims'][0]['id']}", params={"engineer": "zoe/claude/1"})
+    assert released.status_code == 200
+    assert released.headers["content-type"] == "application/json"
+    assert released.content == b'{"released":[%d]}' % resp.json()["claims"][0]["id"]

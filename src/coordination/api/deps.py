@@ -40,8 +40,11 @@ def check_bearer(service: Coordinator, authorization: str | None) -> None:
         raise Unauthorized("invalid bearer token")
 
 
-async def require_token(request: Request, service: ServiceDep) -> None:
-    """Bearer auth, compared in constant time; a session header counts as activity."""
+async def require_token(request: Request) -> None:
+    """Bearer auth, compared in constant time; a session header counts as activity. The service
+    is read from the app here, not through `ServiceDep`: this runs on every authenticated request,
+    and each dependency FastAPI solves costs more than the token check itself."""
+    service: Coordinator = request.app.state.service
     check_bearer(service, request.headers.get("authorization"))
     await count_activity(service, request.headers.get(SESSION_HEADER))
 

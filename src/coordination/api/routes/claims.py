@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from coordination import __version__
 from coordination.api import pagination, schemas, waiting
 from coordination.api.deps import AuthDep, IdPath, ServiceDep
+from coordination.api.responses import typed_json
 from coordination.api.threads import offload, write
 from coordination.core.limits import CLAIMS_PAGE, MAX_CURSOR_LENGTH, MAX_ENGINEER_LENGTH, MAX_ID, MAX_ITEMS
 from coordination.core.model import ClaimItem, ClaimType
@@ -58,9 +59,7 @@ async def auth_check() -> dict[str, Any]:
         },
     },
 )
-async def create_claims(
-    body: schemas.CreateClaimsIn, service: ServiceDep, http: Request, response: Response
-) -> schemas.CreateClaimsOut:
+async def create_claims(body: schemas.CreateClaimsIn, service: ServiceDep, http: Request) -> Response:
     """All or nothing. With `wait_seconds > 0` a conflicting request joins the claim queue and
     this call long-polls (in a worker thread) until the queue grants it, the entry is
     cancelled (`DELETE /queue/{queue_id}`) or the wait ends. Closing the connection
@@ -84,9 +83,9 @@ async def create_claims(
         result = await waiting.while_connected(http, lambda presence: service.claim(request, presence))
     else:
         result = await write(service, service.claim, request)
-    if result.queue is not None and result.queue.state is QueueState.WAITING:
-        response.status_code = 202
-    return schemas.CreateClaimsOut.model_validate(result, from_attributes=True)
+    answer = schemas.CreateClaimsOut.model_validate(result, from_attributes=True)
+    still_waiting = result.queue is not None and result.queue.state is QueueState.WAITING
+    return typed_json(answer, 202 if still_waiting else 200)
 
 
 @router.get("/claims", tags=["claims"], summary="List claims", response_model=schemas.ClaimListOut)
@@ -146,11 +145,12 @@ async def release_claim(
     if_fence: Annotated[
         int | None, Query(ge=0, le=MAX_ID, description="only if the claim's fence is still this")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Release one claim as `engineer` (required). Only the holder's exact id releases it, unless `force=true`
     (audited with the real actor); `if_fence` makes it conditional on the grant still being the one you hold
     (409 otherwise). Releasing an ended claim is a no-op (`released: []`)."""
-    return {"released": await write(service, service.release, claim_id, engineer, force, if_fence)}
+    released = await write(service, service.release, claim_id, engineer, force, if_fence)
+    return typed_json(schemas.ReleaseOut(released=released))
 
 
 @router.post(
