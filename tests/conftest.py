@@ -61,8 +61,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _longest_modules_first(config, items)
 
 
-# Seconds each test module took in the last run that ran it (kept in pytest's cache).
-MODULE_SECONDS = "coord/module-seconds"
+# Seconds each test took (setup, call and teardown) in the last run that ran it, kept in
+# pytest's cache per test: a run of a few tests (`-k`, `-m`, one file) updates only those.
+TEST_SECONDS = "coord/test-seconds"
+# A test the cache does not know yet: one that starts processes, or one that does not.
+UNKNOWN_INTEGRATION_SECONDS = 1.0
+UNKNOWN_SECONDS = 0.01
 
 
 def _module(nodeid: str) -> str:
@@ -72,48 +76,51 @@ def _module(nodeid: str) -> str:
 def _longest_modules_first(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the modules that take longest first, so the parallel run does not end with
     one worker still on a long module while the others wait (xdist's `loadscope` hands
-    out modules in this order). Durations come from the last run (pytest's cache);
-    without one (a fresh clone) modules that start processes go first. Tests keep
-    their order within a module."""
-    seconds: dict[str, float] = config.cache.get(MODULE_SECONDS, {}) if config.cache else {}
+    out modules in this order). A module's weight is the sum of its tests' durations in
+    the runs that last ran them (pytest's cache); without one (a fresh clone) tests that
+    start processes count for more. Tests keep their order within a module."""
+    seconds: dict[str, float] = config.cache.get(TEST_SECONDS, {}) if config.cache else {}
 
     def weight(item: pytest.Item) -> float:
-        known = seconds.get(_module(item.nodeid))
+        known = seconds.get(item.nodeid)
         if known is not None:
             return known
-        return 10.0 if item.get_closest_marker("integration") else 0.0
+        return UNKNOWN_INTEGRATION_SECONDS if item.get_closest_marker("integration") else UNKNOWN_SECONDS
 
     module_weight: dict[str, float] = {}
     for item in items:
         module = _module(item.nodeid)
-        module_weight[module] = max(module_weight.get(module, 0.0), weight(item))
+        module_weight[module] = module_weight.get(module, 0.0) + weight(item)
     # A stable sort: the tests of a module keep their order.
     items.sort(key=lambda item: (-module_weight[_module(item.nodeid)], _module(item.nodeid)))
 
 
-class _ModuleTimes:
-    """In the controlling process: add up each module's durations and keep them for the next run."""
+class _TestTimes:
+    """In the controlling process: each test's duration, kept for the next run's order."""
 
-    def __init__(self) -> None:
+    def __init__(self, rootpath: Path) -> None:
+        self.rootpath = rootpath
         self.seconds: dict[str, float] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        module = _module(report.nodeid)
-        self.seconds[module] = self.seconds.get(module, 0.0) + report.duration
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         cache = session.config.cache
         if cache is None or not self.seconds:
             return
-        known = dict(cache.get(MODULE_SECONDS, {}))
-        known.update({module: round(total, 2) for module, total in self.seconds.items()})
-        cache.set(MODULE_SECONDS, known)
+        known = dict(cache.get(TEST_SECONDS, {}))
+        known.update({nodeid: round(total, 3) for nodeid, total in self.seconds.items()})
+        # Forget the tests of modules that are gone (renamed or deleted).
+        modules = {_module(nodeid) for nodeid in known}
+        gone = {module for module in modules if not (self.rootpath / module).exists()}
+        cache.set(TEST_SECONDS, {nodeid: t for nodeid, t in known.items() if _module(nodeid) not in gone})
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
-        config.pluginmanager.register(_ModuleTimes(), "coord-module-times")
+        config.pluginmanager.register(_TestTimes(config.rootpath), "coord-test-times")
 
 
 class FakeClock:
