@@ -1,16 +1,22 @@
-"""The sweep: end claims whose TTL ran out or whose session went silent, and overdue queue entries."""
+"""The sweep: end claims whose TTL ran out or whose session went silent, and overdue queue
+entries; then forget the sessions that went silent and hold nothing."""
 
 from __future__ import annotations
+
+import logging
 
 from coordination import records
 from coordination.service.context import ServiceContext
 from coordination.service.drift import Drift
 from coordination.service.grants import Grants
 from coordination.service.queue import ClaimQueue
-from coordination.service.uow import RepoWrite
+from coordination.service.uow import PlainWrite, RepoWrite
 from coordination.store import claims as claim_rows
+from coordination.store import sessions as session_rows
 
 __all__ = ["Sweep"]
+
+log = logging.getLogger("coordination.service")
 
 
 class Sweep:
@@ -51,4 +57,26 @@ class Sweep:
         # Waiting entries whose waiter is gone (their wait is over) end too.
         self.queue.expire_overdue()
         counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
+        if idle:
+            self.forget_silent_sessions()
         return counts
+
+    def forget_silent_sessions(self) -> int:
+        """Delete the sessions silent past the idle timeout that hold no active claim and wait
+        in no queue entry (`store.sessions.forget_silent`); how many.
+
+        Sessions are never ended by their agents, so without this the table keeps every
+        session ever seen, and each claim, which reads the silent ones to tell whether a
+        claim's session went idle, gets slower with it (measured: 0.8 ms of CPU per claim
+        and release with none, 17 ms with 10,000). A session without claims decides nothing:
+        one that comes back starts afresh, with or without its row. The cutoff is the one
+        the sweep ends idle claims with (the skew margin included), and the idle claims it
+        just ended leave their sessions free to go in the same pass.
+        """
+        ctx = self.ctx
+        with PlainWrite(ctx) as w:
+            cutoff = records.to_epoch(w.now - ctx.skew_margin) - ctx.settings.idle_timeout_sec
+            forgotten = session_rows.forget_silent(w.tx, cutoff)
+        if forgotten:
+            log.info("sweep: forgot %d silent sessions that held nothing", forgotten)
+        return forgotten

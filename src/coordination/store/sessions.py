@@ -7,7 +7,15 @@ from collections.abc import Callable, Sequence
 from coordination.store.base import Tx
 from coordination.store.sqltx import CLOCK_SQL
 
-__all__ = ["last_seen", "silent_among", "silent_before_clock_sent", "silent_since", "silent_since_sent", "touch"]
+__all__ = [
+    "forget_silent",
+    "last_seen",
+    "silent_among",
+    "silent_before_clock_sent",
+    "silent_since",
+    "silent_since_sent",
+    "touch",
+]
 
 
 def touch(tx: Tx, session_id: str, engineer: str | None, stamp: float) -> None:
@@ -34,6 +42,25 @@ def silent_since_sent(tx: Tx, cutoff: float) -> Callable[[], dict[str, float]]:
     """`silent_since`, sent now and read when called (it can share a round trip with others)."""
     pending = tx.later_rows(_seen, "SELECT session_id, last_seen FROM sessions WHERE last_seen < ?", (cutoff,))
     return lambda: dict(pending.all())
+
+
+def forget_silent(tx: Tx, cutoff: float) -> int:
+    """Delete the sessions last seen before `cutoff` that hold no active claim and wait in no
+    queue entry; how many. Such a row decides nothing any more (a session that comes back
+    starts afresh either way), while every claim reads the silent sessions to test liveness:
+    left in place they would make each claim slower as the table grows."""
+    return len(
+        tx.rows(
+            str,
+            "DELETE FROM sessions WHERE last_seen < ?"
+            " AND NOT EXISTS (SELECT 1 FROM claims c"
+            " WHERE c.session_id = sessions.session_id AND c.state = 'active')"
+            " AND NOT EXISTS (SELECT 1 FROM claim_queue q"
+            " WHERE q.session_id = sessions.session_id AND q.state = 'waiting')"
+            " RETURNING session_id",
+            (cutoff,),
+        )
+    )
 
 
 def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
