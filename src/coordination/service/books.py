@@ -25,6 +25,9 @@ __all__ = ["Books", "RepoCache"]
 
 log = logging.getLogger("coordination.service")
 
+# How many of the claims this process inserted last `Books.known_repo` remembers the repo of.
+RECENT_CLAIMS = 10_000
+
 
 @dataclass
 class RepoCache:
@@ -42,6 +45,7 @@ class Books:
         self.busy_timeout_sec = busy_timeout_sec
         self._caches: dict[str, RepoCache] = {}
         self._caches_lock = threading.Lock()
+        self._recent: dict[int, str] = {}  # claim id -> repo, the newest RECENT_CLAIMS inserted
 
     def cache(self, repo_id: str) -> RepoCache:
         with self._caches_lock:
@@ -50,6 +54,28 @@ class Books:
                 lock = WaitLock(self.busy_timeout_sec, "this repo's other requests")
                 cache = self._caches[repo_id] = RepoCache(lock=lock)
             return cache
+
+    def remember(self, claim_id: int, repo_id: str) -> None:
+        """A claim this process just inserted (`known_repo` finds it before its repo's book loads it)."""
+        with self._caches_lock:
+            self._recent[claim_id] = repo_id
+            if len(self._recent) > RECENT_CLAIMS:
+                del self._recent[next(iter(self._recent))]  # the oldest
+
+    def known_repo(self, claim_id: int) -> str | None:
+        """The repo of `claim_id` if this process knows it: one it inserted lately (`remember`),
+        or one active in a repo's book. A claim never changes repo, so a release or extend of
+        such a claim needs no read of the store to find which repo's lock to take; the row read
+        under that lock is checked against it all the same (`Claims.in_claims_repo`)."""
+        with self._caches_lock:
+            recent = self._recent.get(claim_id)
+            if recent is not None:
+                return recent
+            caches = list(self._caches.items())
+        for repo_id, cache in caches:
+            if cache.book.get(claim_id) is not None:
+                return repo_id
+        return None
 
     def bump(self, tx: Tx, repo_id: str) -> int:
         """The repo's next sequence number (also each new claim's fencing token)."""

@@ -9,8 +9,9 @@ the claim queue in the same transaction; the refused file patterns go to the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from coordination import records
 from coordination.core import globs, lifetimes, spelling, validation
@@ -35,6 +36,8 @@ from coordination.store import queue as queue_rows
 from coordination.store import sessions as session_rows
 from coordination.store.base import SentRows
 from coordination.store.rows import ClaimRow
+
+_T = TypeVar("_T")
 
 __all__ = ["Claims"]
 
@@ -149,13 +152,16 @@ class Claims:
     def release(self, claim_id: int, engineer: str, force: bool = False, if_fence: int | None = None) -> list[int]:
         """End one claim on behalf of `engineer` (see `_acting_on`); [] when it had already ended."""
         require_actor(engineer)
-        repo_id = self.repo_of(claim_id)
-        with RepoWrite(self.ctx, repo_id, ahead=lambda tx: _release_ahead(tx, repo_id, claim_id)) as w:
-            row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases", w.ahead)
-            if row.state != "active":
-                return []
-            self.grants.end(w.tx, [row], "released", "release", w.seq, w.now, actor=engineer)
-        return [claim_id]
+
+        def release_in(repo_id: str) -> list[int]:
+            with RepoWrite(self.ctx, repo_id, ahead=lambda tx: _release_ahead(tx, repo_id, claim_id)) as w:
+                row = _acting_on(w.tx, claim_id, engineer, force, if_fence, "releases", w.ahead, repo_id)
+                if row.state != "active":
+                    return []
+                self.grants.end(w.tx, [row], "released", "release", w.seq, w.now, actor=engineer)
+            return [claim_id]
+
+        return self.in_claims_repo(claim_id, release_in)
 
     def release_many(
         self,
@@ -208,9 +214,11 @@ class Claims:
         problem = validation.ttl_problem(ttl_hours, self.ctx.limits)
         if problem:
             raise Invalid(problem)
-        repo_id = self.repo_of(claim_id)
-        return self.sessions.restarting_idle(
-            lambda: self._extend(claim_id, repo_id, engineer, ttl_hours, force, if_fence)
+        return self.in_claims_repo(
+            claim_id,
+            lambda repo_id: self.sessions.restarting_idle(
+                lambda: self._extend(claim_id, repo_id, engineer, ttl_hours, force, if_fence)
+            ),
         )
 
     def _extend(
@@ -224,7 +232,7 @@ class Claims:
     ) -> ExtendedClaim:
         with RepoWrite(self.ctx, repo_id) as w:
             tx, seq, now = w.tx, w.seq, w.now
-            row = _acting_on(tx, claim_id, engineer, force, if_fence, "extends")
+            row = _acting_on(tx, claim_id, engineer, force, if_fence, "extends", repo_id=repo_id)
             claim = records.to_active(row)
             self._check_extendable(tx, row, claim, now)
             expires = lifetimes.expires_at(now, claim.type, ttl_hours, self.ctx.ttl)
@@ -318,6 +326,24 @@ class Claims:
         """The repo of a claim (404 when there is no such claim)."""
         return repo_of_claim(self.ctx.store, claim_id)
 
+    def in_claims_repo(self, claim_id: int, act: Callable[[str], _T]) -> _T:
+        """`act(repo_id)` for the claim's repo: taken from this process's books when one holds
+        the claim (no read of the store), else read from the store (404 for no such claim).
+        `act` reads the claim's row under that repo's lock and raises `_OtherRepo` if the row is
+        of another repo (only a database replaced under the books could do that): nothing is
+        written then, and it runs again with the store's answer."""
+        known = self.ctx.books.known_repo(claim_id)
+        if known is not None:
+            try:
+                return act(known)
+            except _OtherRepo:
+                pass
+        return act(self.repo_of(claim_id))
+
+
+class _OtherRepo(Exception):
+    """A claim's row, read under a repo's lock, belongs to another repo."""
+
 
 def _release_ahead(tx: Tx, repo_id: str, claim_id: int) -> SentRows[ClaimRow]:
     """What a release reads, asked for with the sequence number under the lock (one round trip):
@@ -334,6 +360,7 @@ def _acting_on(
     if_fence: int | None,
     action: str,
     sent: SentRows[ClaimRow] | None = None,
+    repo_id: str | None = None,
 ) -> ClaimRow:
     """The claim's row, read under the repo lock, if `engineer` may change it.
 
@@ -341,10 +368,13 @@ def _acting_on(
     needs `force` (and is then recorded as the actor); `if_fence` must equal
     the claim's fence, so a holder only ends or extends the grant it still holds.
     `sent` is the row's statement when it was already sent under the lock (`claim_rows.by_id_sent`).
+    With `repo_id` (the repo whose lock is held), a row of another repo raises `_OtherRepo`.
     """
     row = sent.one() if sent is not None else claim_rows.by_id(tx, claim_id)
     if row is None:
         raise NotFound(f"no claim with id {claim_id}")
+    if repo_id is not None and row.repo_id != repo_id:
+        raise _OtherRepo(claim_id)
     if engineer != row.engineer and not force:
         raise Forbidden(
             f"claim {claim_id} is held by {row.engineer}; only the holder {action} it (or pass force=true)",

@@ -126,6 +126,7 @@ class Grants:
             seq,
             claim_id,
         )
+        self.ctx.books.remember(row.id, req.repo_id)
         self.audit.event(
             tx,
             req.repo_id,
