@@ -4,7 +4,8 @@
 agents and hooks run the CLI many times a minute, and importing every command's module
 (ownership YAML and globs, doctor, init templates) would cost them on each run. `coord`
 alone, `--help`, an unknown command and shell completion register everything, and so
-does the module attribute `app` (what the docs checks and tests read).
+does the module attribute `app` (what the docs checks and tests read). Catching a bad
+setting (`SettingsError`) does not import the server settings (`coordination.config`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import typer
 
 from coordination import __version__
+from coordination.errors import SettingsError
 
 __all__ = ["COMMAND_MODULES", "MODULES", "build", "main"]
 
@@ -109,8 +111,6 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    from coordination.config import SettingsError
-
     app = build(_command(sys.argv[1:]))
     try:
         app()
