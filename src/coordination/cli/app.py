@@ -5,7 +5,8 @@ agents and hooks run the CLI many times a minute, and importing every command's 
 (ownership YAML and globs, doctor, init templates) would cost them on each run. `coord`
 alone, `--help`, an unknown command and shell completion register everything, and so
 does the module attribute `app` (what the docs checks and tests read). Catching a bad
-setting (`SettingsError`) does not import the server settings (`coordination.config`).
+setting (`SettingsError`) does not import the server settings (`coordination.config`),
+and `coordination.cli.output` imports rich only when something is printed through it.
 """
 
 from __future__ import annotations
