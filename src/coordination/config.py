@@ -9,6 +9,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from coordination.core import limits, webhook_events
+from coordination.errors import SettingsError
+
+__all__ = ["DEFAULT_PORT", "ENV_PREFIX", "Settings", "SettingsError", "describe_errors", "load_settings"]
 
 DEFAULT_PORT = 8080
 ENV_PREFIX = "COORD_"
@@ -181,10 +184,6 @@ class Settings(BaseSettings):
     @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url)
-
-
-class SettingsError(ValueError):
-    """A COORD_* variable holds a value the service cannot use; the message is one line naming it."""
 
 
 def load_settings(**overrides: Any) -> Settings:

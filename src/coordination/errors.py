@@ -1,4 +1,9 @@
-"""Errors the service raises; every front door maps them to one response shape."""
+"""Errors the service raises; every front door maps them to one response shape.
+
+Also `SettingsError`, a bad `COORD_*` value: defined here, with no dependency, so the
+`coord` command can catch it without importing the server settings (`coordination.config`,
+pydantic-settings and a large model) on every run.
+"""
 
 from __future__ import annotations
 
@@ -54,3 +59,9 @@ class Unavailable(ServiceError):
 
     status = 503
     code = "unavailable"
+
+
+class SettingsError(ValueError):
+    """A COORD_* variable holds a value the service cannot use; the message is one line naming it.
+
+    Raised by `coordination.config.load_settings` (which re-exports it)."""

@@ -46,3 +46,4 @@ def _loaded_by(*argv: str) -> set[str]:
 def test_a_command_loads_only_its_own_module() -> None:
     assert _loaded_by("ls", "--help") == {"coordination.cli.claims_cmds"}
     assert _loaded_by("--help") == {f"coordination.cli.{m}" for m in cli.MODULES}
+    assert _loaded_by("--version") == set()  # the root option alone

@@ -9,8 +9,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from coordination.core import limits as lim
+from coordination.core.control_chars import control_problem
 from coordination.core.limits import MAX_ID
-from coordination.core.validation import control_problem
 from coordination.core.vocabulary import ClaimState, ClaimType, QueueState, Urgency
 
 # What the service checks beyond the length (core.globs), said once for every pattern field.
@@ -51,7 +51,7 @@ Moment = Annotated[str, BeforeValidator(_iso)]
 
 
 # One line of text (names, ids, patterns, symbols) / free text that may keep newlines and tabs:
-# both refuse control and bidirectional-override characters (core.validation.control_problem).
+# both refuse control and bidirectional-override characters (core.control_chars.control_problem).
 Plain = Annotated[str, AfterValidator(_plain)]
 Text = Annotated[str, AfterValidator(_text)]
 # One canonical symbol path (`Router::handleAuth`).

@@ -4,7 +4,10 @@
 agents and hooks run the CLI many times a minute, and importing every command's module
 (ownership YAML and globs, doctor, init templates) would cost them on each run. `coord`
 alone, `--help`, an unknown command and shell completion register everything, and so
-does the module attribute `app` (what the docs checks and tests read).
+does the module attribute `app` (what the docs checks and tests read); `coord --version`
+registers nothing. Catching a bad setting (`SettingsError`) does not import the server
+settings (`coordination.config`), and `coordination.cli.output` imports rich only when
+something is printed through it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import typer
 
 from coordination import __version__
+from coordination.errors import SettingsError
 
 __all__ = ["COMMAND_MODULES", "MODULES", "build", "main"]
 
@@ -69,8 +73,9 @@ def _root(
     """coord: claims and conflict checks for agents sharing a codebase."""
 
 
-def build(command: str | None = None) -> typer.Typer:
-    """The `coord` app: every command, or only the module that owns `command`."""
+def build(command: str | None = None, *, commands: bool = True) -> typer.Typer:
+    """The `coord` app: every command, or only the module that owns `command`, or none
+    (`commands=False`: the root options alone, without the update notice: `--version`)."""
     from coordination.cli.output import EXIT_CODES_HELP
 
     app = typer.Typer(
@@ -81,6 +86,8 @@ def build(command: str | None = None) -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root)
+    if not commands:
+        return app
     owner = COMMAND_MODULES.get(command or "")
     for name in (owner,) if owner else MODULES:
         importlib.import_module(f"coordination.cli.{name}").register(app)
@@ -88,10 +95,15 @@ def build(command: str | None = None) -> typer.Typer:
     return app
 
 
+def _completing() -> bool:
+    """The shell is asking for completions (they list every command)."""
+    return any(key.startswith("_COORD_COMPLETE") for key in os.environ)
+
+
 def _command(argv: list[str]) -> str | None:
     """The command `argv` names: its first word that is not an option (the root takes only
     flags), unless the shell is asking for completions (they list every command)."""
-    if any(key.startswith("_COORD_COMPLETE") for key in os.environ):
+    if _completing():
         return None
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
@@ -109,9 +121,10 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    from coordination.config import SettingsError
-
-    app = build(_command(sys.argv[1:]))
+    argv = sys.argv[1:]
+    # `coord --version` exits from its eager option before any command (or the update
+    # notice, which skips it) runs: it needs no command module, so none is imported.
+    app = build(_command(argv), commands=argv != ["--version"] or _completing())
     try:
         app()
     except SettingsError as exc:

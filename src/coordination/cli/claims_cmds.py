@@ -12,10 +12,10 @@ from types import ModuleType
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from coordination import clientenv
 from coordination.cli import output, scopes
+from coordination.cli.output import escape
 from coordination.client import CoordClient, CoordError, claim_item
 from coordination.core.limits import MAX_WAIT_SECONDS
 from coordination.core.vocabulary import ClaimType, Urgency

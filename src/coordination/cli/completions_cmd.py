@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from coordination.cli import output
+from coordination.cli.output import escape
 
 out = output.console()
 err = output.console(stderr=True)

@@ -1,4 +1,8 @@
-"""The `coord` console script: a fast path for editor hooks, the full CLI otherwise."""
+"""The `coord` console script: a fast path for editor hooks, the full CLI otherwise.
+
+Both are started many times a minute, so what they import is what they cost: the
+edit gate imports the standard library only, the CLI only the module of its command
+(`coordination.cli.app`)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,11 @@ def main() -> None:
 
         sys.argv = [sys.argv[0], _EDITOR_HOOKS[args[1]], "pre-tool-use"]
         raise SystemExit(run.main())
+    if "httpx._main" not in sys.modules:
+        # `import httpx` also imports httpx's own command-line client when click, pygments and
+        # rich are installed (they are: rich's progress bars and syntax highlighting, 15-35 ms);
+        # `coord` never runs it, and a None entry makes that optional import fail as if absent.
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
     from coordination.cli.app import main as cli_main
 
     cli_main()

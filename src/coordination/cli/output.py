@@ -11,21 +11,27 @@ With `--json`, stdout holds exactly one JSON document: the API's answer, validat
 and dumped through the API's own response model (`coordination.api.schemas`), or on
 an error the API's error body (`{"error", "detail", ...}`). Messages still go to
 stderr, and the exit code is the same as without `--json`.
+
+Every command imports this module, so it imports nothing heavy itself: rich (20-30 ms)
+when something is printed through a console or a table is made, pydantic when a
+`--json` answer is dumped, and the HTTP client not at all.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from pydantic import BaseModel, ValidationError
-from rich.console import Console, ConsoleDimensions
-from rich.markup import escape
-from rich.table import Table
 
-from coordination.client import CoordError
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console
+    from rich.table import Table
+
+    from coordination.client import CoordError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -43,34 +49,65 @@ UNLIMITED_WIDTH = 100_000
 JSON_OPTION_HELP = "Print the API's JSON answer on stdout (errors: the API's error body)."
 
 
-class _Console(Console):
-    """A console whose width follows the real terminal, and is unlimited when piped.
+@functools.cache
+def _console_class() -> type[Console]:
+    """The rich console class, defined on first use (rich is imported only by a command that prints)."""
+    from rich.console import Console, ConsoleDimensions
 
-    Rich falls back to 80 columns (or $COLUMNS) when the output is not a terminal,
-    which folds or cuts long paths in `coord ls | grep`; here a pipe gets no limit.
-    The stream is looked up at each print, so a test runner's capture is honoured.
-    """
+    class _Console(Console):
+        """A console whose width follows the real terminal, and is unlimited when piped.
+
+        Rich falls back to 80 columns (or $COLUMNS) when the output is not a terminal,
+        which folds or cuts long paths in `coord ls | grep`; here a pipe gets no limit.
+        The stream is looked up at each print, so a test runner's capture is honoured.
+        """
+
+        def __init__(self, stderr: bool = False) -> None:
+            super().__init__(stderr=stderr, highlight=False)
+
+        @property
+        def size(self) -> ConsoleDimensions:
+            if not self.is_terminal:
+                return ConsoleDimensions(UNLIMITED_WIDTH, 25)
+            return super().size
+
+        @size.setter
+        def size(self, new_size: tuple[int, int]) -> None:
+            self._width, self._height = new_size
+
+    return _Console
+
+
+class LazyConsole:
+    """A command module's console (`out`, `err`): the rich console is made on the first
+    print, so a command that prints only JSON, or nothing, never imports rich."""
 
     def __init__(self, stderr: bool = False) -> None:
-        super().__init__(stderr=stderr, highlight=False)
+        self.stderr = stderr
+        self._console: Console | None = None
 
-    @property
-    def size(self) -> ConsoleDimensions:
-        if not self.is_terminal:
-            return ConsoleDimensions(UNLIMITED_WIDTH, 25)
-        return super().size
-
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:
-        self._width, self._height = new_size
+    def print(self, *objects: Any, **options: Any) -> None:
+        """`Console.print`: markup, tables, `end=`."""
+        if self._console is None:
+            self._console = _console_class()(stderr=self.stderr)
+        self._console.print(*objects, **options)
 
 
-def console(stderr: bool = False) -> Console:
-    return _Console(stderr=stderr)
+def console(stderr: bool = False) -> LazyConsole:
+    return LazyConsole(stderr=stderr)
+
+
+def escape(text: str) -> str:
+    """`text` with rich markup escaped, so brackets in paths and patterns print as they are."""
+    from rich.markup import escape as escape_markup  # rich only once something is printed with it
+
+    return escape_markup(text)
 
 
 def table(title: str, columns: tuple[str, ...]) -> Table:
     """A table whose cells fold instead of being cut with an ellipsis."""
+    from rich.table import Table  # rich only when a table is printed
+
     result = Table(title=title)
     for column in columns:
         result.add_column(column, overflow="fold")
@@ -83,6 +120,8 @@ def dump(model: type[BaseModel], body: Any) -> Any:
     If the body does not validate (a server of another version), it is passed through
     as it came and the mismatch is reported on stderr.
     """
+    from pydantic import ValidationError  # only a --json answer is dumped
+
     try:
         return model.model_validate(body).model_dump(mode="json")
     except ValidationError as exc:
@@ -117,7 +156,7 @@ def error_body(exc: CoordError) -> dict[str, Any]:
     return dict(dump(model, body))
 
 
-def print_error(exc: CoordError, err: Console) -> None:
+def print_error(exc: CoordError, err: LazyConsole) -> None:
     err.print(f"[red]error[/red] ({exc.status or 'no response'}): {escape(exc.detail)}")
 
 
@@ -128,7 +167,7 @@ def fail(exc: CoordError, as_json: bool) -> NoReturn:
     raise typer.Exit(exit_code_for(exc))
 
 
-def usage_error(message: str, err: Console, as_json: bool = False) -> NoReturn:
+def usage_error(message: str, err: LazyConsole, as_json: bool = False) -> NoReturn:
     """A bad argument found before anything is sent: exit 2."""
     err.print(f"[red]usage error[/red]: {escape(message)}")
     if as_json:

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from coordination import clientenv, ownership_yaml
 from coordination.cli import output
+from coordination.cli.output import escape
 from coordination.client import CoordClient, CoordError
 
 out = output.console()

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.markup import escape
 
 from coordination import clientenv
 from coordination.cli import output
+from coordination.cli.output import escape
 from coordination.client import CoordClient, CoordError
 from coordination.core.vocabulary import Answer, RequestState, Role, Urgency
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
-import httpx
 import typer
 
 from coordination import local_service
@@ -55,6 +54,8 @@ def ensure_token(home: Path) -> str:
 
 def _readyz(url: str, timeout: float = 1.0) -> tuple[int, dict[str, object]] | None:
     """(status code, body) of `GET /readyz`, or None when nothing answers there."""
+    import httpx  # only start and status ask the service: `coord stop` need not load the HTTP client
+
     try:
         resp = httpx.get(f"{url}/readyz", timeout=timeout)
     except httpx.HTTPError:

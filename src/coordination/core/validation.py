@@ -6,16 +6,10 @@ import re
 from dataclasses import dataclass
 
 from coordination.core import globs, limits, symbols
+from coordination.core.control_chars import control_problem
 from coordination.core.files import FileSet
 from coordination.core.model import ClaimItem, ClaimType
 
-# C0 and C1 control characters (ESC starts ANSI sequences; NUL ends C strings)
-# and the Unicode bidirectional controls that reorder how text is displayed
-# (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069). Refused in every
-# text a request carries: they reach terminals, logs and the dashboard.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Free text (a claim's description) may keep its line breaks and tabs.
-_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ENGINEER = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._@+\-/]{{0,{limits.MAX_ENGINEER_LENGTH - 1}}}$")
 _REPO_ID = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._\-/]{{0,{limits.MAX_REPO_ID_LENGTH - 1}}}$")
 _SESSION_ID = re.compile(rf"^[A-Za-z0-9_\-]{{1,{limits.MAX_SESSION_ID_LENGTH}}}$")
@@ -28,20 +22,6 @@ class Limits:
     enforce_ratio: bool = True
     max_ttl_hours: float = limits.DEFAULT_MAX_TTL_HOURS
     max_items: int = limits.MAX_ITEMS
-
-
-def control_problem(field: str, value: str, multiline: bool = False) -> str | None:
-    """Why `value` may not be stored: a control or bidi character (newline and tab allowed
-    when `multiline`); None when it is clean. The one definition every text field uses."""
-    found = (_CONTROL_IN_TEXT if multiline else _CONTROL).search(value)
-    if found is None:
-        return None
-    allowed = " (newline and tab are allowed)" if multiline else ""
-    subject = f"{field} contains" if field else "contains"
-    return (
-        f"{subject} the control character U+{ord(found.group()):04X} at position {found.start()}; "
-        f"control and bidirectional-override characters are not allowed{allowed}"
-    )
 
 
 def item_problem(item: ClaimItem, files: FileSet | None, limits: Limits) -> str | None:
