@@ -25,10 +25,13 @@ from typing import Any
 import httpx
 
 from coordination import __version__, clientenv
+from coordination.core.limits import CLAIMS_PAGE
 
 JSON = dict[str, Any]
 
 DEFAULT_TIMEOUT = 10.0
+# Claims per `GET /claims` call when `list_claims` reads every page: the most the API answers.
+LIST_PAGE = CLAIMS_PAGE.maximum
 MAX_WAIT_SECONDS = 900.0  # the API's largest wait_seconds
 
 
@@ -252,16 +255,28 @@ class CoordClient:
         pattern: str | None = None,
         active: bool = True,
     ) -> list[JSON]:
-        """`GET /claims` with filters; returns the list of Claim objects."""
+        """`GET /claims` with filters: every matching Claim object, page after page (the API
+        answers at most `LIST_PAGE` per call and a `next_cursor` while there are more)."""
         params = _params(
             repo_id=repo_id,
             engineer=engineer,
             session_id=session_id,
             pattern=pattern,
             active="true" if active else "false",
+            limit=str(LIST_PAGE),
         )
-        body = self.request("GET", "/claims", params=params)
-        return list(body.get("claims", [])) if isinstance(body, dict) else []
+        claims: list[JSON] = []
+        seen: set[str] = set()
+        cursor: str | None = None
+        while True:
+            body = self.request("GET", "/claims", params={**params, **({"cursor": cursor} if cursor else {})})
+            if not isinstance(body, dict):
+                return claims
+            claims.extend(body.get("claims", []))
+            cursor = body.get("next_cursor")
+            if not cursor or cursor in seen:  # the last page (a cursor seen before would loop)
+                return claims
+            seen.add(cursor)
 
     def get_claim(self, claim_id: int) -> JSON:
         """`GET /claims/{id}`."""

@@ -244,14 +244,14 @@ def ls(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List active claims in this repo (yours unless --everyone)."""
+    """List active claims in this repo (yours unless --everyone), all of them: the API's pages are
+    read one after the other, and --json prints them as one `GET /claims` answer."""
     with _client(as_json) as (client, env):
-        who = None if everyone else (engineer or env.engineer)
-        if as_json:
-            params = {k: v for k, v in {"repo_id": env.repo_id, "engineer": who, "active": "true"}.items() if v}
-            output.emit_json(output.dump(_schemas().ClaimListOut, client.request("GET", "/claims", params=params)))
-            return
+        who = None if everyone else (engineer or env.engineer or None)
         claims = client.list_claims(repo_id=env.repo_id, engineer=who)
+    if as_json:
+        output.emit_json(output.dump(_schemas().ClaimListOut, {"claims": claims, "next_cursor": None}))
+        return
     _claims_table(claims, f"Active claims in {env.repo_id}" + ("" if everyone else f" held by {who}"))
 
 
