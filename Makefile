@@ -48,6 +48,7 @@ bench: install ## the benchmarks (print tables and a JSON line each)
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/symbols.py
 	$(PY) benchmarks/service.py
+	$(PY) benchmarks/sessions.py
 
 run: install ## the service in the foreground on ./data (token from COORD_AUTH_TOKEN)
 	$(BIN)/coord-api
