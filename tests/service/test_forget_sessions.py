@@ -79,3 +79,34 @@ def test_a_session_that_holds_a_claim_or_waits_in_the_queue_is_kept(make_service
 
     assert forgotten == 1
     assert sessions(service) == {SA, SB}
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_start_forgets_the_silent_sessions_an_older_version_kept(tmp_path, background: bool) -> None:
+    """The first sweep comes an interval after start; a start forgets them at once (unless
+    background cleanup is off, which leaves the table as it is)."""
+    import sqlite3
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from coordination.api.app import create_app
+    from tests.conftest import migrated_settings
+
+    settings = migrated_settings(
+        tmp_path, idle_timeout_sec=60, cleanup_interval_sec=3600, disable_background_cleanup=not background
+    )
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.executemany(
+            "INSERT INTO sessions (session_id, engineer, last_seen) VALUES (?, ?, ?)",
+            [(f"{i:016d}", "old/agent/1", time.time() - 86400) for i in range(50)] + [(SD, DAVE, time.time())],
+        )
+    conn.close()
+
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").status_code == 200
+        with sqlite3.connect(settings.database_path) as conn:
+            left = {row[0] for row in conn.execute("SELECT session_id FROM sessions")}
+        conn.close()
+
+    assert left == ({SD} if background else {f"{i:016d}" for i in range(50)} | {SD})

@@ -133,6 +133,9 @@ class Coordinator:
     def sweep(self) -> dict[str, int]:
         return self._sweep.sweep()
 
+    def forget_silent_sessions(self) -> int:
+        return self._sweep.forget_silent_sessions()
+
     def check_drift(self, files: FileSet | None) -> None:
         self.drift.check_drift(files)
 

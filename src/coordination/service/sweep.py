@@ -74,6 +74,8 @@ class Sweep:
         just ended leave their sessions free to go in the same pass.
         """
         ctx = self.ctx
+        if ctx.settings.idle_timeout_sec <= 0:
+            return 0  # no session ever goes idle, and no claim reads the silent ones
         with PlainWrite(ctx) as w:
             cutoff = records.to_epoch(w.now - ctx.skew_margin) - ctx.settings.idle_timeout_sec
             forgotten = session_rows.forget_silent(w.tx, cutoff)
