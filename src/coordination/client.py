@@ -254,17 +254,22 @@ class CoordClient:
         session_id: str | None = None,
         pattern: str | None = None,
         active: bool = True,
+        limit: int | None = None,
     ) -> list[JSON]:
         """`GET /claims` with filters: every matching Claim object, page after page (the API
-        answers at most `LIST_PAGE` per call and a `next_cursor` while there are more)."""
+        answers at most `LIST_PAGE` per call and a `next_cursor` while there are more); with
+        `limit`, only the newest `limit` of them (one call)."""
         params = _params(
             repo_id=repo_id,
             engineer=engineer,
             session_id=session_id,
             pattern=pattern,
             active="true" if active else "false",
-            limit=str(LIST_PAGE),
+            limit=str(LIST_PAGE if limit is None else limit),
         )
+        if limit is not None:
+            body = self.request("GET", "/claims", params=params)
+            return list(body.get("claims", [])) if isinstance(body, dict) else []
         claims: list[JSON] = []
         seen: set[str] = set()
         cursor: str | None = None

@@ -30,6 +30,7 @@ from coordination import __version__
 from coordination.api import schemas
 from coordination.api import schemas_requests as rs
 from coordination.client import claim_item
+from coordination.core.limits import CLAIMS_PAGE
 from coordination.core.vocabulary import ClaimType, Urgency
 from coordination.mcp_calls import call, format_error, validate_symbols
 from coordination.mcp_scope import CallScope, Context, ToolBackend
@@ -251,7 +252,7 @@ def build_server(backend: ToolBackend) -> Any:
         active: bool = True,
         repo_id: str | None = None,
     ) -> schemas.ClaimListOut:
-        """List claims in this repo (active ones by default); `mine=True` for your own."""
+        """List claims in this repo (active ones by default), newest first, at most 1,000; `mine=True` for your own."""
         scope = backend.scope(ctx)
         who = scope.who(None) if mine else engineer
         claims = call(
@@ -261,6 +262,9 @@ def build_server(backend: ToolBackend) -> Any:
             engineer=who,
             pattern=pattern,
             active=active,
+            # One page, as the API answers by default: a tool answer goes into an agent's context,
+            # and `active=False` over a long history would be every claim ever made.
+            limit=CLAIMS_PAGE.default,
         )
         return schemas.ClaimListOut.model_validate({"claims": claims})
 

@@ -148,3 +148,28 @@ def test_an_https_url_or_a_proxy_keeps_the_default_verification(monkeypatch: pyt
     assert _verify_given(monkeypatch, "https://coord.example.com") is True
     monkeypatch.setenv("HTTP_PROXY", "https://proxy.example.com:3128")
     assert _verify_given(monkeypatch, "http://127.0.0.1:8080") is True
+
+
+def test_list_claims_reads_every_page_or_one_with_a_limit() -> None:
+    pages = iter(
+        [
+            {"claims": [{"id": 3}, {"id": 2}], "next_cursor": "c1"},
+            {"claims": [{"id": 1}], "next_cursor": None},
+        ]
+    )
+    rec = Recorder()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        rec.requests.append(request)
+        return httpx.Response(200, json=next(pages))
+
+    with CoordClient("http://svc", "tok", transport=httpx.MockTransport(answer)) as client:
+        assert [c["id"] for c in client.list_claims(repo_id="org/app")] == [3, 2, 1]
+    first, second = rec.requests
+    assert first.url.params["limit"] == "10000" and "cursor" not in first.url.params
+    assert second.url.params["cursor"] == "c1"
+
+    one = Recorder(body={"claims": [{"id": 3}], "next_cursor": "c1"})
+    with make(one) as client:
+        assert client.list_claims(repo_id="org/app", limit=1000) == [{"id": 3}]
+    assert len(one.requests) == 1 and one.requests[0].url.params["limit"] == "1000"
