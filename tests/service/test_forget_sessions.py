@@ -110,3 +110,17 @@ def test_a_start_forgets_the_silent_sessions_an_older_version_kept(tmp_path, bac
         conn.close()
 
     assert left == ({SD} if background else {f"{i:016d}" for i in range(50)} | {SD})
+
+
+def test_forgetting_reads_the_claims_and_the_queue_once_not_once_per_session(tmp_path) -> None:
+    """SQLite's plan for the statement: lists built once, no subquery run for each session row."""
+    import sqlite3
+
+    from tests.support import databases
+
+    path = databases.migrated_sqlite(tmp_path / "coord.db")
+    with sqlite3.connect(path) as conn:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + session_rows.FORGET_SILENT_SQL, (0.0,))]
+    conn.close()
+    assert any("LIST SUBQUERY" in step for step in plan), plan
+    assert not any("CORRELATED" in step for step in plan), plan

@@ -44,23 +44,24 @@ def silent_since_sent(tx: Tx, cutoff: float) -> Callable[[], dict[str, float]]:
     return lambda: dict(pending.all())
 
 
+# The sessions that hold an active claim or wait in a queue entry, each read once for the whole
+# statement: subqueries correlated with each session row would scan the claims or the queue once
+# per session (measured on SQLite: 29 s for 20,000 sessions beside 20,000 queue rows, instead of
+# 0.09 s). `IS NOT NULL`: one NULL in a `NOT IN` list would keep every row.
+FORGET_SILENT_SQL = (
+    "DELETE FROM sessions WHERE last_seen < ?"
+    " AND session_id NOT IN (SELECT session_id FROM claims WHERE state = 'active' AND session_id IS NOT NULL)"
+    " AND session_id NOT IN (SELECT session_id FROM claim_queue WHERE state = 'waiting' AND session_id IS NOT NULL)"
+    " RETURNING session_id"
+)
+
+
 def forget_silent(tx: Tx, cutoff: float) -> int:
     """Delete the sessions last seen before `cutoff` that hold no active claim and wait in no
     queue entry; how many. Such a row decides nothing any more (a session that comes back
     starts afresh either way), while every claim reads the silent sessions to test liveness:
     left in place they would make each claim slower as the table grows."""
-    return len(
-        tx.rows(
-            str,
-            "DELETE FROM sessions WHERE last_seen < ?"
-            " AND NOT EXISTS (SELECT 1 FROM claims c"
-            " WHERE c.session_id = sessions.session_id AND c.state = 'active')"
-            " AND NOT EXISTS (SELECT 1 FROM claim_queue q"
-            " WHERE q.session_id = sessions.session_id AND q.state = 'waiting')"
-            " RETURNING session_id",
-            (cutoff,),
-        )
-    )
+    return len(tx.rows(str, FORGET_SILENT_SQL, (cutoff,)))
 
 
 def silent_among(tx: Tx, session_ids: Sequence[str], cutoff: float) -> set[str]:
