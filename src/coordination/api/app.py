@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,8 +20,6 @@ from coordination.config import Settings
 from coordination.service import Coordinator
 from coordination.store import instance_lock, open_store
 from coordination.store.sqlite import SqliteStore
-
-log = logging.getLogger("coordination.api")
 
 
 class InsecureConfiguration(RuntimeError):
@@ -58,13 +55,6 @@ def begin_shutdown(app: FastAPI) -> None:
         svc.queue.stop()
 
 
-def _forget_silent_sessions(service: Coordinator) -> None:
-    try:
-        service.forget_silent_sessions()
-    except Exception as exc:  # the database is unreachable or locked: the sweep tries again later
-        log.warning("silent sessions not forgotten at start-up (%s: %s)", type(exc).__name__, exc)
-
-
 def create_app(settings: Settings | None = None, service: Coordinator | None = None) -> FastAPI:
     settings = settings or Settings()
     check_auth_settings(settings)
@@ -85,10 +75,6 @@ def create_app(settings: Settings | None = None, service: Coordinator | None = N
         # Index every repo's active claims before serving (and so before /readyz says ready):
         # otherwise the first request of each repo pays for it, seconds with tens of thousands.
         await asyncio.to_thread(svc.warm)
-        if not settings.disable_background_cleanup:
-            # The first sweep comes an interval after start; a database that kept every session
-            # ever seen (older versions did) would slow each claim until then.
-            await asyncio.to_thread(_forget_silent_sessions, svc)
         # What start-up loaded (the books, the file list, the app) lives as long as the
         # process: out of the collector's view, a full collection no longer walks it (tens
         # of milliseconds with 10,000 claims, on whichever request triggered it). Unfrozen

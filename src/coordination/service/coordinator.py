@@ -59,7 +59,7 @@ class Coordinator:
         self.reports = Reports(ctx)
         self.gate = EditGate(ctx, self.claims, self.checks, self.sessions)
         self._sweep = Sweep(ctx, grants, self.queue, self.drift)
-        self._readiness = Readiness(ctx, self.drift)
+        self._readiness = Readiness(ctx, self.drift, self._sweep.forget_silent_sessions)
         # Freed scope goes to the claim queue's waiters in the transaction that freed it;
         # refused file claims may promote the file to shared_files in the one that refused them.
         ctx.hooks.scope_freed.append(self.queue.promote)
@@ -132,9 +132,6 @@ class Coordinator:
 
     def sweep(self) -> dict[str, int]:
         return self._sweep.sweep()
-
-    def forget_silent_sessions(self) -> int:
-        return self._sweep.forget_silent_sessions()
 
     def check_drift(self, files: FileSet | None) -> None:
         self.drift.check_drift(files)

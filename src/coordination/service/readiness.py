@@ -16,17 +16,19 @@ log = logging.getLogger("coordination.service")
 
 
 class Readiness:
-    def __init__(self, ctx: ServiceContext, drift: Drift) -> None:
+    def __init__(self, ctx: ServiceContext, drift: Drift, forget_silent_sessions: Callable[[], int]) -> None:
         self.ctx = ctx
         self.drift = drift
+        self.forget_silent_sessions = forget_silent_sessions
         # Set once every repo's book has been loaded (`warm`); until then /readyz is not ready.
         self.books_loaded = False
 
     def warm(self) -> dict[str, int] | None:
         """Load every repo's active claims into this process's books (at start-up, before `/readyz`
         says ready), and the tracked-file list with the held patterns matched against it, so that no
-        request pays for indexing them. Returns {repos, claims}, or None
-        when the database could not be read: then `ready()` retries and says not ready until it works."""
+        request pays for indexing them; then forget the silent sessions that hold nothing. Returns
+        {repos, claims}, or None when the database could not be read: then `ready()` retries and
+        says not ready until it works."""
         try:
             loaded = self.ctx.books.load_all()
         except Exception as exc:  # the database is unreachable: not ready, say why
@@ -36,6 +38,13 @@ class Readiness:
             self.drift.check_drift(self.ctx.files())
         except Exception as exc:  # git failed: the first claim lists again, and answers why
             log.warning("tracked-file list not loaded at start-up (%s: %s)", type(exc).__name__, exc)
+        if not self.ctx.settings.disable_background_cleanup:
+            # The first sweep comes an interval after start; a database that kept every session
+            # ever seen (older versions did) would slow each claim until then.
+            try:
+                self.forget_silent_sessions()
+            except Exception as exc:  # locked or unreachable: the sweep tries again later
+                log.warning("silent sessions not forgotten at start-up (%s: %s)", type(exc).__name__, exc)
         self.books_loaded = True
         return loaded
 

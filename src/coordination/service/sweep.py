@@ -57,8 +57,7 @@ class Sweep:
         # Waiting entries whose waiter is gone (their wait is over) end too.
         self.queue.expire_overdue()
         counts["queue_expired"] = self.queue.expired_count() - queue_expired_before
-        if idle:
-            self.forget_silent_sessions()
+        self.forget_silent_sessions()
         return counts
 
     def forget_silent_sessions(self) -> int:
