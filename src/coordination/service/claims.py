@@ -322,10 +322,6 @@ class Claims:
             return frozenset()
         return frozenset(session_rows.silent_among(tx, ids, at - timeout))
 
-    def repo_of(self, claim_id: int) -> str:
-        """The repo of a claim (404 when there is no such claim)."""
-        return repo_of_claim(self.ctx.store, claim_id)
-
     def in_claims_repo(self, claim_id: int, act: Callable[[str], _T]) -> _T:
         """`act(repo_id)` for the claim's repo: taken from this process's books when one holds
         the claim (no read of the store), else read from the store (404 for no such claim).
@@ -338,7 +334,7 @@ class Claims:
                 return act(known)
             except _OtherRepo:
                 pass
-        return act(self.repo_of(claim_id))
+        return act(repo_of_claim(self.ctx.store, claim_id))
 
 
 class _OtherRepo(Exception):
