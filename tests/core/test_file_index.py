@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from coordination.core import globs
 from coordination.core.files import FileSet, PathIndex
+from tests.support.properties import examples
 
 NAMES = ["a", "b", "a0", "ab", "src", "x.py", "x.ts", "[x]", "a.b", "0"]
 TOKENS = ["a", "b", "x", ".py", ".ts", "*", "?", "[ab]", "[!a]", "[a-c]", "{a,b}", "{x.py,a/b}", "0", r"\[x\]", "**"]
@@ -29,7 +30,7 @@ path_st = st.lists(st.sampled_from(NAMES), min_size=1, max_size=4).map("/".join)
 paths_st = st.lists(path_st, max_size=40)
 
 PROPERTY = settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )

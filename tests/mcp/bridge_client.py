@@ -9,11 +9,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.client.stdio import stdio_client
-
-from mcp import ClientSession, StdioServerParameters
+if TYPE_CHECKING:
+    from mcp import ClientSession
 
 BIN = Path(sys.executable).parent
 
@@ -36,6 +35,12 @@ def _python_path() -> dict[str, str]:
 
 @asynccontextmanager
 async def bridge(cwd: Path, env: dict[str, str]) -> AsyncIterator[ClientSession]:
+    # The SDK is imported where a bridge starts: every test process collects the modules
+    # that use this helper, and the import costs most of a second.
+    from mcp.client.stdio import stdio_client
+
+    from mcp import ClientSession, StdioServerParameters
+
     command, args = coord_mcp_command()
     params = StdioServerParameters(
         command=command,

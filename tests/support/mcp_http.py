@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-from mcp.client.streamable_http import streamable_http_client
 
-from mcp import Client
+if TYPE_CHECKING:
+    from mcp import Client
 
 
 def headers(
@@ -32,9 +32,14 @@ async def mcp_http(
     engineer: str | None = None,
     session: str | None = None,
     statuses: list[int] | None = None,
-) -> AsyncIterator[Client]:
+) -> AsyncIterator["Client"]:
     """`url` is the service's base URL; the client talks to `<url>/mcp`. `statuses`
     collects the HTTP status of every answer."""
+    # The SDK is imported here, not at the top: every test process collects the modules
+    # that use this helper, only one runs them, and the import costs most of a second.
+    from mcp.client.streamable_http import streamable_http_client
+
+    from mcp import Client
 
     async def record(response: httpx2.Response) -> None:
         if statuses is not None:
