@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from coordination.api.app import create_app
@@ -54,6 +55,7 @@ def test_with_a_token_any_host_is_answered(tmp_path: Path) -> None:
         assert resp.status_code == 200, resp.text
 
 
+@pytest.mark.integration  # a fresh interpreter starts the app
 def test_the_mcp_sdk_is_loaded_on_the_first_mcp_request_not_at_start(tmp_path: Path) -> None:
     """Half of a start's CPU is the SDK: a service nobody reaches over /mcp never loads it."""
     import subprocess

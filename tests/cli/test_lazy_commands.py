@@ -7,6 +7,7 @@ import importlib
 import subprocess
 import sys
 
+import pytest
 import typer
 
 from coordination.cli import app as cli
@@ -43,6 +44,7 @@ def _loaded_by(*argv: str) -> set[str]:
     return set(loaded) & {f"coordination.cli.{m}" for m in cli.MODULES}
 
 
+@pytest.mark.integration  # fresh interpreters load the CLI
 def test_a_command_loads_only_its_own_module() -> None:
     assert _loaded_by("ls", "--help") == {"coordination.cli.claims_cmds"}
     assert _loaded_by("--help") == {f"coordination.cli.{m}" for m in cli.MODULES}

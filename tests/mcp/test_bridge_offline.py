@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.mcp.bridge_client import bridge, payload, text
+
+pytestmark = pytest.mark.integration  # runs the coord-mcp console script over real stdio
 
 TOOLS = {
     "cancel_queue_request",

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from coordination.store import migrate
 from tests.support.databases import migrated_sqlite
 
@@ -14,6 +16,7 @@ def test_the_head_revision_constant_is_alembics_head() -> None:
     assert migrate.alembic_head_revision() == migrate.HEAD_REVISION
 
 
+@pytest.mark.integration  # fresh interpreters open the store
 def test_a_start_on_a_migrated_database_does_not_import_alembic(tmp_path: Path) -> None:
     # What a restart does: open the store and migrate it. At the head that reads the
     # revision and never loads Alembic; below it (an empty file) Alembic runs.

@@ -32,7 +32,7 @@ async def mcp_http(
     engineer: str | None = None,
     session: str | None = None,
     statuses: list[int] | None = None,
-) -> AsyncIterator["Client"]:
+) -> AsyncIterator[Client]:
     """`url` is the service's base URL; the client talks to `<url>/mcp`. `statuses`
     collects the HTTP status of every answer."""
     # The SDK is imported here, not at the top: every test process collects the modules
