@@ -196,14 +196,17 @@ def test_a_write_runs_on_the_loop_when_the_writer_has_nothing_to_do() -> None:
     assert writer.idle()
 
 
-def test_a_write_queues_behind_one_the_writer_is_running() -> None:
+def test_a_write_waits_for_the_one_the_writer_is_running_then_runs_on_the_loop() -> None:
     service = _Service()
     writer = threads.start_writer(service, budget_sec=5.0)
     release = threading.Event()
     order: list[tuple[str, str]] = []
+    loop_thread: list[str] = []
     try:
 
         async def main() -> None:
+            loop_thread.append(threading.current_thread().name)
+
             def first() -> None:
                 release.wait(5)
                 order.append(("first", threading.current_thread().name))
@@ -222,7 +225,53 @@ def test_a_write_queues_behind_one_the_writer_is_running() -> None:
         asyncio.run(main())
     finally:
         threads.stop_writer(service)
-    assert order == [("first", "coord-writer"), ("second", "coord-writer")]
+    # It did not join the thread's queue: under steady load that queue would never drain, and
+    # every later write would take the thread too.
+    assert order == [("first", "coord-writer"), ("second", loop_thread[0])]
+
+
+def test_after_a_long_wait_the_writes_of_a_steady_load_go_back_to_the_loop() -> None:
+    """One wait longer than the loop's tries sends a write to the thread. Writes that come
+    while the thread has it wait for it and then run on the loop again: had they queued
+    behind it, eight clients that never pause would have kept the thread busy, and every
+    write on it, to the end of the run."""
+    from coordination.store import waits
+
+    service = _Service()
+    threads.start_writer(service, budget_sec=5.0)
+    blocked_until = 0.0  # until then the database's write lock is held elsewhere
+    ran: list[tuple[int, str]] = []
+    done = 0
+
+    def write_one() -> None:
+        left = blocked_until - time.monotonic()
+        if left > 0:
+            if waits.must_not_wait():
+                raise waits.WouldWait("the database write lock")
+            time.sleep(left)  # the thread waits for the lock
+        ran.append((done, threading.current_thread().name))
+        time.sleep(0.0002)
+
+    async def client() -> None:
+        nonlocal done, blocked_until
+        while done < 1_500:
+            await threads.write(service, write_one)
+            done += 1
+            if done == 200:
+                # Longer than the loop's tries (threads.NOW_ATTEMPTS, about 30 ms): the
+                # writes meeting it end up in the thread.
+                blocked_until = time.monotonic() + 0.2
+
+    async def main() -> None:
+        await asyncio.wait_for(asyncio.gather(*(client() for _ in range(8))), 60)
+
+    try:
+        asyncio.run(main())
+    finally:
+        threads.stop_writer(service)
+    assert any(name == "coord-writer" for _, name in ran)  # the long wait did reach the thread
+    late = [name for n, name in ran if n >= 1_000]
+    assert late and sum(name != "coord-writer" for name in late) >= 0.9 * len(late)
 
 
 def test_a_write_that_meets_a_held_lock_waits_in_the_writer_and_the_loop_goes_on() -> None:
