@@ -10,26 +10,38 @@ the instance lock, migrates, and serves on its own port. It is a real process wi
 pid, so SIGTERM and SIGKILL tests hold, and the worker sees it through `ForkedProcess`,
 which answers like `subprocess.Popen` (the helper reaps it and keeps its exit code).
 
+The same helper runs `coord` commands for the end-to-end tests (`run_cli`): a `coord`
+run is about 0.35 s of CPU, nearly all of it imports (Typer, pydantic-settings, httpx,
+rich), and the suite runs a few hundred. The child takes the test's arguments,
+environment, working directory and input, writes its output to files the worker reads,
+and calls the console script's `main()`. The hooks that git runs, and the tests of what
+a start imports, still exec the real script.
+
 What a fork cannot give is a fresh interpreter: an environment read when Python starts
 (`LD_PRELOAD` for libfaketime, `PYTHON*` variables) would be missed, so `start_server`
 execs a new process for those, and for everything when `COORD_TEST_FORKSERVER=0` is set.
 
 The protocol is one JSON object per line on the helper's stdin and stdout:
 `{"spawn": {"env": {...}, "cwd": "...", "log": "..."}}` -> `{"pid": N}`;
-`{"status": N}` -> `{"returncode": int | null}`.
+`{"cli": {"argv": [...], "env": {...}, "cwd": "...", "stdin": "..." | null, "stdout": "...",
+"stderr": "..."}}` -> `{"pid": N}`; `{"status": N}` -> `{"returncode": int | null}`.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +138,15 @@ class Launcher:
         answer = self._ask({"spawn": {"env": env, "cwd": str(cwd), "log": str(log)}})
         return ForkedProcess(self, int(answer["pid"]))
 
+    def run_cli(
+        self, argv: list[str], env: dict[str, str], cwd: Path, stdin: Path | None, stdout: Path, stderr: Path
+    ) -> ForkedProcess:
+        spec = {"argv": argv, "env": env, "cwd": str(cwd), "stdout": str(stdout), "stderr": str(stderr)}
+        answer = self._ask({"cli": {**spec, "stdin": None if stdin is None else str(stdin)}})
+        process = ForkedProcess(self, int(answer["pid"]))
+        process.args = argv
+        return process
+
     def returncode(self, pid: int) -> int | None:
         code = self._ask({"status": pid})["returncode"]
         return None if code is None else int(code)
@@ -133,6 +154,35 @@ class Launcher:
 
 LAUNCHER = Launcher()
 atexit.register(LAUNCHER.close)
+
+
+def run_cli(
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    input: str | None = None,
+    timeout: float = 60,
+    stdin: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(["coord", *args], ..., capture_output=True, text=True)`, forked by the
+    helper. `stdin` names a file (or FIFO) to read instead of `input`."""
+    argv = [str(Path(sys.executable).parent / "coord"), *args]
+    with tempfile.TemporaryDirectory(prefix="coord-cli-") as tmp:
+        base = Path(tmp)
+        if input is not None:
+            stdin = base / "stdin"
+            stdin.write_text(input)
+        process = LAUNCHER.run_cli(argv, env, cwd, stdin, base / "stdout", base / "stderr")
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+            raise subprocess.TimeoutExpired(["coord", *args], timeout) from None
+        return subprocess.CompletedProcess(
+            ["coord", *args], code, (base / "stdout").read_text(), (base / "stderr").read_text()
+        )
 
 
 # The helper's side -------------------------------------------------------------------------
@@ -173,6 +223,54 @@ def _child(env: dict[str, str], cwd: str, log: str) -> None:
             os._exit(code)
 
 
+def _cli_child(spec: dict[str, Any]) -> None:
+    """In the forked child: run `coord` as its console script would, then exit."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setpgid(0, 0)  # a timeout kills the command and whatever it started
+        for fd, path, flags in (
+            (0, spec["stdin"] or os.devnull, os.O_RDONLY),
+            (1, spec["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+            (2, spec["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+        ):
+            opened = os.open(path, flags, 0o644)
+            os.dup2(opened, fd)
+            os.close(opened)
+        # The helper's stdin may hold read-ahead of its own protocol: a new reader on fd 0.
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)))
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        os.chdir(spec["cwd"])
+        sys.argv = list(spec["argv"])
+        # A console script's `__main__`, not the helper's (`python -m ...`): click names the
+        # program in its usage lines from it.
+        main_module = types.ModuleType("__main__")
+        main_module.__file__ = sys.argv[0]
+        sys.modules["__main__"] = main_module
+        from coordination.cli.entry import main
+
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # sys.exit("message"): printed to stderr, status 1, as Python does
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
 def _serve() -> None:
     # Everything the server imports, once; nothing that starts a thread or reads settings.
     import coordination.api.app  # noqa: F401
@@ -182,6 +280,14 @@ def _serve() -> None:
 
     with contextlib.suppress(ImportError):
         import psycopg  # noqa: F401
+    # And what a `coord` command imports (the modules of every command: none reads a setting).
+    import coordination.cli.app as cli_app
+    import coordination.cli.entry  # noqa: F401
+    import coordination.client  # noqa: F401
+    import coordination.client_settings  # noqa: F401
+
+    for name in cli_app.MODULES:
+        importlib.import_module(f"coordination.cli.{name}")
 
     exited: dict[int, int] = {}
     children: set[int] = set()
@@ -209,6 +315,13 @@ def _serve() -> None:
                     _child(spec["env"], spec["cwd"], spec["log"])
                 children.add(pid)
                 answer: dict[str, Any] = {"pid": pid}
+            elif "cli" in message:
+                sys.stdout.flush()
+                pid = os.fork()
+                if pid == 0:
+                    _cli_child(message["cli"])
+                children.add(pid)
+                answer = {"pid": pid}
             elif "status" in message:
                 answer = {"returncode": exited.get(int(message["status"]))}
             else:
