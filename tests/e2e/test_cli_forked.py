@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Coord
+from tests.support.forkserver import run_cli
 
 COMMANDS = [
     ["--version"],
@@ -36,41 +37,37 @@ def _repo(tmp_path: Path, coord: Coord) -> Path:
     return root
 
 
+def _both_ways(
+    coord: Coord, root: Path, args: list[str], input: str | None = None
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """(exit status, stdout, stderr) of `coord *args` forked, then exec'd as the console script."""
+    answers = []
+    for forked in (True, False):
+        coord.forked = forked
+        proc = coord.run(*args, cwd=root, input=input)
+        answers.append((proc.returncode, proc.stdout, proc.stderr))
+    return answers[0], answers[1]
+
+
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
 def test_a_forked_run_answers_as_the_console_script_does(tmp_path: Path, coord: Coord, args: list[str]) -> None:
     if not coord.forked:
         pytest.skip("coord is not installed as a console script here (no fork to compare)")
-    root = _repo(tmp_path, coord)
-    forked = coord.run(*args, cwd=root)
-    coord.forked = False
-    executed = coord.run(*args, cwd=root)
-    assert (forked.returncode, forked.stdout, forked.stderr) == (
-        executed.returncode,
-        executed.stdout,
-        executed.stderr,
-    )
+    forked, executed = _both_ways(coord, _repo(tmp_path, coord), args)
+    assert forked == executed
 
 
 def test_input_reaches_a_forked_run(tmp_path: Path, coord: Coord) -> None:
     """What a test pipes in is the command's stdin, not the helper's."""
     if not coord.forked:
         pytest.skip("coord is not installed as a console script here")
-    root = _repo(tmp_path, coord)
     payload = '{"tool_name": "Edit", "tool_input": {"file_path": "src/app.py"}}'
     # The hook registration older `coord init` versions wrote: the edit gate behind `coord`.
-    forked = coord.run("hook", "claude-pre-tool-use", cwd=root, input=payload)
-    coord.forked = False
-    executed = coord.run("hook", "claude-pre-tool-use", cwd=root, input=payload)
-    assert (forked.returncode, forked.stdout, forked.stderr) == (
-        executed.returncode,
-        executed.stdout,
-        executed.stderr,
-    )
+    forked, executed = _both_ways(coord, _repo(tmp_path, coord), ["hook", "claude-pre-tool-use"], payload)
+    assert forked == executed
 
 
 def test_a_forked_run_past_its_timeout_is_killed(tmp_path: Path, coord: Coord) -> None:
-    from tests.support.forkserver import run_cli
-
     root = _repo(tmp_path, coord)
     # A FIFO nobody writes to: the command never gets its stdin, and never ends by itself.
     fifo = tmp_path / "never"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -41,7 +42,9 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,69 +191,14 @@ def run_cli(
 # The helper's side -------------------------------------------------------------------------
 
 
-def _child(env: dict[str, str], cwd: str, log: str) -> None:
-    """In the forked child: become `coord-api` as its console script would start it."""
+def _forked(run: Callable[[], None], exit_funcs: bool) -> None:
+    """In a forked child: `run()`, then exit with the status its console script would give
+    (with `exit_funcs`, after the `atexit` functions, as a normal interpreter exit runs them)."""
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.setpgid(0, 0)  # a signal to the helper's group does not reach the servers
-        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.close(out)
-        os.close(null)
-        os.environ.clear()
-        os.environ.update(env)
-        os.chdir(cwd)
-        sys.argv = ["coord-api"]
-        from coordination.cli.api_server import main
-
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
-
-
-def _cli_child(spec: dict[str, Any]) -> None:
-    """In the forked child: run `coord` as its console script would, then exit."""
-    code = 1
-    try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.setpgid(0, 0)  # a timeout kills the command and whatever it started
-        for fd, path, flags in (
-            (0, spec["stdin"] or os.devnull, os.O_RDONLY),
-            (1, spec["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
-            (2, spec["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
-        ):
-            opened = os.open(path, flags, 0o644)
-            os.dup2(opened, fd)
-            os.close(opened)
-        # The helper's stdin may hold read-ahead of its own protocol: a new reader on fd 0.
-        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)))
-        os.environ.clear()
-        os.environ.update(spec["env"])
-        os.chdir(spec["cwd"])
-        sys.argv = list(spec["argv"])
-        # A console script's `__main__`, not the helper's (`python -m ...`): click names the
-        # program in its usage lines from it.
-        main_module = types.ModuleType("__main__")
-        main_module.__file__ = sys.argv[0]
-        sys.modules["__main__"] = main_module
-        from coordination.cli.entry import main
-
-        main()
+        os.setpgid(0, 0)  # a signal to the helper's group does not reach it; a timeout kills its group
+        run()
         code = 0
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
@@ -259,16 +207,62 @@ def _cli_child(spec: dict[str, Any]) -> None:
             print(exc.code, file=sys.stderr)
             code = 1
     except BaseException:
-        import traceback
-
         traceback.print_exc()
     finally:
         try:
-            atexit._run_exitfuncs()
+            if exit_funcs:
+                atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _redirect(stdin: str, stdout: str, stderr: str, flags: int) -> None:
+    """Point fds 0, 1 and 2 at these files (`flags` for the two outputs)."""
+    for fd, path, how in ((0, stdin, os.O_RDONLY), (1, stdout, flags), (2, stderr, flags)):
+        opened = os.open(path, how, 0o644)
+        os.dup2(opened, fd)
+        os.close(opened)
+
+
+def _take(env: dict[str, str], cwd: str, argv: list[str]) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv = argv
+
+
+def _server(spec: dict[str, Any]) -> None:
+    """Become `coord-api` as its console script would start it."""
+    _redirect(os.devnull, spec["log"], spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    _take(spec["env"], spec["cwd"], ["coord-api"])
+    from coordination.cli.api_server import main
+
+    main()
+
+
+def _cli(spec: dict[str, Any]) -> None:
+    """Run `coord` as its console script would."""
+    _redirect(spec["stdin"] or os.devnull, spec["stdout"], spec["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    # The helper's stdin may hold read-ahead of its own protocol: a new reader on fd 0.
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)))
+    _take(spec["env"], spec["cwd"], list(spec["argv"]))
+    # A console script's `__main__`, not the helper's (`python -m ...`): click names the
+    # program in its usage lines from it.
+    main_module = types.ModuleType("__main__")
+    main_module.__file__ = sys.argv[0]
+    sys.modules["__main__"] = main_module
+    from coordination.cli.entry import main
+
+    main()
+
+
+# What each request forks: the function the child runs, and whether it runs `atexit`'s functions.
+_CHILDREN: dict[str, tuple[Callable[[dict[str, Any]], None], bool]] = {
+    "spawn": (_server, False),
+    "cli": (_cli, True),
+}
 
 
 def _serve() -> None:
@@ -307,19 +301,14 @@ def _serve() -> None:
         for line in sys.stdin:
             message = json.loads(line)
             reap()
-            if "spawn" in message:
-                spec = message["spawn"]
+            kind = next((k for k in _CHILDREN if k in message), None)
+            answer: dict[str, Any]
+            if kind is not None:
+                run, exit_funcs = _CHILDREN[kind]
                 sys.stdout.flush()
                 pid = os.fork()
                 if pid == 0:
-                    _child(spec["env"], spec["cwd"], spec["log"])
-                children.add(pid)
-                answer: dict[str, Any] = {"pid": pid}
-            elif "cli" in message:
-                sys.stdout.flush()
-                pid = os.fork()
-                if pid == 0:
-                    _cli_child(message["cli"])
+                    _forked(functools.partial(run, message[kind]), exit_funcs)
                 children.add(pid)
                 answer = {"pid": pid}
             elif "status" in message:
